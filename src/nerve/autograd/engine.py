@@ -1,0 +1,214 @@
+"""The backward engine: reverse-mode differentiation over the recorded graph.
+
+The chain rule, applied once per node: nodes are visited in reverse topological order (found
+iteratively, so a chain of 100,000 ops needs no recursion), the partial gradients that reach a
+node are summed before its ``backward`` runs, and leaves accumulate into ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .grad_mode import state
+from .node import AccumulateGrad, Node, edge_of
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+def topological_order(roots: Sequence[Node]) -> list[Node]:
+    """Nodes reachable from ``roots``, each after every node that sends it a gradient."""
+    order: list[Node] = []
+    seen: set[Node] = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.next_edges))]
+        while stack:
+            node, children = stack[-1]
+            for edge in children:
+                if edge is not None and edge[0] not in seen:
+                    child = edge[0]
+                    seen.add(child)
+                    stack.append((child, iter(child.next_edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Tensor] | None = None,
+    accumulate: bool = True,
+) -> list[Tensor | None] | None:
+    """Backpropagate ``grad_outputs`` from ``outputs``.
+
+    With ``accumulate`` the gradients of leaves go into their ``.grad`` (``Tensor.backward``);
+    ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
+    restricts accumulation to them (``backward(inputs=...)``).
+    """
+    grads: dict[Node, list[Any]] = {}
+    roots: list[Node] = []
+    for output, grad in zip(outputs, grad_outputs):
+        node, nr = edge_of(output)
+        _add(grads, node, nr, grad)
+        roots.append(node)
+
+    targets: dict[tuple[Node, int], int] = {}
+    if capture is not None:
+        for index, tensor in enumerate(capture):
+            targets[edge_of(tensor)] = index
+    captured: list[Tensor | None] = [None] * (len(capture) if capture else 0)
+
+    order = topological_order(roots)
+    useful: set[Node] | None = None
+    if capture is not None:
+        useful = _useful(order, {node for node, _ in targets})
+        order = [node for node in order if node in useful]
+    # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets a
+    # copy, so that an in-place change of one .grad (clip_grad_norm_, say) leaves the other alone.
+    claimed: set[int] = {id(g._data) for g in grad_outputs}
+
+    previous_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        for node in order:
+            slot = grads.pop(node, None)
+            if slot is None:
+                continue
+            for nr in range(len(slot)):
+                if node.pre_hooks:
+                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr])
+                if (node, nr) in targets:
+                    captured[targets[(node, nr)]] = slot[nr]
+            if isinstance(node, AccumulateGrad):
+                if accumulate and (capture is None or (node, 0) in targets):
+                    _accumulate(node, slot[0], create_graph, claimed)
+                continue
+            if node.retained:
+                _retain(node, slot, create_graph)
+            if useful is not None and not any(
+                e is not None and e[0] in useful for e in node.next_edges
+            ):
+                continue  # a captured tensor's own history is not needed
+            if node.freed:
+                raise RuntimeError(_FREED_MESSAGE)
+            node.check_versions()
+            input_grads = node.backward(slot[0]) if node.n_outputs == 1 else node.backward(*slot)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            if state.anomaly:
+                _check_finite(node, input_grads)
+            for edge, grad in zip(node.next_edges, input_grads):
+                if edge is not None and grad is not None:
+                    _add(grads, edge[0], edge[1], grad)
+            if not retain_graph:
+                node.release()
+    finally:
+        state.enabled = previous_mode
+    if capture is None:
+        return None
+    return [_as_dtype(g, tensor) if g is not None else None for g, tensor in zip(captured, capture)]
+
+
+def _add(grads: dict[Node, list[Any]], node: Node, nr: int, grad: Tensor) -> None:
+    slot = grads.get(node)
+    if slot is None:
+        slot = grads[node] = [None] * node.n_outputs
+    slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+
+
+def _useful(order: list[Node], wanted: set[Node]) -> set[Node]:
+    """The nodes from which a wanted node can be reached: the only ones autograd.grad runs."""
+    useful: set[Node] = set()
+    for node in reversed(order):
+        if node in wanted or any(e is not None and e[0] in useful for e in node.next_edges):
+            useful.add(node)
+    return useful
+
+
+def _run_hooks(hooks: list[tuple[int, Any]], nr: int, grad: Tensor) -> Tensor:
+    for hook_nr, hook in hooks:
+        if hook_nr == nr:
+            result = hook(grad)
+            if result is not None:
+                grad = result
+    return grad
+
+
+def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
+    for nr, ref in node.retained or ():
+        tensor = ref()
+        if tensor is None or slot[nr] is None:
+            continue
+        grad = _as_dtype(slot[nr], tensor)
+        grad = grad if create_graph else grad.detach()
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def _accumulate(node: AccumulateGrad, grad: Tensor, create_graph: bool, claimed: set[int]) -> None:
+    leaf = node.variable()
+    if leaf is None:
+        return
+    for hook in leaf._hooks or ():
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    grad = _as_dtype(grad, leaf)
+    if leaf.grad is None:
+        if create_graph:
+            leaf.grad = grad
+        else:
+            array = grad._data
+            base = getattr(array, "base", None)
+            if id(array) in claimed or (base is not None and id(base) in claimed):
+                array = array.copy()
+            claimed.add(id(array))
+            if base is not None:
+                claimed.add(id(base))
+            leaf.grad = type(grad)._make(array)
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + grad
+    else:
+        leaf.grad._data += grad._data
+    for hook in leaf._post_accumulate_hooks or ():
+        hook(leaf)
+
+
+def _as_dtype(grad: Tensor, like: Tensor) -> Tensor:
+    """Gradients take the dtype of the tensor they belong to (mixed-precision graphs)."""
+    return grad if grad.dtype is like.dtype else grad.to(like.dtype)
+
+
+def _check_finite(node: Node, input_grads: tuple[Any, ...]) -> None:
+    for index, grad in enumerate(input_grads):
+        if grad is None:
+            continue
+        xp = grad.device.xp
+        data = grad._data
+        if data.dtype.kind == "f" and not bool(xp.isfinite(data).all()):
+            kind = "nan" if bool(xp.isnan(data).any()) else "inf"
+            where = (
+                f"\nThe op was created at (most recent call last):\n{node.trace}"
+                if node.trace
+                else ""
+            )
+            raise RuntimeError(
+                f"Function '{node.name()}' returned {kind} values in its {index}th output.{where}"
+            )

@@ -1,0 +1,270 @@
+"""``nerve.autograd.grad``, ``backward``, and the finite-difference checks ``gradcheck`` and
+``gradgradcheck`` that learners can use on their own functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import engine
+from .grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+def _as_list(value: Any) -> list[Any]:
+    from ..tensor import Tensor
+
+    if value is None:
+        return []
+    return [value] if isinstance(value, Tensor) else list(value)
+
+
+def prepare_outputs(
+    outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, caller: str
+) -> tuple[list[Tensor], list[Tensor]]:
+    """Check the outputs to differentiate and build their starting gradients."""
+    from ..tensor import Tensor
+
+    grads_in = list(grad_outputs) if grad_outputs is not None else [None] * len(outputs)
+    if len(grads_in) != len(outputs):
+        raise RuntimeError(
+            f"{caller}: got {len(grads_in)} grad_outputs for {len(outputs)} outputs; "
+            "expected one gradient per output"
+        )
+    prepared: list[Tensor] = []
+    for index, (output, grad) in enumerate(zip(outputs, grads_in)):
+        if not isinstance(output, Tensor):
+            raise TypeError(
+                f"{caller}: output {index} is a {type(output).__name__}, expected a Tensor"
+            )
+        if not output.requires_grad:
+            raise RuntimeError(
+                f"element {index} of tensors does not require grad and does not have a grad_fn"
+            )
+        if grad is None:
+            if output.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; output {index} has "
+                    f"shape {list(output.shape)}: pass a gradient of that shape"
+                )
+            grad = Tensor._make(output.device.xp.ones(output._data.shape, output._data.dtype))
+        elif not isinstance(grad, Tensor):
+            from ..creation import tensor as make_tensor
+
+            grad = make_tensor(grad, dtype=output.dtype, device=output.device)
+        if tuple(grad.shape) != tuple(output.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{index}] has a shape of {list(grad.shape)} and "
+                f"output[{index}] has a shape of {list(output.shape)}."
+            )
+        prepared.append(grad)
+    return list(outputs), prepared
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
+    outputs = _as_list(tensors)
+    grads = None if grad_tensors is None else _as_list(grad_tensors)
+    outputs, prepared = prepare_outputs(outputs, grads, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    capture = None if inputs is None else _as_list(inputs)
+    engine.run_backward(outputs, prepared, retain, create_graph, capture, accumulate=True)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor(3.0, requires_grad=True)
+        >>> (dx,) = nerve.autograd.grad(x ** 3, x, create_graph=True)
+        >>> dx, nerve.autograd.grad(dx, x)[0]   # 3x^2 and 6x
+        (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    from ..tensor import Tensor
+
+    output_list = _as_list(outputs)
+    input_list = _as_list(inputs)
+    for index, tensor in enumerate(input_list):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(
+                f"One of the differentiated Tensors (index {index}) does not require grad"
+            )
+    grads = None if grad_outputs is None else _as_list(grad_outputs)
+    output_list, prepared = prepare_outputs(output_list, grads, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    result = engine.run_backward(
+        output_list, prepared, retain, create_graph, input_list, accumulate=False
+    )
+    assert result is not None
+    for index, value in enumerate(result):
+        if value is None:
+            if materialize_grads:
+                from ..creation import zeros_like
+
+                result[index] = zeros_like(input_list[index])
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (index {index}) appears to not have been "
+                    "used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        elif not create_graph:
+            result[index] = value.detach()
+    return tuple(result)
+
+
+class GradcheckError(RuntimeError):
+    """Raised by :func:`gradcheck` when analytical and numerical gradients disagree."""
+
+
+def _outputs_of(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Tensor]:
+    from ..tensor import Tensor
+
+    out = fn(*inputs)
+    outs = [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
+    return outs
+
+
+def _jacobians(
+    fn: Callable[..., Any], inputs: Sequence[Any], eps: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Numerical (central differences) and analytical Jacobians, one per (input, output)."""
+    from ..tensor import Tensor
+
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    outputs = _outputs_of(fn, inputs)
+    differentiable = [o for o in outputs if o.requires_grad and o.is_floating_point()]
+    numerical, analytical = [], []
+    for x in diff:
+        flat = x._data.reshape(-1)  # a view: perturbing it perturbs x
+        for output in differentiable:
+            jac = np.zeros((x.numel(), output.numel()))
+            for i in range(flat.size):
+                original = flat[i].item()
+                with no_grad():
+                    flat[i] = original + eps
+                    plus = np.array(
+                        _outputs_of(fn, inputs)[outputs.index(output)]._data, dtype=float
+                    )
+                    flat[i] = original - eps
+                    minus = np.array(
+                        _outputs_of(fn, inputs)[outputs.index(output)]._data, dtype=float
+                    )
+                    flat[i] = original
+                jac[i] = ((plus - minus) / (2 * eps)).reshape(-1)
+            numerical.append(jac)
+    for x in diff:
+        for output in differentiable:
+            jac = np.zeros((x.numel(), output.numel()))
+            for j in range(output.numel()):
+                seed = np.zeros(output.numel(), dtype=output._data.dtype)
+                seed[j] = 1
+                grad_out = type(output)._make(seed.reshape(output._data.shape))
+                (g,) = grad(output, x, grad_out, retain_graph=True, allow_unused=True)
+                if g is not None:
+                    jac[:, j] = np.asarray(g._data, dtype=float).reshape(-1)
+            analytical.append(jac)
+    return numerical, analytical
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Compare autograd's gradients of ``fn`` with central finite differences.
+
+    Use float64 inputs with ``requires_grad=True``; returns True when every Jacobian entry
+    agrees within ``atol + rtol * |numerical|``.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.randn(3, dtype=nerve.float64, requires_grad=True)
+        >>> nerve.autograd.gradcheck(lambda t: (t.sin() * t).sum(), (x,))
+        True
+    """
+    from ..tensor import Tensor
+
+    input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for x in input_list:
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
+            import warnings
+
+            warnings.warn(
+                f"gradcheck: an input is {x.dtype}; finite differences need float64 to be reliable",
+                stacklevel=2,
+            )
+    numerical, analytical = _jacobians(fn, input_list, eps)
+    for index, (num, ana) in enumerate(zip(numerical, analytical)):
+        if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=False):
+            if not raise_exception:
+                return False
+            worst = np.unravel_index(np.argmax(np.abs(ana - num)), num.shape)
+            raise GradcheckError(
+                f"Jacobian mismatch for (input, output) pair {index}: at entry {tuple(worst)} "
+                f"numerical {num[worst]:.6g} vs analytical {ana[worst]:.6g}.\n"
+                f"numerical:\n{num}\nanalytical:\n{ana}"
+            )
+    return True
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: ``gradcheck`` of the (differentiable) backward of ``fn``."""
+    from ..tensor import Tensor
+
+    input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs = _outputs_of(fn, input_list)
+    rng = np.random.default_rng(seed)
+    if grad_outputs is None:
+        grad_outputs = [
+            Tensor._make(rng.standard_normal(o._data.shape)).requires_grad_() for o in outputs
+        ]
+    grad_outputs = _as_list(grad_outputs)
+
+    def first_derivative(*args: Any) -> tuple[Tensor, ...]:
+        xs, gs = args[: len(input_list)], args[len(input_list) :]
+        outs = _outputs_of(fn, xs)
+        wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = grad(outs, wanted, gs, create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else x * 0 for g, x in zip(grads, wanted))
+
+    return gradcheck(
+        first_derivative,
+        [*input_list, *grad_outputs],
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )

@@ -1,0 +1,92 @@
+"""Gradient mode: whether ops record a graph. Thread-local, as in torch, so a server that trains
+in one thread and evaluates under ``no_grad`` in another does not disturb the first."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.enabled = True
+        self.anomaly = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record the graph that ``backward`` walks."""
+    return state.enabled
+
+
+class _GradModeContext:
+    """Base of no_grad / enable_grad / set_grad_enabled: a context manager and a decorator."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._previous = state.enabled
+        state.enabled = self.mode
+
+    def __exit__(self, *exc_info: object) -> None:
+        state.enabled = self._previous
+
+    def __call__(self, function: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = state.enabled
+            state.enabled = mode
+            try:
+                return function(*args, **kwargs)
+            finally:
+                state.enabled = previous
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+    """Disable graph recording inside a ``with`` block or a decorated function.
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.ones(2, requires_grad=True)
+        >>> with nerve.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801
+    """Re-enable graph recording inside a ``no_grad`` region."""
+
+    mode = True
+
+
+class inference_mode(no_grad):  # noqa: N801
+    """Like :class:`no_grad` (nerve has no separate inference tensors)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
+    """Set grad mode now, or for a ``with`` block: ``nerve.set_grad_enabled(False)``."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = state.enabled
+        state.enabled = self.mode  # takes effect at once, as in torch
+
+    def __enter__(self) -> None:
+        state.enabled = self.mode

@@ -1,0 +1,175 @@
+"""Graph nodes: the autograd level of the lecture's three levels of a framework.
+
+Every differentiable op is a small :class:`Node` subclass with
+
+* ``forward(self, *arrays, **params)`` over raw NumPy/CuPy arrays (Python scalars pass through),
+  returning the output array, and
+* ``backward(self, grad)`` over *tensors*, returning one gradient per input (``None`` where an
+  input needs none). Because it is written with tensor ops, the backward pass is itself
+  differentiable when ``create_graph=True`` (higher-order gradients come for free).
+
+:func:`apply` runs ``forward`` and, only when grad mode is on and some input requires a
+gradient, records the node as the output's ``grad_fn``. The engine (``engine.py``) walks the
+recorded nodes in reverse topological order and sums the partial gradients of each node once.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from .anomaly import creation_trace
+from .grad_mode import state
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+Edge = tuple["Node", int]
+
+
+class Node:
+    """A recorded op. Subclasses set ``saves`` (which inputs backward reads) and
+    ``saves_output`` (whether backward reads the forward's output)."""
+
+    # Indices of the inputs that backward reads, checked against in-place changes; None: all.
+    saves: tuple[int, ...] | None = None
+    # Whether backward reads the output (then ``self.output()`` returns it as a tensor).
+    saves_output = False
+    n_outputs = 1
+
+    inputs: tuple[Any, ...] | None
+    next_edges: tuple[Edge | None, ...]
+    needs_input_grad: tuple[bool, ...]
+
+    def forward(self, *args: Any, **params: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor) -> Any:
+        raise NotImplementedError(f"{self.name()} is not differentiable")
+
+    # -- helpers for backward ------------------------------------------------------------
+
+    def output(self) -> Tensor:
+        """The forward's output as a tensor; with ``create_graph`` it is part of the graph."""
+        from ..tensor import Tensor
+
+        out = Tensor._make(self.out)
+        if state.enabled:  # the backward is being recorded: the output depends on the inputs
+            out.requires_grad = True
+            out.grad_fn = self
+        return out
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """torch's view of the graph: the nodes this one sends gradients to."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    # -- bookkeeping used by the engine ---------------------------------------------------
+
+    freed = False
+    trace: str | None = None
+    retained: list[tuple[int, Any]] | None = None  # (output index, weakref to a retain_grad tensor)
+    pre_hooks: list[tuple[int, Any]] | None = None  # (output index, hook) from register_hook
+
+    def check_versions(self) -> None:
+        """Raise torch's error when a tensor that backward needs was changed in place."""
+        inputs = self.inputs
+        if inputs is not None:
+            indices = range(len(inputs)) if self.saves is None else self.saves
+            for index in indices:
+                tensor = inputs[index]
+                saved = self.saved_versions[index]
+                if saved is not None and tensor._version != saved:
+                    _raise_version_error(tensor, saved, self)
+        if self.saves_output and self.out_counter[0] != self.out_version:
+            _raise_version_error(None, self.out_version, self, self.out_counter[0])
+
+    def release(self) -> None:
+        """Free what backward read, so that memory goes back after ``backward()``."""
+        if self.saves is None or self.saves or self.saves_output:
+            self.inputs = None
+            self.out = None
+            self.freed = True
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: accumulates the incoming gradient into ``leaf.grad``."""
+
+    saves = ()
+    next_edges = ()
+
+    def __init__(self, leaf: Tensor) -> None:
+        # A weak reference: the leaf owns this node, not the other way round, so no cycle.
+        self.variable = weakref.ref(leaf)
+        self.needs_input_grad = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+
+def edge_of(tensor: Tensor) -> Edge:
+    """Where the gradient of ``tensor`` must go: its grad_fn, or its leaf accumulator."""
+    node = tensor.grad_fn
+    if node is not None:
+        return (node, tensor._output_nr)
+    accumulator = tensor._accumulator
+    if accumulator is None:
+        accumulator = tensor._accumulator = AccumulateGrad(tensor)
+    return (accumulator, 0)
+
+
+def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
+    """Run ``op`` on ``inputs`` (tensors or Python scalars) and record it when needed."""
+    from ..tensor import Tensor
+
+    node = op.__new__(op)
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    out = node.forward(*arrays, **params)
+    if state.enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                return _record(node, inputs, out)
+    return Tensor._make(out)
+
+
+def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
+    from ..tensor import Tensor
+
+    node.next_edges = tuple(
+        edge_of(x) if isinstance(x, Tensor) and x.requires_grad else None for x in inputs
+    )
+    node.needs_input_grad = tuple(edge is not None for edge in node.next_edges)
+    if node.saves is None or node.saves:
+        node.inputs = inputs
+        node.saved_versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
+    else:
+        node.inputs = None
+    result = Tensor._make(out)
+    result.requires_grad = True
+    result.grad_fn = node
+    if node.saves_output:
+        node.out = result._data
+        node.out_counter = result._counter()
+        node.out_version = node.out_counter[0]
+    if state.anomaly:
+        node.trace = creation_trace()
+    return result
+
+
+def _raise_version_error(
+    tensor: Tensor | None, expected: int, node: Node, current: int = -1
+) -> None:
+    what = "the output" if tensor is None else f"a tensor of shape {list(tensor.shape)}"
+    now = current if tensor is None else tensor._version
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {what}, saved by {node.name()}, is at version {now}; expected "
+        f"version {expected} instead. Hint: replace the in-place op (such as add_ or x[...] = v) "
+        "by its out-of-place form, or clone the tensor before changing it."
+    )

@@ -1,0 +1,1 @@
+"""Backends: dtypes and the devices whose array modules compute nerve's ops."""

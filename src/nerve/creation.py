@@ -1,0 +1,368 @@
+"""Creating tensors: from data (tensor, as_tensor, from_numpy), filled (zeros, ones, full,
+empty, eye), ranges (arange, linspace), random (rand, randn, randint, randperm), and the
+``*_like`` variants. Arguments follow torch: sizes as ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .backend import dtypes
+from .backend.device import CPU, device, move
+from .random import Generator, numpy_generator
+from .tensor import Size, Tensor
+
+
+def _sizes(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
+        size = tuple(size[0])
+    for n in size:
+        if isinstance(n, Tensor):
+            n = int(n.item())
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"sizes must be integers, got {n!r} in {list(size)}")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    return tuple(int(n) for n in size)
+
+
+def _finish(array: np.ndarray, dev: Any, requires_grad: bool) -> Tensor:
+    target = CPU if dev is None else device(dev)
+    result = Tensor._make(move(array, target) if target is not CPU else array)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def _np_dtype(dtype: Any, fallback: dtypes.dtype | None = None) -> np.dtype:
+    chosen = fallback if dtype is None else dtypes.to_dtype(dtype)
+    return (chosen or dtypes.get_default_dtype()).np
+
+
+def _infer(data: Any) -> np.ndarray:
+    """A NumPy array of ``data`` with torch's dtype inference for Python values."""
+    if isinstance(data, Tensor):
+        return np.array(data.__array__())
+    if isinstance(data, np.ndarray):
+        if data.dtype not in dtypes._FROM_NUMPY:
+            dtypes.from_numpy_dtype(data.dtype)  # a clear error for unsupported dtypes
+        return data.copy()
+    if isinstance(data, np.generic):
+        return np.array(data)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+        data = _detach_nested(data)
+    try:
+        array = np.array(data)
+    except ValueError as error:
+        raise ValueError(
+            f"tensor(): could not build a tensor from nested sequences: {error}"
+        ) from None
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor(): could not infer a dtype from {type(data).__name__} data; expected numbers, "
+            "bools, or (nested) lists of them with equal lengths"
+        )
+    if array.dtype.kind == "f" and not _contains_tensor_or_array(data):
+        array = array.astype(dtypes.get_default_dtype().np)
+    elif array.dtype.kind in "iu":
+        array = array.astype(np.int64)
+    elif array.dtype.kind in "US":
+        raise TypeError(f"tensor(): strings are not numbers: {data!r}")
+    return array
+
+
+def _flatten(data: Any) -> list[Any]:
+    out: list[Any] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _detach_nested(data: Any) -> Any:
+    if isinstance(data, (list, tuple)):
+        return [_detach_nested(x) for x in data]
+    return data.__array__() if isinstance(data, Tensor) else data
+
+
+def _contains_tensor_or_array(data: Any) -> bool:
+    return isinstance(data, (list, tuple)) and any(
+        isinstance(x, (np.ndarray, np.generic)) for x in _flatten(data)
+    )
+
+
+def tensor(
+    data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A new tensor holding a copy of ``data`` (numbers, nested lists, NumPy arrays, tensors).
+
+    Python floats give float32 (the default dtype), ints int64, bools bool.
+
+    Example:
+        >>> import nerve
+        >>> nerve.tensor([[0.9, -0.2], [0.75, 0.6]]).shape
+        nerve.Size([2, 2])
+    """
+    array = _infer(data)
+    if dtype is not None:
+        array = array.astype(_np_dtype(dtype), copy=False)
+    return _finish(array, device, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with a tensor or a NumPy array when it can."""
+    if isinstance(data, Tensor):
+        return data.to(dtype=dtype, device=device) if (dtype or device) else data
+    if isinstance(data, np.ndarray) and data.dtype in dtypes._FROM_NUMPY:
+        array = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
+        return _finish(array, device, False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``: changing one changes the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._make(array)
+
+
+def _filled(
+    size: tuple[Any, ...],
+    value: Any,
+    dtype: Any,
+    dev: Any,
+    requires_grad: bool,
+    fallback: dtypes.dtype | None = None,
+) -> Tensor:
+    array = np.full(_sizes(size), value, dtype=_np_dtype(dtype, fallback))
+    return _finish(array, dev, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(size, 1, dtype, device, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size, zero-filled (uninitialised memory is not worth the risk)."""
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def full(
+    size: Any,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or float)."""
+    fallback = (
+        dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
+    )
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    return _filled(
+        (size,) if isinstance(size, int) else (tuple(size),),
+        value,
+        dtype,
+        device,
+        requires_grad,
+        fallback,
+    )
+
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), device, requires_grad)
+
+
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Values from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if values[2] == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    integral = all(isinstance(v, (int, np.integer)) for v in values)
+    fallback = dtypes.int64 if integral else dtypes.get_default_dtype()
+    count = max(math.ceil((values[1] - values[0]) / values[2]), 0)
+    array = values[0] + np.arange(count, dtype=np.float64 if not integral else np.int64) * values[2]
+    return _finish(array.astype(_np_dtype(dtype, fallback)), device, requires_grad)
+
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    array = np.linspace(float(start), float(end), int(steps)).astype(_np_dtype(dtype))
+    return _finish(array, device, requires_grad)
+
+
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
+    array = np.logspace(float(start), float(end), int(steps), base=base).astype(_np_dtype(dtype))
+    return _finish(array, device, False)
+
+
+def _random_dtype(dtype: Any) -> np.dtype:
+    chosen = _np_dtype(dtype)
+    if chosen.kind != "f":
+        raise RuntimeError(f"random floats need a floating-point dtype, got {dtype}")
+    return chosen
+
+
+def rand(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform random numbers in [0, 1)."""
+    chosen = _random_dtype(dtype)
+    array = numpy_generator(generator).random(_sizes(size), dtype=np.float64).astype(chosen)
+    return _finish(array, device, requires_grad)
+
+
+def randn(
+    *size: Any,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal random numbers."""
+    chosen = _random_dtype(dtype)
+    array = numpy_generator(generator).standard_normal(_sizes(size)).astype(chosen)
+    return _finish(array, device, requires_grad)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Any = None,
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
+    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint() missing the size argument, e.g. randint(10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    array = numpy_generator(generator).integers(
+        low, high, _sizes((size,) if isinstance(size, int) else (tuple(size),))
+    )
+    return _finish(array.astype(_np_dtype(dtype, dtypes.int64)), device, False)
+
+
+def randperm(
+    n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    array = numpy_generator(generator).permutation(int(n))
+    return _finish(array.astype(_np_dtype(dtype, dtypes.int64)), device, False)
+
+
+def _like(x: Tensor, dtype: Any, dev: Any) -> tuple[tuple[int, ...], Any, Any]:
+    return (
+        tuple(x.shape),
+        dtype if dtype is not None else x.dtype,
+        dev if dev is not None else x.device,
+    )
+
+
+def zeros_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return zeros(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return ones(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return full(shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def rand_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return rand(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return randn(shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(
+    input: Tensor, low: int, high: int | None = None, *, dtype: Any = None, device: Any = None
+) -> Tensor:
+    shape, d, dev = _like(input, dtype, device)
+    return randint(low, high, shape, dtype=d, device=dev)

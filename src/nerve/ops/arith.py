@@ -1,0 +1,198 @@
+"""Arithmetic: + - * / // % ** with broadcasting, tensors or Python scalars on either side."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..tensor import Tensor
+from .broadcast import broadcast_shape, shape_of, sum_to
+from .promotion import SCALARS, as_scalar, promote_pair, to_tensor_operand
+
+
+class Binary(Node):
+    """An elementwise op on two operands; remembers their shapes to un-broadcast gradients."""
+
+    symbol = ""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.shapes = (shape_of(a), shape_of(b))
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            broadcast_shape(type(self).__name__.lower(), *(s or () for s in self.shapes))
+            raise
+
+    def compute(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def grads(self, ga: Tensor | None, gb: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+        """Un-broadcast per-input gradients (None where an input needs none)."""
+        need_a, need_b = self.needs_input_grad
+        return (
+            sum_to(ga, self.shapes[0]) if need_a and ga is not None else None,
+            sum_to(gb, self.shapes[1]) if need_b and gb is not None else None,
+        )
+
+
+class Add(Binary):
+    saves = ()
+
+    def compute(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        return self.grads(g, g)
+
+
+class Sub(Binary):
+    saves = ()
+
+    def compute(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        return self.grads(g, -g if self.needs_input_grad[1] else None)
+
+
+class Mul(Binary):
+    def compute(self, a: Any, b: Any) -> Any:
+        return a * b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return self.grads(g * b if need_a else None, g * a if need_b else None)
+
+
+class Div(Binary):
+    def compute(self, a: Any, b: Any) -> Any:
+        return a / b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return self.grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
+
+
+class FloorDiv(Binary):
+    saves = ()
+
+    def compute(self, a: Any, b: Any) -> Any:
+        return a // b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        zero = g * 0  # floor is piecewise constant: zero gradient almost everywhere
+        return self.grads(zero, zero)
+
+
+class Remainder(Binary):
+    def compute(self, a: Any, b: Any) -> Any:
+        return a % b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        need_b = self.needs_input_grad[1]
+        return self.grads(g, -g * (a // b) if need_b else None)  # a % b = a - floor(a/b) * b
+
+
+class Pow(Binary):
+    saves_output = True
+
+    def compute(self, a: Any, b: Any) -> Any:
+        if isinstance(b, int) and not isinstance(b, bool) and b < 0 and a.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return a**b
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        ga = gb = None
+        if need_a:
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:  # d/da a^b = b a^(b-1), defined as 0 where b == 0 (as torch)
+                ga = (g * b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+        if need_b:
+            out = self.output()
+            log_a = a.log() if isinstance(a, Tensor) else _log_scalar(a, g)
+            # where a == 0 and b >= 0 the true gradient is 0, not 0 * -inf
+            gb = g * out * log_a
+            if isinstance(a, Tensor):
+                gb = gb.masked_fill((a == 0) & (b >= 0), 0.0)
+        return self.grads(ga, gb)
+
+
+def _log_scalar(a: float, like: Tensor) -> float:
+    return math.log(a) if a > 0 else (float("-inf") if a == 0 else float("nan"))
+
+
+def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False) -> Tensor:
+    a, b = as_scalar(a), as_scalar(b)
+    if isinstance(a, Tensor) and not isinstance(b, (Tensor, *SCALARS)):
+        b = _maybe_tensor(b, a)  # lists and arrays join in; anything else fails below
+    elif isinstance(b, Tensor) and not isinstance(a, (Tensor, *SCALARS)):
+        a = _maybe_tensor(a, b)
+    a, b = promote_pair(a, b, name, to_float=to_float)
+    return apply(op, a, b)
+
+
+def _maybe_tensor(value: Any, like: Tensor) -> Any:
+    converted = to_tensor_operand(value, like)
+    return value if converted is None else converted
+
+
+def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input + alpha * other``, broadcasting (torch.add)."""
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Add, input, other, "add")
+
+
+def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+    """``input - alpha * other`` (torch.sub)."""
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Sub, input, other, "sub")
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    return _binary(Mul, input, other, "mul")
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """True division; ``rounding_mode="floor"`` or ``"trunc"`` as in torch.div."""
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return (
+            _binary(Div, input, other, "div", to_float=True).trunc().to(_common_dtype(input, other))
+        )
+    if rounding_mode is not None:
+        raise ValueError(
+            f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+        )
+    return _binary(Div, input, other, "div", to_float=True)
+
+
+def _common_dtype(a: Any, b: Any) -> Any:
+    x, y = promote_pair(a, b, "div")
+    return (x if isinstance(x, Tensor) else y).dtype
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    return _binary(FloorDiv, input, other, "floor_divide")
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """Python-style remainder: the result has the sign of the divisor (torch.remainder)."""
+    return _binary(Remainder, input, other, "remainder")
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
+    return _binary(Pow, input, exponent, "pow")
+
+
+def rsub(input: Any, other: Any) -> Tensor:
+    return _binary(Sub, other, input, "sub")

@@ -1,0 +1,263 @@
+"""Indexing: ``x[...]`` with slices, ints, None, Ellipsis, integer tensors and boolean masks;
+``x[...] = v``; gather, scatter_add, index_select, masked_fill, nonzero.
+
+The gradient of reading ``x[key]`` scatters back with addition, so an index repeated in an
+integer index accumulates, as in torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend import dtypes
+from ..backend.device import xp_of
+from ..tensor import Tensor, _check_dim
+from .broadcast import sum_to
+from .shape import as_view
+
+
+def _raw_key(key: Any) -> tuple[Any, bool]:
+    """The key with tensors replaced by arrays, and whether it uses advanced indexing."""
+    items = key if isinstance(key, tuple) else (key,)
+    raw, advanced = [], False
+    for item in items:
+        if isinstance(item, Tensor):
+            if item._data.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors, got "
+                    f"{item.dtype}"
+                )
+            item, advanced = item._data, True
+        elif isinstance(item, (list, tuple)) or hasattr(item, "__array__"):
+            import numpy as np
+
+            item = np.asarray(item)
+            if item.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            advanced = True
+        elif isinstance(item, float):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got float {item})"
+            )
+        raw.append(item)
+    return tuple(raw), advanced
+
+
+def index_add_into(xp: Any, target: Any, key: Any, values: Any) -> None:
+    """``target[key] += values`` with repeated indices accumulating (NumPy's add.at)."""
+    if xp.__name__ == "numpy":
+        xp.add.at(target, key, values)
+    else:
+        import cupyx  # type: ignore[import-not-found]
+
+        cupyx.scatter_add(target, key, values)
+
+
+class GetItem(Node):
+    saves = ()
+
+    def forward(self, x: Any, key: Any, advanced: bool) -> Any:
+        self.key, self.advanced, self.shape = key, advanced, x.shape
+        return x[key]
+
+    def backward(self, g: Tensor) -> Tensor:
+        return apply(IndexBackward, g, key=self.key, advanced=self.advanced, shape=self.shape)
+
+
+class IndexBackward(Node):
+    """Scatter a gradient into zeros shaped like the indexed tensor (differentiable: its own
+    gradient is indexing again)."""
+
+    saves = ()
+
+    def forward(self, g: Any, key: Any, advanced: bool, shape: tuple[int, ...]) -> Any:
+        self.key, self.advanced = key, advanced
+        xp = xp_of(g)
+        out = xp.zeros(shape, dtype=g.dtype)
+        if advanced:
+            index_add_into(xp, out, key, g)
+        else:
+            out[key] = g
+        return out
+
+    def backward(self, g: Tensor) -> Tensor:
+        return apply(GetItem, g, key=self.key, advanced=self.advanced)
+
+
+def getitem(input: Tensor, key: Any) -> Tensor:
+    raw, advanced = _raw_key(key)
+    try:
+        result = apply(GetItem, input, key=raw, advanced=advanced)
+    except IndexError as error:
+        raise IndexError(f"{error} (indexing a tensor of shape {list(input.shape)})") from None
+    return result if advanced else as_view(result, input)
+
+
+class SetItem(Node):
+    """``x[key] = value`` recorded: the old values under ``key`` get no gradient."""
+
+    saves = ()
+
+    def forward(self, x: Any, value: Any, key: Any, advanced: bool) -> Any:
+        self.key, self.advanced = key, advanced
+        self.value_shape = getattr(value, "shape", None)
+        out = x.copy()
+        out[key] = value
+        return out
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        need_x, need_value = self.needs_input_grad
+        gx = gv = None
+        if need_x:
+            mask = xp_of(g._data).ones(g._data.shape, dtype=bool)
+            mask[self.key] = False
+            gx = g * Tensor._make(mask)
+        if need_value:
+            gv = sum_to(apply(GetItem, g, key=self.key, advanced=self.advanced), self.value_shape)
+        return gx, gv
+
+
+def setitem(input: Tensor, key: Any, value: Any) -> None:
+    """Write ``value`` into ``input[key]`` in place (recorded when gradients are needed)."""
+    from .inplace import write_inplace
+
+    raw, advanced = _raw_key(key)
+    if isinstance(value, Tensor) and value.dtype is not input.dtype:
+        value = value.to(input.dtype)
+    raw_value = value._data if isinstance(value, Tensor) else value
+
+    def direct(data: Any) -> None:
+        data[raw] = raw_value
+
+    def recorded(shadow: Tensor) -> Tensor:
+        return apply(SetItem, shadow, value, key=raw, advanced=advanced)
+
+    write_inplace(input, (value,), recorded, direct)
+
+
+def _along_axis(index: Any, axis: int) -> tuple[Any, ...]:
+    """Full advanced-index tuple selecting ``index`` along ``axis`` (the others by position),
+    broadcast to the index's shape so that every entry has the same shape."""
+    xp = xp_of(index)
+    grids = []
+    for d, n in enumerate(index.shape):
+        if d == axis:
+            grids.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = n
+            grids.append(xp.broadcast_to(xp.arange(n).reshape(shape), index.shape))
+    return tuple(grids)
+
+
+def _check_index(index: Tensor, op: str) -> None:
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = input[i][index[i][j]]`` for dim=1 (torch.gather)."""
+    _check_index(index, "gather")
+    axis = _check_dim(dim, input._data.ndim, "gather")
+    if index._data.ndim != input._data.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    return apply(GetItem, input, key=_along_axis(index._data, axis), advanced=True)
+
+
+class ScatterAdd(Node):
+    saves = ()
+
+    def forward(self, target: Any, src: Any, key: Any) -> Any:
+        self.key, self.src_shape = key, src.shape
+        # torch reads only the leading block of src that the index covers
+        self.block = tuple(slice(0, n) for n in key[0].shape) if key else ()
+        out = target.copy()
+        index_add_into(xp_of(out), out, key, src[self.block])
+        return out
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        need_target, need_src = self.needs_input_grad
+        gs = None
+        if need_src:
+            gs = apply(GetItem, g, key=self.key, advanced=True)
+            if tuple(gs.shape) != tuple(self.src_shape):
+                gs = apply(IndexBackward, gs, key=self.block, advanced=False, shape=self.src_shape)
+        return (g if need_target else None), gs
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeats accumulate."""
+    _check_index(index, "scatter_add")
+    axis = _check_dim(dim, input._data.ndim, "scatter_add")
+    return apply(ScatterAdd, input, src, key=_along_axis(index._data, axis))
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:
+    """Write ``src`` into a copy of ``input`` at ``index`` along ``dim``."""
+    _check_index(index, "scatter")
+    axis = _check_dim(dim, input._data.ndim, "scatter")
+    key = _along_axis(index._data, axis)
+    out = input.clone()
+    values = src[tuple(slice(0, n) for n in index.shape)] if isinstance(src, Tensor) else src
+    out[key] = values
+    return out
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    axis = _check_dim(dim, input._data.ndim, "index_select")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    _check_index(index, "index_select")
+    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))
+
+
+class MaskedFill(Node):
+    saves = ()
+
+    def forward(self, x: Any, mask: Any, value: Any) -> Any:
+        self.mask = mask
+        return xp_of(x).where(mask, value, x).astype(x.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, None, Tensor | None]:
+        need_x, _, need_value = self.needs_input_grad
+        mask = Tensor._make(self.mask)
+        gx = g.masked_fill(mask, 0.0) if need_x else None
+        gv = (g * mask).sum() if need_value else None
+        return gx, None, gv
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{getattr(mask, 'dtype', type(mask).__name__)}"
+        )
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value._data.ndim} dimension(s)."
+            )
+        value = value.to(input.dtype)
+    return apply(MaskedFill, input, mask, value)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    if mask.shape != input.shape:
+        mask = mask.expand_as(input)
+        input = input.expand_as(mask)
+    return getitem(input, mask)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    indices = xp_of(input._data).nonzero(input._data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(dtypes.int64.np)) for i in indices)
+    return Tensor._make(xp_of(input._data).stack(indices, axis=1).astype(dtypes.int64.np))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    return getitem(input.reshape(-1), index)

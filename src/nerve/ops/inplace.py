@@ -1,0 +1,212 @@
+"""In-place ops (``add_``, ``mul_``, ``x[...] = v``, ``w -= lr * w.grad`` ...).
+
+Without gradient recording they write straight into the tensor's array. When recording, the
+op is computed out of place on a *shadow* that carries the tensor's old value and history, the
+result is written back into the same memory (so views stay in sync), and the tensor takes the
+new node as its ``grad_fn``. Either way the version counter goes up, so a backward that needs
+the old value raises torch's clear error instead of computing a wrong gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..autograd.grad_mode import state
+from ..backend.device import xp_of
+from ..tensor import Tensor
+from .promotion import as_scalar
+
+
+def _check_leaf(x: Tensor) -> None:
+    if x.requires_grad and x.grad_fn is None and state.enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "Wrap the update in `with nerve.no_grad():` (as optimizers do) or use an "
+            "out-of-place op."
+        )
+
+
+def _records(x: Tensor, others: tuple[Any, ...]) -> bool:
+    if not state.enabled:
+        return False
+    return x.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+
+
+def _cast_error(x: Tensor, error: Exception) -> RuntimeError:
+    message = str(error)
+    if "broadcast" in message or "shape" in message:
+        return RuntimeError(f"in-place op on a tensor of shape {list(x.shape)}: {message}")
+    return RuntimeError(
+        f"result type can't be cast to the desired output type {x.dtype.name} of the in-place "
+        f"op ({message})"
+    )
+
+
+def write_inplace(
+    x: Tensor,
+    others: tuple[Any, ...],
+    recorded: Callable[[Tensor], Tensor],
+    direct: Callable[[Any], None],
+) -> Tensor:
+    """Change ``x`` in place: ``direct(array)`` when no graph is needed, else ``recorded``."""
+    _check_leaf(x)
+    if _records(x, others):
+        if x._base is not None and x._base.requires_grad:
+            raise RuntimeError(
+                "nerve does not record in-place changes through a view of a tensor that requires "
+                "grad; index the base tensor instead (base[idx] = value) or use out-of-place ops"
+            )
+        shadow = Tensor._make(x._data.copy())
+        shadow.requires_grad, shadow.grad_fn, shadow._output_nr = (
+            x.requires_grad,
+            x.grad_fn,
+            x._output_nr,
+        )
+        shadow._accumulator = x._accumulator
+        result = recorded(shadow)
+        if result._data.shape != x._data.shape:
+            raise RuntimeError(
+                f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)}"
+            )
+        try:
+            xp_of(x._data).copyto(x._data, result._data, casting="same_kind")
+        except TypeError as error:
+            raise _cast_error(x, error) from None
+        x.grad_fn, x.requires_grad, x._output_nr = result.grad_fn, True, 0
+    else:
+        try:
+            direct(x._data)
+        except (TypeError, ValueError) as error:
+            raise _cast_error(x, error) from None
+    x._bump_version()
+    return x
+
+
+def _raw(value: Any) -> Any:
+    return value._data if isinstance(value, Tensor) else as_scalar(value)
+
+
+def _ufunc_inplace(
+    x: Tensor, other: Any, name: str, function: Callable[[Tensor, Any], Tensor]
+) -> Tensor:
+    def direct(data: Any) -> None:
+        getattr(xp_of(data), name)(data, _raw(other), out=data, casting="same_kind")
+
+    return write_inplace(x, (other,), lambda shadow: function(shadow, other), direct)
+
+
+def add_(x: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return _ufunc_inplace(x, other, "add", lambda a, b: a + b)
+
+
+def sub_(x: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return _ufunc_inplace(x, other, "subtract", lambda a, b: a - b)
+
+
+def mul_(x: Tensor, other: Any) -> Tensor:
+    return _ufunc_inplace(x, other, "multiply", lambda a, b: a * b)
+
+
+def div_(x: Tensor, other: Any) -> Tensor:
+    return _ufunc_inplace(x, other, "true_divide", lambda a, b: a / b)
+
+
+def pow_(x: Tensor, exponent: Any) -> Tensor:
+    return _ufunc_inplace(x, exponent, "power", lambda a, b: a**b)
+
+
+def floor_divide_(x: Tensor, other: Any) -> Tensor:
+    return _ufunc_inplace(x, other, "floor_divide", lambda a, b: a // b)
+
+
+def remainder_(x: Tensor, other: Any) -> Tensor:
+    return _ufunc_inplace(x, other, "remainder", lambda a, b: a % b)
+
+
+def _assign(x: Tensor, value: Any) -> Callable[[Any], None]:
+    def direct(data: Any) -> None:
+        data[...] = value
+
+    return direct
+
+
+def zero_(x: Tensor) -> Tensor:
+    return fill_(x, 0)
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Set every element to ``value`` (a number or a 0-d tensor)."""
+    raw = _raw(value)
+    return write_inplace(x, (value,), lambda shadow: shadow * 0 + value, _assign(x, raw))
+
+
+def copy_(x: Tensor, src: Any) -> Tensor:
+    """Copy ``src`` (broadcast, converted to this dtype and device) into this tensor."""
+    if isinstance(src, Tensor):
+        if src.device != x.device:
+            src = src.to(x.device)
+        src = src.to(x.dtype)
+    raw = _raw(src)
+    return write_inplace(x, (src,), lambda shadow: shadow * 0 + src, _assign(x, raw))
+
+
+def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    from .compare import clamp
+
+    def direct(data: Any) -> None:
+        xp_of(data).clip(data, _raw(min), _raw(max), out=data)
+
+    return write_inplace(x, (min, max), lambda shadow: clamp(shadow, min, max), direct)
+
+
+def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
+    from .index import masked_fill
+
+    def direct(data: Any) -> None:
+        xp_of(data).copyto(data, _raw(value), where=mask._data, casting="unsafe")
+
+    return write_inplace(x, (value,), lambda shadow: masked_fill(shadow, mask, value), direct)
+
+
+def unary_(name: str) -> Callable[[Tensor], Tensor]:
+    """The in-place form of an elementwise method such as ``relu`` or ``exp``."""
+
+    def method(x: Tensor) -> Tensor:
+        def direct(data: Any) -> None:
+            data[...] = getattr(Tensor._make(data), name)()._data
+
+        return write_inplace(x, (), lambda shadow: getattr(shadow, name)(), direct)
+
+    method.__name__ = name + "_"
+    return method
+
+
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with uniform random numbers in [a, b)."""
+    from ..random import numpy_generator
+
+    values = numpy_generator(generator).uniform(a, b, x._data.shape)
+    return _random_fill(x, values)
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with normal random numbers of the given mean and standard deviation."""
+    from ..random import numpy_generator
+
+    values = numpy_generator(generator).normal(mean, std, x._data.shape)
+    return _random_fill(x, values)
+
+
+def _random_fill(x: Tensor, values: Any) -> Tensor:
+    _check_leaf(x)
+    from ..backend.device import device_of, move
+
+    x._data[...] = move(values.astype(x._data.dtype), device_of(x._data))
+    x._bump_version()
+    return x

@@ -1,0 +1,85 @@
+"""Operands of elementwise ops: type promotion (torch's rules), devices, Python scalars.
+
+Kept apart from the ops so that each op stays a few lines: an op receives operands that
+already share a dtype (or are Python scalars that NumPy will not upcast).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import dtypes
+from ..tensor import Tensor
+
+SCALARS = (int, float, bool)
+
+
+def as_scalar(value: Any) -> Any:
+    """Python numbers pass; NumPy scalars become Python numbers (NumPy would treat them as
+    typed arrays and upcast float32 tensors, which torch does not)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def to_tensor_operand(value: Any, like: Tensor) -> Tensor | None:
+    """Lists and arrays in arithmetic with a tensor become tensors on its device."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        from ..creation import tensor
+
+        return tensor(value, device=like.device)
+    return None
+    return None
+
+
+def check_same_device(a: Tensor, b: Tensor, op: str) -> None:
+    if type(a._data) is not type(b._data) and a._data.ndim and b._data.ndim:
+        raise RuntimeError(
+            f"{op}: expected all tensors to be on the same device, but found at least two "
+            f"devices, {a.device} and {b.device}! Move one with .to(device)."
+        )
+
+
+def promote_pair(a: Any, b: Any, op: str, *, to_float: bool = False) -> tuple[Any, Any]:
+    """Cast tensor operands to their common dtype (torch.result_type); scalars stay scalars.
+
+    ``to_float`` gives integer results the default float dtype (true division, float math).
+    """
+    a, b = as_scalar(a), as_scalar(b)
+    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_tensor and b_tensor:
+        check_same_device(a, b, op)
+        if a._data.dtype is b._data.dtype and not (to_float and a._data.dtype.kind != "f"):
+            return a, b
+        dims = [t.dtype for t in (a, b) if t._data.ndim]
+        zero_dims = [t.dtype for t in (a, b) if not t._data.ndim]
+        target = dtypes.result_type(dims, zero_dims, [])
+    elif a_tensor or b_tensor:
+        tensor, scalar = (a, b) if a_tensor else (b, a)
+        if not isinstance(scalar, SCALARS):
+            raise TypeError(
+                f"{op}: unsupported operand type {type(scalar).__name__}; expected a Tensor or "
+                "a Python number"
+            )
+        own = tensor.dtype
+        target = (
+            own if dtypes.scalar_category(scalar) <= own.category else dtypes.scalar_dtype(scalar)
+        )
+    else:
+        raise TypeError(f"{op}: expected at least one Tensor operand")
+    if to_float and not target.is_floating_point:
+        target = dtypes.get_default_dtype()
+    if a_tensor and a.dtype is not target:
+        a = a.to(target)
+    if b_tensor and b.dtype is not target:
+        b = b.to(target)
+    return a, b
+
+
+def float_operand(x: Tensor) -> Tensor:
+    """Integer and bool tensors become the default float dtype (for exp, log, sin ...)."""
+    if x._data.dtype.kind == "f":
+        return x
+    return x.to(dtypes.get_default_dtype())

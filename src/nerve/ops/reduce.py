@@ -1,0 +1,360 @@
+"""Reductions: sum, mean, prod, max/min, var/std, logsumexp, norm, cumsum, softmax ..."""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend import dtypes
+from ..backend.device import xp_of
+from ..tensor import Tensor, _check_dim
+
+Dim = int | Sequence[int] | None
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def normalize_dims(dim: Dim, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Dims as a sorted tuple of non-negative axes, or None for all of them."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:
+        return None
+    axes = tuple(sorted({_check_dim(d, ndim, op) for d in dims}))
+    return axes if ndim else None
+
+
+def unreduce(
+    g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool
+) -> Tensor:
+    """Broadcast a reduction's gradient back over the reduced axes."""
+    if not keepdim:
+        kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
+    count = 1
+    for i, n in enumerate(shape):
+        if axes is None or i in axes:
+            count *= n
+    return count
+
+
+class Sum(Node):
+    saves = ()
+
+    def forward(self, x: Any, axes: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return unreduce(g, self.shape, self.axes, self.keepdim)
+
+
+class Mean(Sum):
+    def forward(self, x: Any, axes: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        return x.mean(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return unreduce(g / _count(self.shape, self.axes), self.shape, self.axes, self.keepdim)
+
+
+def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all dims by default). Integer and bool tensors sum to int64."""
+    axes = normalize_dims(dim, input._data.ndim, "sum")
+    np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else None
+    if np_dtype is None and input._data.dtype.kind in "biu":
+        np_dtype = dtypes.int64.np
+    return apply(Sum, input, axes=axes, keepdim=keepdim, dtype=np_dtype)
+
+
+def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The average over ``dim``; only for floating-point tensors, as in torch."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype}"
+        )
+    axes = normalize_dims(dim, input._data.ndim, "mean")
+    return apply(Mean, input, axes=axes, keepdim=keepdim)
+
+
+class Prod(Node):
+    saves_output = True
+
+    def forward(self, x: Any, axis: Any = None, keepdim: bool = False) -> Any:
+        self.axis, self.keepdim = axis, keepdim
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        shape = x._data.shape
+        axes = None if self.axis is None else (self.axis,)
+        g = unreduce(g, shape, axes, self.keepdim)
+        if not bool((x._data == 0).any()):
+            return g * unreduce(self.output(), shape, axes, self.keepdim) / x
+        return g * Tensor._make(_product_of_others(x._data, self.axis))
+
+
+def _product_of_others(x: Any, axis: int | None) -> Any:
+    """prod_{j != i} x_j along ``axis`` without dividing (exact where x has zeros)."""
+    xp = xp_of(x)
+    flat = axis is None
+    values = x.reshape(-1) if flat else x
+    axis = 0 if flat else axis
+    ones = xp.ones_like(xp.take(values, [0], axis=axis))
+    left = xp.cumprod(xp.concatenate([ones, values], axis=axis), axis=axis)
+    left = xp.take(left, range(values.shape[axis]), axis=axis)
+    reversed_values = xp.flip(values, axis=axis)
+    right = xp.cumprod(xp.concatenate([ones, reversed_values], axis=axis), axis=axis)
+    right = xp.flip(xp.take(right, range(values.shape[axis]), axis=axis), axis=axis)
+    result = left * right
+    return result.reshape(x.shape) if flat else result
+
+
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind in "biu":
+        input = input.long()
+    axis = None if dim is None else _check_dim(dim, input._data.ndim, "prod")
+    return apply(Prod, input, axis=axis, keepdim=keepdim)
+
+
+class Extreme(Node):
+    """max/min/amax/amin. With ``single`` (max(dim)) the gradient goes to the returned index;
+    otherwise it is shared evenly between tied extremes, as torch does."""
+
+    saves_output = True
+
+    def forward(self, x: Any, axes: Any, keepdim: bool, largest: bool, index: Any = None) -> Any:
+        self.axes, self.keepdim, self.index = axes, keepdim, index
+        return x.max(axis=axes, keepdims=keepdim) if largest else x.min(axis=axes, keepdims=keepdim)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        shape = x._data.shape
+        xp = xp_of(x._data)
+        if self.index is not None:
+            axis = self.axes[0]
+            idx = self.index if self.keepdim else xp.expand_dims(self.index, axis)
+            positions = xp.arange(shape[axis]).reshape(
+                [-1 if i == axis else 1 for i in range(len(shape))]
+            )
+            mask = Tensor._make(positions == idx)
+            return unreduce(g, shape, self.axes, self.keepdim) * mask
+        out = unreduce(self.output(), shape, self.axes, self.keepdim)
+        ties = (x == out).to(g.dtype)
+        count = ties.sum(dim=self.axes, keepdim=True) if self.axes is not None else ties.sum()
+        return unreduce(g, shape, self.axes, self.keepdim) * ties / count
+
+
+def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -> Any:
+    if input._data.size == 0 and (dim is None or input._data.ndim == 0):
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+        )
+    if dim is None:
+        return apply(Extreme, input, axes=None, keepdim=False, largest=largest)
+    axis = _check_dim(dim, input._data.ndim, name)
+    data = input._data if input._data.ndim else input._data.reshape(1)
+    index = data.argmax(axis=axis) if largest else data.argmin(axis=axis)
+    if keepdim:
+        index = xp_of(data).expand_dims(index, axis)
+    if not input._data.ndim:
+        index = index.reshape(())
+    axes = (axis,) if input._data.ndim else None
+    values = apply(
+        Extreme,
+        input,
+        axes=axes,
+        keepdim=keepdim,
+        largest=largest,
+        index=index if input._data.ndim else None,
+    )
+    return values_indices(values, Tensor._make(index.astype(dtypes.int64.np, copy=False)))
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """The largest value; with ``dim``, a ``(values, indices)`` pair. ``max(a, b)`` of two
+    tensors is :func:`maximum`."""
+    if isinstance(dim, Tensor):
+        from .compare import maximum
+
+        return maximum(input, dim)
+    return _extreme(input, dim, keepdim, True, "max")
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    if isinstance(dim, Tensor):
+        from .compare import minimum
+
+        return minimum(input, dim)
+    return _extreme(input, dim, keepdim, False, "min")
+
+
+def amax(input: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    axes = normalize_dims(dim, input._data.ndim, "amax")
+    return apply(Extreme, input, axes=axes, keepdim=keepdim, largest=True)
+
+
+def amin(input: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    axes = normalize_dims(dim, input._data.ndim, "amin")
+    return apply(Extreme, input, axes=axes, keepdim=keepdim, largest=False)
+
+
+def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
+    data = input._data
+    if dim is None:
+        index = data.argmax() if largest else data.argmin()
+        if keepdim:
+            index = xp_of(data).asarray(index).reshape((1,) * data.ndim)
+    else:
+        axis = _check_dim(dim, data.ndim, "argmax" if largest else "argmin")
+        data = data if data.ndim else data.reshape(1)
+        index = (
+            data.argmax(axis=axis, keepdims=keepdim)
+            if largest
+            else data.argmin(axis=axis, keepdims=keepdim)
+        )
+        if not input._data.ndim:
+            index = index.reshape(())
+    return Tensor._make(xp_of(data).asarray(index, dtype=dtypes.int64.np))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (the first one on ties), flattened when ``dim`` is None."""
+    return _arg(input, dim, keepdim, True)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(input, dim, keepdim, False)
+
+
+def var(
+    input: Tensor,
+    dim: Dim = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False``: 0)."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = normalize_dims(dim, input._data.ndim, "var")
+    centred = input - input.mean(dim=axes, keepdim=True)
+    count = _count(input._data.shape, axes)
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) / builtins.max(count - correction, 0)
+
+
+def std(
+    input: Tensor,
+    dim: Dim = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) computed stably by factoring out the maximum."""
+    axes = normalize_dims(dim, input._data.ndim, "logsumexp")
+    shift = input.detach().amax(dim=axes if axes is not None else (), keepdim=True)
+    shift = shift.masked_fill(~shift.isfinite(), 0.0)
+    total = (input - shift).exp().sum(dim=axes, keepdim=True).log() + shift
+    if keepdim:
+        return total
+    return total.reshape(
+        tuple(n for i, n in enumerate(total.shape) if axes is not None and i not in axes)
+    )
+
+
+class Norm(Node):
+    saves_output = True
+
+    def forward(self, x: Any, p: float, axes: Any, keepdim: bool) -> Any:
+        xp = xp_of(x)
+        self.p, self.axes, self.keepdim = p, axes, keepdim
+        a = xp.abs(x)
+        if p == float("inf"):
+            return a.max(axis=axes, keepdims=keepdim)
+        if p == 0:
+            return (a != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
+        if p == 1:
+            return a.sum(axis=axes, keepdims=keepdim)
+        if p == 2:
+            return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+        return (a**p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        shape = x._data.shape
+        p = self.p
+        g = unreduce(g, shape, self.axes, self.keepdim)
+        out = unreduce(self.output(), shape, self.axes, self.keepdim)
+        if p == 0:
+            return g * 0
+        if p == 1:
+            return g * x.sign()
+        if p == float("inf"):
+            ties = (x.abs() == out).to(g.dtype)
+            count = ties.sum(dim=self.axes, keepdim=True) if self.axes is not None else ties.sum()
+            return g * x.sign() * ties / count
+        safe = out.masked_fill(out == 0, 1.0)  # the norm of zeros has gradient 0, as torch
+        if p == 2:
+            return (g * x / safe).masked_fill(out == 0, 0.0)
+        return (g * x * x.abs() ** (p - 2) / safe ** (p - 1)).masked_fill(out == 0, 0.0)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements by default); ``"fro"`` is p = 2."""
+    p = 2.0 if p in ("fro", None) else float(p)
+    axes = normalize_dims(dim, input._data.ndim, "norm")
+    return apply(Norm, input, p=p, axes=axes, keepdim=keepdim)
+
+
+class Cumsum(Node):
+    saves = ()
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis = axis
+        return x.cumsum(axis=axis, dtype=dtypes.int64.np if x.dtype.kind in "biu" else None)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+
+
+def cumsum(input: Tensor, dim: int) -> Tensor:
+    if input._data.ndim == 0:
+        return input.clone()
+    return apply(Cumsum, input, axis=_check_dim(dim, input._data.ndim, "cumsum"))
+
+
+def all(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_dims(dim, input._data.ndim, "all")
+    return Tensor._make(input._data.astype(bool).all(axis=axes, keepdims=keepdim))
+
+
+def any(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_dims(dim, input._data.ndim, "any")
+    return Tensor._make(input._data.astype(bool).any(axis=axes, keepdims=keepdim))
+
+
+def count_nonzero(input: Tensor, dim: Dim = None) -> Tensor:
+    axes = normalize_dims(dim, input._data.ndim, "count_nonzero")
+    return Tensor._make(
+        xp_of(input._data).asarray((input._data != 0).sum(axis=axes), dtype=dtypes.int64.np)
+    )

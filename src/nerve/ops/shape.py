@@ -1,0 +1,481 @@
+"""Shape ops: reshape, view, squeeze, transpose, permute, expand, repeat, cat, stack, split,
+flip, roll, tril, triu ... Ops that return a view of their input share its version counter,
+so that an in-place change through the view is seen by the graph, as in torch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend.device import xp_of
+from ..tensor import Size, Tensor, _check_dim
+from .broadcast import sum_to
+from .promotion import promote_pair
+
+
+def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def as_view(result: Tensor, base: Tensor) -> Tensor:
+    """Mark ``result`` as a view of ``base`` when its array shares the memory."""
+    if getattr(result._data, "base", None) is not None:
+        result._vc = base._counter()
+        result._base = base if base._base is None else base._base
+    return result
+
+
+class Reshape(Node):
+    saves = ()
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g.reshape(self.in_shape)
+
+
+def _resolve_shape(shape: tuple[int, ...], numel: int, op: str) -> tuple[int, ...]:
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
+    known = 1
+    for n in shape:
+        if n != -1:
+            if n < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {n} in {list(shape)}")
+            known *= n
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if n == -1 else n for n in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """The same data in a new shape (a view when possible, otherwise a copy); -1 is inferred."""
+    target = _resolve_shape(_sizes(shape), input._data.size, "reshape")
+    if target == input._data.shape:
+        return input if not input.requires_grad else apply(Reshape, input, shape=target)
+    return as_view(apply(Reshape, input, shape=target), input)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """Like :func:`reshape`, but never copies: non-contiguous data gives torch's error."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Size)):
+        return input.to(shape[0])  # view(dtype) reinterpretation is not supported: convert
+    target = _resolve_shape(_sizes(shape), input._data.size, "view")
+    probe = input._data.view()
+    try:
+        probe.shape = target
+    except (AttributeError, ValueError):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        ) from None
+    result = apply(Reshape, input, shape=target)
+    result._vc, result._base = input._counter(), input._base or input
+    return result
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    shape = input._data.shape
+    if not shape:
+        return input.reshape(1)
+    start = _check_dim(start_dim, len(shape), "flatten")
+    end = _check_dim(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = 1
+    for n in shape[start : end + 1]:
+        merged *= n
+    return input.reshape(shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    shape = input._data.shape
+    axis = _check_dim(dim, len(shape), "unflatten")
+    sizes = _resolve_shape(tuple(sizes), shape[axis], "unflatten")
+    return input.reshape(shape[:axis] + tuple(sizes) + shape[axis + 1 :])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    """Remove dimensions of size 1 (only those in ``dim`` when given)."""
+    shape = input._data.shape
+    if dim is None:
+        dims = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        dims = {
+            _check_dim(d, len(shape), "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)
+        }
+        dims = {d for d in dims if shape and shape[d] == 1}
+    return input.reshape(tuple(n for i, n in enumerate(shape) if i not in dims))
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (in [-ndim-1, ndim])."""
+    ndim = input._data.ndim
+    axis = _check_dim(dim, ndim + 1, "unsqueeze")
+    shape = input._data.shape
+    return input.reshape(shape[:axis] + (1,) + shape[axis:])
+
+
+class Permute(Node):
+    saves = ()
+
+    def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, g: Tensor) -> Tensor:
+        inverse = [0] * len(self.axes)
+        for i, axis in enumerate(self.axes):
+            inverse[axis] = i
+        return g.permute(inverse)
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    ndim = input._data.ndim
+    axes = tuple(_check_dim(d, ndim, "permute") for d in _sizes(dims))
+    if sorted(axes) != list(range(ndim)):
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal "
+            f"to len(dims) = {len(axes)}"
+            if len(axes) != ndim
+            else f"permute: repeated dim in {list(dims)}"
+        )
+    return as_view(apply(Permute, input, axes=axes), input)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    ndim = input._data.ndim
+    if ndim == 0:
+        return input
+    axes = list(range(ndim))
+    a, b = _check_dim(dim0, ndim, "transpose"), _check_dim(dim1, ndim, "transpose")
+    axes[a], axes[b] = axes[b], axes[a]
+    return permute(input, axes)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(
+            f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
+        )
+    return permute(input, tuple(reversed(range(input._data.ndim))))
+
+
+def T(input: Tensor) -> Tensor:  # noqa: N802 - the property .T
+    return permute(input, tuple(reversed(range(input._data.ndim))))
+
+
+def mT(input: Tensor) -> Tensor:  # noqa: N802 - the property .mT
+    if input._data.ndim < 2:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."
+        )
+    return transpose(input, -2, -1)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    ndim = input._data.ndim
+    sources = [
+        _check_dim(d, ndim, "movedim") for d in ((source,) if isinstance(source, int) else source)
+    ]
+    targets = [
+        _check_dim(d, ndim, "movedim")
+        for d in ((destination,) if isinstance(destination, int) else destination)
+    ]
+    order = [d for d in range(ndim) if d not in sources]
+    for target, src in sorted(zip(targets, sources)):
+        order.insert(target, src)
+    return permute(input, order)
+
+
+class Expand(Node):
+    saves = ()
+
+    def forward(self, x: Any, shape: tuple[int, ...]) -> Any:
+        self.in_shape = x.shape
+        return xp_of(x).broadcast_to(x, shape)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return sum_to(g, self.in_shape)
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """A broadcast view with ``sizes`` (-1 keeps a dimension); no memory is copied."""
+    sizes = _sizes(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = tuple(shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    for i, n in enumerate(shape):
+        if n != 1 and target[lead + i] != n:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({target[lead + i]}) must match the existing "
+                "size "
+                f"({n}) at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(shape)}"
+            )
+    if target == shape:
+        return input
+    return as_view(apply(Expand, input, shape=target), input)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other.shape)
+
+
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+class Repeat(Node):
+    saves = ()
+
+    def forward(self, x: Any, reps: tuple[int, ...]) -> Any:
+        self.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
+        self.reps = reps
+        return xp_of(x).tile(x, reps)
+
+    def backward(self, g: Tensor) -> Tensor:
+        interleaved: list[int] = []
+        for r, n in zip(self.reps, self.in_shape):
+            interleaved += [r, n]
+        summed = g.reshape(interleaved).sum(dim=tuple(range(0, 2 * len(self.reps), 2)))
+        return summed.reshape(self.inputs_shape) if hasattr(self, "inputs_shape") else summed
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor ``sizes`` times along each dimension (torch.Tensor.repeat)."""
+    reps = _sizes(sizes)
+    if len(reps) < input._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    result = apply(Repeat, input, reps=reps)
+    if result.grad_fn is not None and len(reps) > input._data.ndim:
+        result.grad_fn.inputs_shape = input._data.shape
+    return result
+
+
+class Cat(Node):
+    saves = ()
+
+    def forward(self, *arrays: Any, axis: int) -> Any:
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return xp_of(arrays[0]).concatenate(arrays, axis=axis)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        grads, start = [], 0
+        for size, needed in zip(self.sizes, self.needs_input_grad):
+            grads.append(g.narrow(self.axis, start, size) if needed else None)
+            start += size
+        return tuple(grads)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other sizes must match."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
+    first = tensors[0]
+    axis = _check_dim(dim, first._data.ndim, "cat")
+    for index, other in enumerate(tensors[1:], start=1):
+        if other._data.ndim != first._data.ndim:
+            raise RuntimeError(
+                "Tensors must have same number of dimensions: got "
+                f"{first._data.ndim} and {other._data.ndim}"
+            )
+        for d, (m, n) in enumerate(zip(first._data.shape, other._data.shape)):
+            if d != axis and m != n:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size {m} "
+                    "but "
+                    f"got size {n} for tensor number {index} in the list."
+                )
+    if len({t._data.dtype for t in tensors}) > 1:
+        target = tensors[0]
+        for other in tensors[1:]:
+            target = promote_pair(target, other, "cat")[0]
+        tensors = [t.to(target.dtype) for t in tensors]
+    return apply(Cat, *tensors, axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of the same shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for index, other in enumerate(tensors[1:], start=1):
+        if other._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(other.shape)} at entry {index}"
+            )
+    axis = _check_dim(dim, len(shape) + 1, "stack")
+    return cat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    axis = _check_dim(dim, input._data.ndim, "narrow")
+    index = [slice(None)] * input._data.ndim
+    index[axis] = slice(start, start + length)
+    return input[tuple(index)]
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    axis = _check_dim(dim, tensor._data.ndim, "split")
+    total = tensor._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
+        sizes = [min(size, total - start) for start in range(0, total, size)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != total:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {total} (input tensor's "
+                f"size at dimension {axis}), but got split_sizes={sizes}"
+            )
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(narrow(tensor, axis, start, size))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` pieces of equal size (ceil), as torch.chunk; may return fewer."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    total = input._data.shape[_check_dim(dim, input._data.ndim, "chunk")]
+    size = max(-(-total // chunks), 1)
+    return split(input, size, dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    axis = _check_dim(dim, input._data.ndim, "unbind")
+    return tuple(input.select(axis, i) for i in range(input._data.shape[axis]))
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    axis = _check_dim(dim, input._data.ndim, "select")
+    key = [slice(None)] * input._data.ndim
+    key[axis] = index
+    return input[tuple(key)]
+
+
+class Flip(Node):
+    saves = ()
+
+    def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
+        self.axes = axes
+        return xp_of(x).flip(x, axes)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g.flip(self.axes)
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:
+    axes = tuple(_check_dim(d, input._data.ndim, "flip") for d in _sizes(dims))
+    return apply(Flip, input, axes=axes)
+
+
+class Roll(Node):
+    saves = ()
+
+    def forward(self, x: Any, shifts: Any, axes: Any) -> Any:
+        self.shifts, self.axes = shifts, axes
+        return xp_of(x).roll(x, shifts, axes)
+
+    def backward(self, g: Tensor) -> Tensor:
+        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return Tensor.roll(g, negated, self.axes)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements along ``dims`` cyclically (flattened when ``dims`` is None)."""
+    if dims is None:
+        return apply(Roll, input.flatten(), shifts=shifts, axes=None).reshape(input.shape)
+    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
+    axes = tuple(_check_dim(d, input._data.ndim, "roll") for d in dims_t)
+    return apply(Roll, input, shifts=shifts_t, axes=axes)
+
+
+class Triangle(Node):
+    saves = ()
+
+    def forward(self, x: Any, diagonal: int, lower: bool) -> Any:
+        self.diagonal, self.lower = diagonal, lower
+        xp = xp_of(x)
+        return xp.tril(x, diagonal) if lower else xp.triu(x, diagonal)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return apply(Triangle, g, diagonal=self.diagonal, lower=self.lower)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return apply(Triangle, input, diagonal=diagonal, lower=True)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return apply(Triangle, input, diagonal=diagonal, lower=False)
+
+
+class Clone(Node):
+    saves = ()
+
+    def forward(self, x: Any) -> Any:
+        return x.copy()
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy of the data that stays in the graph (gradients flow back to ``input``)."""
+    return apply(Clone, input)
+
+
+def contiguous(input: Tensor) -> Tensor:
+    return input if input._data.flags.c_contiguous else clone(input)

@@ -1,0 +1,80 @@
+"""softmax and log_softmax, each one fused node with a numerically stable forward
+(the maximum is subtracted before exponentiating) and a closed-form backward."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend.device import xp_of
+from ..tensor import Tensor, _check_dim
+from .promotion import float_operand
+
+
+class Softmax(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis = axis
+        xp = xp_of(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        e = xp.exp(shifted, out=shifted)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return out * (g - (g * out).sum(dim=self.axis, keepdim=True))
+
+
+class LogSoftmax(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any, axis: int) -> Any:
+        self.axis = axis
+        xp = xp_of(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        return shifted
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g - self.output().exp() * g.sum(dim=self.axis, keepdim=True)
+
+
+def _softmax_axis(input: Tensor, dim: int | None, name: str) -> int:
+    ndim = input._data.ndim
+    if dim is None:
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+            "include dim=X as an argument.",
+            stacklevel=3,
+        )
+    return _check_dim(dim, ndim, name) if ndim else 0
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim``: probabilities that sum to one.
+
+    Example:
+        >>> import nerve
+        >>> nerve.softmax(nerve.tensor([1.0, 1.0]), dim=0)
+        tensor([0.5000, 0.5000])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    input = float_operand(input)
+    if input._data.ndim == 0:
+        return apply(Softmax, input.reshape(1), axis=0).reshape(())
+    return apply(Softmax, input, axis=_softmax_axis(input, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) computed without forming the (possibly underflowing) softmax."""
+    if dtype is not None:
+        input = input.to(dtype)
+    input = float_operand(input)
+    if input._data.ndim == 0:
+        return apply(LogSoftmax, input.reshape(1), axis=0).reshape(())
+    return apply(LogSoftmax, input, axis=_softmax_axis(input, dim, "log_softmax"))

@@ -1,0 +1,275 @@
+"""Elementwise math on one tensor: exp, log, sqrt, trigonometry, sigmoid, relu, rounding ..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend.device import xp_of
+from ..tensor import Tensor
+from .promotion import float_operand
+
+
+class Neg(Node):
+    saves = ()
+
+    def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. "
+                "Use the `~` or `logical_not()` operator instead."
+            )
+        return -x
+
+    def backward(self, g: Tensor) -> Tensor:
+        return -g
+
+
+class Abs(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).abs(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.inputs[0].sign()
+
+
+class Exp(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).exp(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.output()
+
+
+class Expm1(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).expm1(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * (self.output() + 1)
+
+
+class Log(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).log(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g / self.inputs[0]
+
+
+class Log2(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).log2(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g / (self.inputs[0] * 0.6931471805599453)
+
+
+class Log10(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).log10(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g / (self.inputs[0] * 2.302585092994046)
+
+
+class Log1p(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).log1p(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g / (self.inputs[0] + 1)
+
+
+class Sqrt(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).sqrt(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g / (2 * self.output())
+
+
+class Rsqrt(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return 1 / xp_of(x).sqrt(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return g * -0.5 * out * out * out
+
+
+class Reciprocal(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return 1 / x
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return -g * out * out
+
+
+class Sin(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).sin(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.inputs[0].cos()
+
+
+class Cos(Node):
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).cos(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return -g * self.inputs[0].sin()
+
+
+class Tan(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).tan(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return g * (1 + out * out)
+
+
+class Tanh(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).tanh(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return g * (1 - out * out)
+
+
+class Sigmoid(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        xp = xp_of(x)
+        # exp of a negative number only: no overflow for large |x|
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> Tensor:
+        out = self.output()
+        return g * out * (1 - out)
+
+
+class Relu(Node):
+    saves, saves_output = (), True
+
+    def forward(self, x: Any) -> Any:
+        return xp_of(x).maximum(x, 0)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * (self.output() > 0)
+
+
+class ZeroGrad(Node):
+    """Piecewise-constant ops (sign, floor, ceil, round, trunc): zero gradient."""
+
+    saves = ()
+    function = "sign"
+
+    def forward(self, x: Any, decimals: int = 0) -> Any:
+        xp = xp_of(x)
+        if self.function == "round":
+            return xp.round(x, decimals)
+        return getattr(xp, self.function)(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        return g * 0
+
+
+def _zero_grad_op(function: str) -> type[ZeroGrad]:
+    return type(function.capitalize(), (ZeroGrad,), {"function": function})
+
+
+Sign, Floor, Ceil, Round, Trunc = (
+    _zero_grad_op(name) for name in ("sign", "floor", "ceil", "round", "trunc")
+)
+
+
+def _float_unary(op: type[Node]) -> Any:
+    def function(input: Tensor) -> Tensor:
+        return apply(op, float_operand(input))
+
+    function.__name__ = op.__name__.lower()
+    function.__doc__ = (
+        f"Elementwise {function.__name__} (integer inputs give the default float dtype)."
+    )
+    return function
+
+
+exp = _float_unary(Exp)
+expm1 = _float_unary(Expm1)
+log = _float_unary(Log)
+log2 = _float_unary(Log2)
+log10 = _float_unary(Log10)
+log1p = _float_unary(Log1p)
+sqrt = _float_unary(Sqrt)
+rsqrt = _float_unary(Rsqrt)
+reciprocal = _float_unary(Reciprocal)
+sin = _float_unary(Sin)
+cos = _float_unary(Cos)
+tan = _float_unary(Tan)
+tanh = _float_unary(Tanh)
+sigmoid = _float_unary(Sigmoid)
+
+
+def neg(input: Tensor) -> Tensor:
+    return apply(Neg, input)
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return apply(Abs, input)
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(x, 0) elementwise; the gradient at 0 is 0, as in torch."""
+    return apply(Relu, input)
+
+
+def sign(input: Tensor) -> Tensor:
+    return apply(Sign, input)
+
+
+def floor(input: Tensor) -> Tensor:
+    return apply(Floor, input) if input._data.dtype.kind == "f" else input.clone()
+
+
+def ceil(input: Tensor) -> Tensor:
+    return apply(Ceil, input) if input._data.dtype.kind == "f" else input.clone()
+
+
+def trunc(input: Tensor) -> Tensor:
+    return apply(Trunc, input) if input._data.dtype.kind == "f" else input.clone()
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, as torch.round."""
+    return (
+        apply(Round, input, decimals=decimals) if input._data.dtype.kind == "f" else input.clone()
+    )
+
+
+def frac(input: Tensor) -> Tensor:
+    return input - input.trunc()
+
+
+def square(input: Tensor) -> Tensor:
+    return input * input

@@ -1,0 +1,443 @@
+"""The Tensor: an imperative n-dimensional array that can record how it was computed.
+
+This is the first level of the lecture's three levels of a framework. A tensor holds an array
+of its device's array module (NumPy on the CPU, CuPy on a GPU) in ``_data``; when it
+``requires_grad``, the ops that use it record graph nodes (``grad_fn``) that ``backward()``
+walks by the chain rule. The math lives in ``nerve.ops``, which attaches the operators and
+methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) to this class in ``ops/methods.py``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .autograd import engine
+from .autograd.grad_mode import state
+from .backend import dtypes
+from .backend.device import device, device_of, move
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints, printed as ``nerve.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"nerve.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, following ``torch.Tensor``.
+
+    Create tensors with :func:`nerve.tensor`, :func:`nerve.zeros`, :func:`nerve.randn` ...;
+    ``nerve.Tensor(data)`` builds a float tensor as ``torch.Tensor`` does.
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> loss.backward()
+        >>> w.grad
+        tensor([2., 4.])
+    """
+
+    __slots__ = (
+        "_data",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_output_nr",
+        "_vc",
+        "_base",
+        "_accumulator",
+        "_hooks",
+        "_post_accumulate_hooks",
+        "__weakref__",
+    )
+
+    # NumPy must hand mixed expressions (ndarray * Tensor) to Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
+        from .creation import empty, tensor
+
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            source = tensor(args[0], dtype=dtype or dtypes.get_default_dtype(), device=device)
+        else:
+            source = empty(*args, dtype=dtype, device=device)
+        _init(self, source._data)
+
+    @classmethod
+    def _make(cls, array: Any) -> Tensor:
+        """Wrap an array without copying (the fast path every op uses)."""
+        tensor = object.__new__(cls)
+        _init(tensor, array)
+        return tensor
+
+    # -- inspection ------------------------------------------------------------------------
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a tensor outside the graph (torch's ``.data``)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> device:
+        return device_of(self._data)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_check_dim(dim, self._data.ndim, "size")]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return int(self._data.itemsize)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created, or no grad needed)."""
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._vc is None else self._vc[0]
+
+    def _counter(self) -> list[int]:
+        """The version counter, shared with views of the same storage."""
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
+    def _bump_version(self) -> None:
+        self._counter()[0] += 1
+
+    # -- conversion ------------------------------------------------------------------------
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory (copied from a GPU with ``force``)."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        if not isinstance(self._data, np.ndarray):
+            if not force:
+                raise TypeError(
+                    f"can't convert {self.device} tensor to numpy. Use Tensor.cpu() to copy the "
+                    "tensor to host memory first."
+                )
+            return self._data.get()
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        array = self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self.__array__().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return bool(self.item())
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Convert dtype and/or device: ``t.to(nerve.float64)``, ``t.to("cpu")``, ``t.to(other)``.
+
+        Differentiable: the gradient flows back, converted to the original dtype and device.
+        Returns ``self`` when nothing changes.
+        """
+        target_dtype, target_device = _parse_to_args(args, kwargs)
+        copy = bool(kwargs.get("copy", False))
+        if (
+            (target_dtype is None or target_dtype is self.dtype)
+            and (target_device is None or target_device == self.device)
+            and not copy
+        ):
+            return self
+        from .ops.convert import convert
+
+        return convert(self, target_dtype or self.dtype, target_device or self.device)
+
+    def type(self, dtype: Any = None) -> str | Tensor:
+        if dtype is None:
+            return f"nerve.{self.dtype.name}"
+        return self.to(dtypes.to_dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to(device("cpu"))
+
+    def cuda(self, index: int | None = None) -> Tensor:
+        return self.to(device("cuda", index))
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut off from the graph."""
+        result = Tensor._make(self._data)
+        result._vc = self._counter()
+        return result
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    # -- autograd --------------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording ops on this leaf tensor; returns ``self``."""
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "only Tensors of floating point dtype can require gradients, got "
+                f"{self.dtype}; convert first, e.g. t.float().requires_grad_()"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward()``."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        node = self.grad_fn
+        if node is None:
+            return  # leaves keep their gradient anyway
+        if node.retained is None:
+            node.retained = []
+        if not any(ref() is self for _, ref in node.retained):
+            node.retained.append((self._output_nr, weakref.ref(self)))
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self.grad_fn
+        return bool(
+            node is not None and node.retained and any(r() is self for _, r in node.retained)
+        )
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a function that removes the hook.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks, entry = self._hooks, hook
+        else:
+            node = self.grad_fn
+            if node.pre_hooks is None:
+                node.pre_hooks = []
+            hooks, entry = node.pre_hooks, (self._output_nr, hook)
+        hooks.append(entry)
+        return lambda: hooks.remove(entry) if entry in hooks else None
+
+    def register_post_accumulate_grad_hook(
+        self, hook: Callable[[Tensor], None]
+    ) -> Callable[[], None]:
+        """Call ``hook(tensor)`` after a leaf's ``.grad`` has been accumulated."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        hooks = self._post_accumulate_hooks
+        hooks.append(hook)
+        return lambda: hooks.remove(hook) if hook in hooks else None
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves.
+
+        Gradients accumulate into the ``.grad`` of every leaf that requires one. A non-scalar
+        tensor needs ``gradient`` (the vector in the vector-Jacobian product).
+        """
+        from .autograd.functional import prepare_outputs
+
+        outputs, grads = prepare_outputs(
+            [self], None if gradient is None else [gradient], "backward"
+        )
+        capture = None
+        if inputs is not None:
+            capture = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        retain = create_graph if retain_graph is None else retain_graph
+        captured = engine.run_backward(
+            outputs, grads, retain, create_graph, capture, accumulate=True
+        )
+        for tensor, grad in zip(capture or (), captured or ()):
+            if tensor.grad_fn is not None and grad is not None:  # non-leaf inputs get .grad too
+                grad = grad if create_graph else grad.detach()
+                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+    # -- Python protocol -------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from .printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Tensors pickle as plain data (for multiprocessing), never as code.
+        return (_rebuild, (self.__array__(), self.requires_grad))
+
+
+def _init(tensor: Tensor, array: Any) -> None:
+    if type(array) is not np.ndarray and isinstance(array, np.generic):
+        array = np.asarray(array)  # NumPy reductions return scalars; a tensor keeps an array
+    tensor._data = array
+    tensor.requires_grad = False
+    tensor.grad = None
+    tensor.grad_fn = None
+    tensor._output_nr = 0
+    tensor._vc = None
+    tensor._base = None
+    tensor._accumulator = None
+    tensor._hooks = None
+    tensor._post_accumulate_hooks = None
+
+
+def _rebuild(array: np.ndarray, requires_grad: bool) -> Tensor:
+    tensor = Tensor._make(array)
+    tensor.requires_grad = requires_grad
+    return tensor
+
+
+def _check_dim(dim: int, ndim: int, op: str) -> int:
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-span}, {span - 1}], "
+            f"but got {dim})"
+        )
+    return dim % span
+
+
+def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    target_dtype = kwargs.get("dtype")
+    target_device = kwargs.get("device")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            target_dtype, target_device = arg.dtype, arg.device
+        elif isinstance(arg, (str, device)):
+            target_device = arg
+        elif arg is not None:
+            target_dtype = arg
+    return (
+        None if target_dtype is None else dtypes.to_dtype(target_dtype),
+        None if target_device is None else device(target_device),
+    )
+
+
+def is_tensor(obj: object) -> bool:
+    """True when ``obj`` is a nerve Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def grad_enabled_for(*tensors: Any) -> bool:
+    """Whether an op on these operands will record a node (grad mode on and one needs grad)."""
+    return state.enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+
+
+__all__ = ["Size", "Tensor", "is_tensor", "move"]
