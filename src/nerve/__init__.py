@@ -154,6 +154,7 @@ from .ops.unary import (
     abs,  # noqa: A004
     ceil,
     cos,
+    erf,
     exp,
     expm1,
     floor,
@@ -213,3 +214,6 @@ class _Cuda:
 
 
 cuda = _Cuda()
+
+from . import nn, optim, utils  # noqa: E402 - they build on everything above
+from .serialization import load, save  # noqa: E402

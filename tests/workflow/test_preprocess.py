@@ -72,8 +72,9 @@ def test_round_trip_and_state_dict(splits, kind):
     assert state["kind"] == (kind or "none")
     assert all(isinstance(v, (np.ndarray, str)) for v in state.values())
     # Simulate saving to disk: arrays only survive as arrays, strings as strings.
-    restored = scaler_from_state_dict({k: (v if isinstance(v, str) else np.array(v))
-                                       for k, v in state.items()})  # fmt: skip
+    restored = scaler_from_state_dict(
+        {k: (v if isinstance(v, str) else np.array(v)) for k, v in state.items()}
+    )
     assert type(restored) is type(scaler)
     np.testing.assert_array_equal(restored.transform(X_val), scaler.transform(X_val))
     again = type(scaler).from_state_dict(state)

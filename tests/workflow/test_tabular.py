@@ -215,3 +215,17 @@ def test_schema_from_dict_rejects_garbage():
         CsvSchema.from_dict({k: v for k, v in good.items() if k != "columns"})
     with pytest.raises(DataError, match="unknown task"):
         CsvSchema.from_dict({**good, "task": "ranking"})
+
+
+def test_transform_rows_accepts_json_like_cells(tmp_path):
+    _, schema = load_csv_text(MIXED, "label", return_schema=True)
+    X = schema.transform_rows(["age", "color", "size"], [[30, "red", 1.5], [41.0, " blue ", 2]])
+    np.testing.assert_array_equal(X, [[30, 0, 0, 1, 1.5], [41, 1, 0, 0, 2]])
+    with pytest.raises(DataError, match="line 2, column 'age': missing value"):
+        schema.transform_rows(["age", "color", "size"], [[None, "red", 1]])
+    with pytest.raises(DataError, match="line 2: expected 3 cells, found 2"):
+        schema.transform_rows(["age", "color", "size"], [["1", "red"]])
+    with pytest.raises(DataError, match="2 line numbers for 1 rows"):
+        schema.transform_rows(["age", "color", "size"], [["1", "red", "2"]], lines=[3, 4])
+    with pytest.raises(DataError, match="not a regular file"):
+        load_csv(tmp_path, "label")

@@ -156,7 +156,7 @@ METHODS = {
     "cos": unary.cos,
     "tan": unary.tan,
     "tanh": unary.tanh,
-    "sigmoid": unary.sigmoid,
+    "sigmoid": unary.sigmoid, "erf": unary.erf,
     "relu": unary.relu,
     "sign": unary.sign,
     "floor": unary.floor,

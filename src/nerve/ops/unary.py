@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from ..autograd.node import Node, apply
 from ..backend.device import xp_of
@@ -179,6 +182,28 @@ class Relu(Node):
         return g * (self.output() > 0)
 
 
+def erf_array(x: Any) -> Any:
+    """The error function of an array: SciPy's (or CuPy's) when installed, else math.erf."""
+    if not isinstance(x, np.ndarray):
+        import cupyx.scipy.special  # type: ignore[import-not-found]
+
+        return cupyx.scipy.special.erf(x)
+    try:
+        from scipy.special import erf as scipy_erf  # type: ignore[import-untyped]
+    except ImportError:
+        return np.vectorize(math.erf, otypes=[x.dtype])(x)
+    return scipy_erf(x).astype(x.dtype, copy=False)
+
+
+class Erf(Node):
+    def forward(self, x: Any) -> Any:
+        return erf_array(x)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return g * (2 / math.sqrt(math.pi)) * (-x * x).exp()
+
+
 class ZeroGrad(Node):
     """Piecewise-constant ops (sign, floor, ceil, round, trunc): zero gradient."""
 
@@ -229,6 +254,7 @@ cos = _float_unary(Cos)
 tan = _float_unary(Tan)
 tanh = _float_unary(Tanh)
 sigmoid = _float_unary(Sigmoid)
+erf = _float_unary(Erf)
 
 
 def neg(input: Tensor) -> Tensor:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,7 +213,10 @@ class CsvSchema:
         return cls(target, task, columns, categories, class_names)
 
     def transform_rows(
-        self, header: list[str], rows: list[list[str]], lines: list[int] | None = None
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        lines: Sequence[int] | None = None,
     ) -> np.ndarray:
         """Encode string ``rows`` (columns named by ``header``) into a float32 feature matrix.
 
@@ -220,10 +224,16 @@ class CsvSchema:
         (the target, an ID) are ignored. ``lines`` gives the file line of each row for error
         messages; by default row ``i`` is line ``i + 2`` (the header being line 1).
         """
-        table = RawTable(list(header), [list(r) for r in rows], lines or [])
-        if not table.lines:
-            table.lines = list(range(2, len(table.rows) + 2))
-        return self.transform_table(table)
+        names = [str(h).strip() for h in header]
+        # Cells may come from JSON (numbers, null) rather than a CSV reader: normalise to text.
+        cells = [["" if c is None else str(c).strip() for c in row] for row in rows]
+        where = list(lines) if lines is not None else list(range(2, len(cells) + 2))
+        if len(where) != len(cells):
+            raise DataError(f"got {len(where)} line numbers for {len(cells)} rows")
+        for line, row in zip(where, cells):
+            if len(row) != len(names):
+                raise DataError(f"line {line}: expected {len(names)} cells, found {len(row)}")
+        return self.transform_table(RawTable(names, cells, where))
 
     def transform_table(self, table: RawTable) -> np.ndarray:
         """Encode the feature columns of a parsed table; see :meth:`transform_rows`."""

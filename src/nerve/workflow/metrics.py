@@ -1,8 +1,7 @@
 """Evaluation metrics, baselines and the warnings that keep an evaluation honest.
 
-All metrics take NumPy arrays (or anything ``np.asarray`` accepts) and return Python floats.
-Classification metrics follow scikit-learn's definitions with ``zero_division=0``, and the tests
-check them against ``sklearn.metrics``.
+Metrics take array-likes and return Python floats; classification metrics follow scikit-learn
+(``zero_division=0``) and are tested against ``sklearn.metrics``.
 
 The lecture's evaluation advice is built in: always compare against a trivial **baseline**
 (majority class / training mean), choose a metric that suits the problem (accuracy misleads on
@@ -96,16 +95,10 @@ def _prf(y_true: Any, y_pred: Any, average: str, pos_label: int) -> tuple[float,
     rec = _divide(tp, true_sum)
     # F1 from counts, 2tp / (2tp + fp + fn), exactly as scikit-learn computes it.
     f = _divide(2 * tp, true_sum + pred_sum)
-    if average == "weighted":
-        if true_sum.sum() == 0:
-            return 0.0, 0.0, 0.0
-        w = true_sum
-        return (
-            float(np.average(prec, weights=w)),
-            float(np.average(rec, weights=w)),
-            float(np.average(f, weights=w)),
-        )
-    return float(np.mean(prec)), float(np.mean(rec)), float(np.mean(f))
+    # "weighted" weights each class by its true count (never all zero: y_true is non-empty).
+    weights = true_sum if average == "weighted" else None
+    avg = np.average(np.stack([prec, rec, f]), axis=1, weights=weights)
+    return float(avg[0]), float(avg[1]), float(avg[2])
 
 
 def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -181,10 +174,9 @@ def roc_auc(y_true: Any, scores: Any) -> float:
     n_neg = t.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    values, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
     # Average rank of each distinct value: tied samples share the mean of their ranks 1..n.
-    ends = np.cumsum(counts)
-    avg_rank = ends - (counts - 1) / 2.0
+    avg_rank = np.cumsum(counts) - (counts - 1) / 2.0
     rank_sum = avg_rank[inverse][t == 1].sum()
     return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
@@ -253,9 +245,9 @@ def classification_report(
         1.0
     """
     t, p = _pair(y_true, y_pred)
-    k = max(int(t.max()), int(p.max())) + 1 if n_classes is None else int(n_classes)
-    k = max(k, 2)
-    as_labels("y_true", t, k), as_labels("y_pred", p, k)  # range check against n_classes
+    k = max(2, int(max(t.max(), p.max())) + 1 if n_classes is None else int(n_classes))
+    for name, labels in (("y_true", t), ("y_pred", p)):
+        as_labels(name, labels, k)  # raises for labels outside 0..k-1
     report = {"accuracy": accuracy(t, p), "balanced_accuracy": balanced_accuracy(t, p)}
     if k == 2:
         prec, rec, f = _prf(t, p, "binary", 1)
@@ -375,11 +367,9 @@ def baseline_warnings(
 
 
 def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    v = float(value)
+    v = math.nan if value is None else float(value)
     if math.isnan(v):
-        return "nan"
+        return "-" if value is None else "nan"
     if v == 0 or 1e-3 <= abs(v) < 1e5:
         return f"{v:.4f}"
     return f"{v:.3e}"

@@ -22,14 +22,24 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, check_choice, check_int
+from .errors import DataError, as_labels, check_choice, check_int
 
 __all__ = ["plot_history", "plot_decision_boundary", "plot_confusion_matrix"]
 
 PathLike = str | os.PathLike[str]
 # Colours of classes 0, 1, ...: the Playground's orange and blue first, then tab10.
-_PALETTE = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-            "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+_PALETTE = [
+    "#f59322",
+    "#0877bd",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 
 
 def _figure(width: float, height: float) -> Any:
@@ -111,8 +121,13 @@ def plot_history(
     for ax, family in zip(axes, order):
         for label, curve in panels[family]:
             epochs = np.arange(1, curve.size + 1)
-            ax.plot(epochs, curve, label=_text(label), marker="o" if curve.size <= 30 else None,
-                    markersize=3)  # fmt: skip
+            ax.plot(
+                epochs,
+                curve,
+                label=_text(label),
+                marker="o" if curve.size <= 30 else None,
+                markersize=3,
+            )
         ax.set_title(_text(family))
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no "epoch 2.5"
@@ -179,6 +194,8 @@ def plot_decision_boundary(
             f"a decision boundary needs X with shape (n, 2) -- two input features -- "
             f"got shape {X.shape}"
         )
+    if not np.all(np.isfinite(X)):
+        raise DataError("X contains NaN or infinite values; cannot lay a grid over it")
     y = np.asarray(y)
     if y.shape != (X.shape[0],) or y.dtype.kind not in "biuf":
         raise DataError(f"y must be numeric with shape ({X.shape[0]},) to match X, got {y.shape}")
@@ -204,13 +221,16 @@ def plot_decision_boundary(
         field = out.reshape(resolution, resolution)
         # One colour scale for the surface and the points, so a point matching its background
         # means a good fit.
-        scale = {"cmap": "coolwarm", "vmin": min(field.min(), values.min()),
-                 "vmax": max(field.max(), values.max())}  # fmt: skip
+        scale = {
+            "cmap": "coolwarm",
+            "vmin": min(field.min(), values.min()),
+            "vmax": max(field.max(), values.max()),
+        }
         im = ax.imshow(field, **scale, **img)
         ax.scatter(X[:, 0], X[:, 1], c=values, **scale, **dots)
         fig.colorbar(im, ax=ax, label="prediction")
     else:
-        labels = y.astype(np.int64)
+        labels = as_labels("y", y)
         k = _n_classes(task, out, labels, class_names)
         names = list(class_names) if class_names else [str(c) for c in range(k)]
         cls, conf = _classes_and_confidence(task, out, k)
@@ -218,13 +238,24 @@ def plot_decision_boundary(
         if task == "binary":
             prob = out if out.ndim == 1 else out[:, 1]
             if prob.min() < 0.5 < prob.max():  # else contour() warns about an empty level
-                ax.contour(gx, gy, prob.reshape(resolution, resolution), levels=[0.5],
-                           colors="black", linewidths=1.0)  # fmt: skip
+                ax.contour(
+                    gx,
+                    gy,
+                    prob.reshape(resolution, resolution),
+                    levels=[0.5],
+                    colors="black",
+                    linewidths=1.0,
+                )
         for c in range(k):
             sel = labels == c
             if sel.any():
-                ax.scatter(X[sel, 0], X[sel, 1], color=_PALETTE[c % len(_PALETTE)],
-                           label=_text(names[c]), **dots)  # fmt: skip
+                ax.scatter(
+                    X[sel, 0],
+                    X[sel, 1],
+                    color=_PALETTE[c % len(_PALETTE)],
+                    label=_text(names[c]),
+                    **dots,
+                )
         ax.legend(fontsize="small", loc="best", framealpha=0.8)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
@@ -239,14 +270,14 @@ def _n_classes(task: str, out: np.ndarray, labels: np.ndarray, names: list[str] 
     """Number of classes implied by the arguments; raises a DataError when they disagree."""
     if names:
         k = len(names)
-    elif out.ndim == 2:
-        k = out.shape[1]
     elif task == "binary":
         k = 2
+    elif out.ndim == 2:
+        k = out.shape[1]
     else:
         k = int(max(labels.max(), out.max())) + 1
     if task == "binary" and k != 2:
-        raise DataError(f"a binary task has 2 classes, got {k} (class_names or predict output)")
+        raise DataError(f"a binary task has 2 classes, got {k} class names")
     if out.ndim == 2 and out.shape[1] != k:
         raise DataError(f"predict returned {out.shape[1]} class columns, expected {k}")
     if out.ndim == 1 and task == "binary" and (out.min() < 0 or out.max() > 1):

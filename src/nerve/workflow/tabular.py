@@ -83,8 +83,10 @@ def read_text_file(path: str | os.PathLike[str], max_bytes: int | None = None) -
     if max_bytes is not None:
         max_bytes = check_int("max_bytes", max_bytes, minimum=1)
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise DataError(f"CSV file not found: {str(p)!r}")
+    if not p.is_file():
+        raise DataError(f"{str(p)!r} is not a regular file; expected a CSV file")
     with p.open("rb") as fh:
         # Read one byte past the limit instead of trusting stat(): the file may be growing.
         raw = fh.read() if max_bytes is None else fh.read(max_bytes + 1)

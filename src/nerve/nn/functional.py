@@ -1,0 +1,393 @@
+"""``nerve.nn.functional``: the layers and losses as functions (torch.nn.functional's names).
+
+Example:
+    >>> import nerve
+    >>> import nerve.nn.functional as F
+    >>> logits = nerve.tensor([[2.0, 0.5, -1.0]])
+    >>> F.cross_entropy(logits, nerve.tensor([0]))
+    tensor(0.2413)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import dtypes
+from ..creation import rand, zeros
+from ..ops import loss_ops, nn_ops
+from ..ops.softmax import log_softmax, softmax
+from ..ops.unary import relu, sigmoid, tanh
+from ..tensor import Tensor
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "gelu",
+    "hardtanh",
+    "huber_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "prelu",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+linear = nn_ops.linear
+leaky_relu = nn_ops.leaky_relu
+elu = nn_ops.elu
+gelu = nn_ops.gelu
+silu = nn_ops.silu
+softplus = nn_ops.softplus
+hardtanh = nn_ops.hardtanh
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def relu6(input: Tensor) -> Tensor:
+    return hardtanh(input, 0.0, 6.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + weight * min(0, x), one weight per channel (dim 1) or one for all."""
+    if weight.numel() > 1 and input.dim() > 1:
+        weight = weight.reshape((1, -1) + (1,) * (input.dim() - 2))
+    return input.where(input > 0, weight * input)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training only."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    return input * (keep * (1.0 / (1 - p)))
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float | None = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel (dim 1) by batch statistics in training, by the running ones in
+    evaluation; the running statistics are updated in place while training."""
+    if input.dim() < 2:
+        raise ValueError(f"batch_norm: expected 2D or 3D input (got {input.dim()}D input)")
+    axes = (0,) + tuple(range(2, input.dim()))
+    shape = (1, -1) + (1,) * (input.dim() - 2)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+            )
+        mean = input.mean(dim=axes, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(dim=axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            _update_running(running_mean, running_var, mean, var, count, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        centred = input - mean
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _update_running(
+    running_mean: Tensor,
+    running_var: Tensor,
+    mean: Tensor,
+    var: Tensor,
+    count: int,
+    momentum: float | None,
+) -> None:
+    from ..autograd.grad_mode import no_grad
+
+    factor = 0.1 if momentum is None else momentum  # None: cumulative average, set by the layer
+    with no_grad():
+        unbiased = var.detach().reshape(-1) * (count / (count - 1))
+        running_mean.mul_(1 - factor).add_(mean.detach().reshape(-1) * factor)
+        running_var.mul_(1 - factor).add_(unbiased * factor)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` dimensions of each sample."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.dim() - len(shape) :]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
+        )
+    axes = tuple(range(input.dim() - len(shape), input.dim()))
+    mean = input.mean(dim=axes, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dim=axes, keepdim=True)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# -- losses ------------------------------------------------------------------------------
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{reduction} is not a valid value for reduction; expected one of {_REDUCTIONS}"
+        )
+
+
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: Using a target size ({list(target.shape)}) that is different to the input "
+            f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size."
+        )
+
+
+def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error, (1/N) sum (y - y_hat)^2: the lecture's regression loss."""
+    _check_reduction(reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=2,
+        )
+        input, target = (
+            input.expand(_broadcast(input, target)),
+            target.expand(_broadcast(input, target)),
+        )
+    return loss_ops.mse(input, target.to(input.dtype), reduction)
+
+
+def _broadcast(a: Tensor, b: Tensor) -> tuple[int, ...]:
+    from ..ops.broadcast import broadcast_shape
+
+    return broadcast_shape("mse_loss", a.shape, b.shape)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    return _apply_reduction((input - target).abs(), reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
+    """Squared error below ``delta``, linear above: robust to outliers."""
+    diff = (input - target).abs()
+    loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
+    return _apply_reduction(loss, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    diff = (input - target).abs()
+    if beta == 0:
+        return _apply_reduction(diff, reduction)
+    loss = (0.5 * diff * diff / beta).where(diff < beta, diff - 0.5 * beta)
+    return _apply_reduction(loss, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    data = input.detach()
+    if bool(((data < 0) | (data > 1)).any()):
+        raise RuntimeError(
+            "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
+            "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
+        )
+    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    return loss_ops.bce_with_logits(input, target.to(input.dtype), weight, pos_weight, reduction)
+
+
+def _check_targets(target: Tensor, classes: int, ignore_index: int) -> None:
+    data = target._data
+    valid = data[data != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
+        bad = int(valid.max()) if int(valid.max()) >= classes else int(valid.min())
+        raise IndexError(
+            f"Target {bad} is out of bounds: expected class indices in [0, {classes - 1}]"
+        )
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log likelihood of class indices, given log-probabilities (N, C, ...)."""
+    _check_reduction(reduction)
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"nll_loss: expected target of dtype int64 (class indices), got {target.dtype}"
+        )
+    log_p, flat_target = _flatten_classes(input, target)
+    classes = log_p.shape[1]
+    _check_targets(flat_target, classes, ignore_index)
+    keep = flat_target != ignore_index
+    safe = flat_target.masked_fill(~keep, 0)
+    picked = log_p.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = keep.to(log_p.dtype) if weight is None else weight.to(log_p.dtype)[safe] * keep
+    loss = -picked * w
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """(N, C, d1, ...) scores and (N, d1, ...) targets as (N*d1*..., C) and (N*d1*...)."""
+    if input.dim() == 1:
+        return input.unsqueeze(0), target.reshape(1)
+    if input.dim() == 2:
+        if target.dim() != 1 or target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.dim() else 0}); target shape {list(target.shape)}"
+            )
+        return input, target
+    return input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax + cross entropy, -sum_i y_i log softmax(x)_i, on raw scores (logits).
+
+    ``target`` holds class indices (N,) or class probabilities (N, C).
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probabilities = target._data.dtype.kind == "f"
+    if (
+        not probabilities
+        and weight is None
+        and label_smoothing == 0
+        and input.dim() == 2
+        and reduction != "none"
+        and not bool((target._data == ignore_index).any())
+    ):
+        _flatten_classes(input, target)
+        _check_targets(target, input.shape[1], ignore_index)
+        return loss_ops.cross_entropy_indices(input, target, reduction)  # the fused fast path
+    log_p = log_softmax(input, dim=1 if input.dim() > 1 else 0)
+    classes = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if probabilities:
+        _check_same_shape(input, target, "cross_entropy")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        shape = (1, -1) + (1,) * (input.dim() - 2) if input.dim() > 1 else (-1,)
+        scaled = log_p * target if weight is None else log_p * target * weight.reshape(shape)
+        loss = -scaled.sum(dim=1 if input.dim() > 1 else 0)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
+        return _apply_reduction(loss, reduction)
+    nll = nll_loss(log_p, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    flat_log_p, flat_target = _flatten_classes(log_p, target)
+    keep = (flat_target != ignore_index).to(log_p.dtype)
+    per_class = flat_log_p if weight is None else flat_log_p * weight.to(log_p.dtype)
+    smooth = -per_class.sum(dim=1) * keep
+    if reduction == "none":
+        smooth = smooth.reshape(target.shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    elif weight is None:
+        smooth = smooth.sum() / keep.sum()
+    else:
+        safe = flat_target.masked_fill(flat_target == ignore_index, 0)
+        smooth = smooth.sum() / (weight.to(log_p.dtype)[safe] * keep).sum()
+    return (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as one-hot rows of int64 (torch.nn.functional.one_hot)."""
+    if tensor._data.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor._data.max()) + 1 if tensor.numel() else 0
+    out = zeros(*tensor.shape, num_classes, dtype=dtypes.int64, device=tensor.device)
+    if tensor.numel():
+        if int(tensor._data.max()) >= num_classes or int(tensor._data.min()) < 0:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+        out._data[(*_all_positions(tensor), tensor._data)] = 1
+    return out
+
+
+def _all_positions(tensor: Tensor) -> tuple[Any, ...]:
+    return tuple(tensor.device.xp.indices(tensor._data.shape))

@@ -1,0 +1,58 @@
+"""``Parameter``: a tensor that a Module registers as one of its weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor, _init
+
+
+class Parameter(Tensor):
+    """A tensor that, assigned to a Module attribute, is registered as a parameter: it shows up
+    in ``module.parameters()``, ``state_dict()``, and gets trained. Requires grad by default.
+
+    Example:
+        >>> import nerve
+        >>> p = nerve.nn.Parameter(nerve.zeros(2))
+        >>> p.requires_grad
+        True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        if data is None:
+            from ..creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
+        _init(self, data._data)  # shares memory with ``data``, as torch does
+        self._vc = data._counter()
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild_parameter, (self.__array__(), self.requires_grad))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        result = Parameter(Tensor._make(self._data.copy()), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
+
+def _rebuild_parameter(array: Any, requires_grad: bool) -> Parameter:
+    return Parameter(Tensor._make(array), requires_grad)
+
+
+class Buffer(Tensor):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Tensor, *, persistent: bool = True) -> None:
+        _init(self, data._data)
+        self.persistent = persistent

@@ -1,0 +1,160 @@
+"""Fused ops for neural networks: linear (matmul + bias) and the activations with a closed-form
+backward. One node each instead of a chain of small ones: this is where small networks spend
+their time, so fewer nodes means less Python per training step."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..autograd.node import Node, apply
+from ..backend.device import xp_of
+from ..tensor import Tensor
+from .promotion import float_operand
+from .unary import erf, erf_array
+
+
+class Linear(Node):
+    """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or absent."""
+
+    def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        x, weight = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = g @ weight if need[0] else None
+        g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
+        gw = g2.mT @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        if len(need) < 3:
+            return gx, gw
+        return gx, gw, (g2.sum(dim=0) if need[2] else None)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` as one op (torch.nn.functional.linear)."""
+    if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
+        raise RuntimeError(
+            f"linear: input of shape {list(input.shape)} does not match weight of shape "
+            f"{list(weight.shape)}: the input's last dimension must be in_features = "
+            f"{weight.shape[-1]}"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"linear: expected input and weight to have the same dtype, but got {input.dtype} "
+            f"and {weight.dtype}; convert the input, e.g. x.float()"
+        )
+    if bias is None:
+        return apply(Linear, input, weight)
+    return apply(Linear, input, weight, bias)
+
+
+class LeakyRelu(Node):
+    def forward(self, x: Any, slope: float) -> Any:
+        self.slope = slope
+        return xp_of(x).where(x > 0, x, x * slope)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return g * (x > 0).to(g.dtype).masked_fill(x <= 0, self.slope)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return apply(LeakyRelu, float_operand(input), slope=negative_slope)
+
+
+class Elu(Node):
+    saves, saves_output = (0,), True
+
+    def forward(self, x: Any, alpha: float) -> Any:
+        self.alpha = alpha
+        xp = xp_of(x)
+        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        negative = g * (self.output() + self.alpha)
+        return g.where(x > 0, negative)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return apply(Elu, float_operand(input), alpha=alpha)
+
+
+class Gelu(Node):
+    def forward(self, x: Any, approximate: str) -> Any:
+        self.approximate = approximate
+        xp = xp_of(x)
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return 0.5 * x * (1 + xp.tanh(inner))
+        return (0.5 * x * (1 + erf_array(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = (k * (x + 0.044715 * x * x * x)).tanh()
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        pdf = (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
+        return g * (cdf + x * pdf)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return apply(Gelu, float_operand(input), approximate=approximate)
+
+
+class Silu(Node):
+    def forward(self, x: Any) -> Any:
+        return x / (1 + xp_of(x).exp(-x))
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        s = x.sigmoid()
+        return g * s * (1 + x * (1 - s))
+
+
+def silu(input: Tensor) -> Tensor:
+    return apply(Silu, float_operand(input))
+
+
+class Softplus(Node):
+    def forward(self, x: Any, beta: float, threshold: float) -> Any:
+        self.beta, self.threshold = beta, threshold
+        xp = xp_of(x)
+        bx = beta * x
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
+        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        bx = x * self.beta
+        return g.where(bx > self.threshold, g * bx.sigmoid())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return apply(Softplus, float_operand(input), beta=beta, threshold=threshold)
+
+
+class Hardtanh(Node):
+    def forward(self, x: Any, low: float, high: float) -> Any:
+        self.low, self.high = low, high
+        return xp_of(x).clip(x, low, high)
+
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return g * ((x > self.low) & (x < self.high))  # strict, as torch's hardtanh_backward
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    return apply(Hardtanh, float_operand(input), low=min_val, high=max_val)

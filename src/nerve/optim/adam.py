@@ -1,0 +1,133 @@
+"""Adam and AdamW: per-parameter step sizes from running averages of the gradient and of its
+square, with bias correction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..tensor import Tensor
+from .optimizer import Optimizer, params_with_grad
+
+
+def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if weight_decay < 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba). ``weight_decay`` adds an L2 term to the gradient; see
+    :class:`AdamW` for decoupled decay. ``amsgrad`` keeps the maximum second moment.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.Adam(nerve.nn.Linear(64, 10).parameters(), lr=1e-3)
+    """
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        _check(lr, betas, eps, weight_decay)
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _state(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
+        state = self.state[p]
+        if not state:
+            xp = p.device.xp
+            state["step"] = tensor(0.0)
+            state["exp_avg"] = Tensor._make(xp.zeros_like(p._data))
+            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(p._data))
+            if amsgrad:
+                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(p._data))
+        return state
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad, maximize = (
+                group["weight_decay"],
+                group["amsgrad"],
+                group["maximize"],
+            )
+            for p in params_with_grad(group):
+                w, grad = p._data, p.grad._data
+                xp = p.device.xp
+                if maximize:
+                    grad = -grad
+                state = self._state(p, amsgrad)
+                state["step"]._data += 1
+                step = float(state["step"]._data)
+                if weight_decay:
+                    if self.decoupled:
+                        w *= 1 - lr * weight_decay
+                    else:
+                        grad = grad + weight_decay * w
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m += (1 - beta1) * (grad - m)  # lerp towards the gradient, as torch
+                v *= beta2
+                v += (1 - beta2) * grad * grad
+                if amsgrad:
+                    v_max = state["max_exp_avg_sq"]._data
+                    xp.maximum(v_max, v, out=v_max)
+                    v = v_max
+                bias_correction1 = 1 - beta1**step
+                bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+                denom = xp.sqrt(v)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                w -= (lr / bias_correction1) * m / denom
+                p._bump_version()
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: weights shrink by ``lr * weight_decay`` each step,
+    independently of the gradient's scale (default weight_decay 0.01)."""
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,162 @@
+"""RMSprop and Adagrad: step sizes scaled by the history of squared gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..autograd.grad_mode import no_grad
+from ..creation import tensor
+from ..tensor import Tensor
+from .optimizer import Optimizer, params_with_grad
+
+
+class RMSprop(Optimizer):
+    """Divide the gradient by a running root-mean-square of recent gradients.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.RMSprop(nerve.nn.Linear(2, 1).parameters(), lr=0.01, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        for name, value in (
+            ("learning rate", lr),
+            ("epsilon value", eps),
+            ("momentum value", momentum),
+            ("weight_decay value", weight_decay),
+            ("alpha value", alpha),
+        ):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            weight_decay, momentum, centered = (
+                group["weight_decay"],
+                group["momentum"],
+                group["centered"],
+            )
+            for p in params_with_grad(group):
+                w, grad = p._data, p.grad._data
+                xp = p.device.xp
+                if group["maximize"]:
+                    grad = -grad
+                state = self.state[p]
+                if not state:
+                    state["step"] = tensor(0.0)
+                    state["square_avg"] = Tensor._make(xp.zeros_like(w))
+                    if momentum > 0:
+                        state["momentum_buffer"] = Tensor._make(xp.zeros_like(w))
+                    if centered:
+                        state["grad_avg"] = Tensor._make(xp.zeros_like(w))
+                state["step"]._data += 1
+                if weight_decay:
+                    grad = grad + weight_decay * w
+                square_avg = state["square_avg"]._data
+                square_avg *= alpha
+                square_avg += (1 - alpha) * grad * grad
+                if centered:
+                    grad_avg = state["grad_avg"]._data
+                    grad_avg += (1 - alpha) * (grad - grad_avg)
+                    avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+                else:
+                    avg = xp.sqrt(square_avg)
+                avg += eps
+                if momentum > 0:
+                    buffer = state["momentum_buffer"]._data
+                    buffer *= momentum
+                    buffer += grad / avg
+                    w -= lr * buffer
+                else:
+                    w -= lr * grad / avg
+                p._bump_version()
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Per-parameter learning rates that shrink with the sum of past squared gradients."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        for name, value in (
+            ("learning rate", lr),
+            ("lr_decay", lr_decay),
+            ("weight_decay value", weight_decay),
+            ("initial_accumulator_value", initial_accumulator_value),
+            ("epsilon value", eps),
+        ):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = tensor(0.0)
+                state["sum"] = Tensor._make(
+                    p.device.xp.full_like(p._data, group["initial_accumulator_value"])
+                )
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            for p in params_with_grad(group):
+                w, grad = p._data, p.grad._data
+                xp = p.device.xp
+                if group["maximize"]:
+                    grad = -grad
+                state = self.state[p]
+                state["step"]._data += 1
+                step = float(state["step"]._data)
+                if group["weight_decay"]:
+                    grad = grad + group["weight_decay"] * w
+                clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+                total = state["sum"]._data
+                total += grad * grad
+                w -= clr * grad / (xp.sqrt(total) + group["eps"])
+                p._bump_version()
+        return loss

@@ -1,0 +1,84 @@
+"""Stochastic gradient descent: w <- w - lr * dL/dw, with optional momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from .optimizer import Optimizer, params_with_grad, required
+
+
+class SGD(Optimizer):
+    """The lecture's update rule, ``w_{j+1} = w_j - alpha * grad L(w_j)``, with torch's options:
+    ``momentum``, ``dampening``, ``nesterov``, ``weight_decay`` (L2) and ``maximize``.
+
+    Example:
+        >>> import nerve
+        >>> model = nerve.nn.Linear(2, 1)
+        >>> opt = nerve.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = required,
+        momentum: float = 0,  # type: ignore[assignment]
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = (
+                group["weight_decay"],
+                group["nesterov"],
+                group["maximize"],
+            )
+            for p in params_with_grad(group):
+                w, d_p = p._data, p.grad._data
+                if maximize:
+                    d_p = -d_p
+                if weight_decay:
+                    d_p = d_p + weight_decay * w
+                if momentum:
+                    state = self.state[p]
+                    buffer = state.get("momentum_buffer")
+                    if buffer is None:
+                        buffer = state["momentum_buffer"] = Tensor._make(d_p.copy())
+                    else:
+                        b = buffer._data
+                        b *= momentum
+                        b += (1 - dampening) * d_p if dampening else d_p
+                    d_p = d_p + momentum * buffer._data if nesterov else buffer._data
+                if lr == 1:
+                    w -= d_p
+                else:
+                    w -= lr * d_p
+                p._bump_version()
+        return loss
