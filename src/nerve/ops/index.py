@@ -47,7 +47,7 @@ def _raw_key(key: Any) -> tuple[Any, bool]:
 
 def index_add_into(xp: Any, target: Any, key: Any, values: Any) -> None:
     """``target[key] += values`` with repeated indices accumulating (NumPy's add.at)."""
-    if xp.__name__ == "numpy":
+    if hasattr(xp.add, "at"):  # NumPy, and CuPy >= 13
         xp.add.at(target, key, values)
     else:
         import cupyx  # type: ignore[import-not-found]
