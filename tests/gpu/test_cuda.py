@@ -38,7 +38,9 @@ OPS = {
     "arith": lambda a, b: (a * b + a / (b.abs() + 1) - b**2).sum(),
     "unary": lambda a, b: (a.exp() + a.tanh() + a.sigmoid() + a.relu() + (a.abs() + 1).log()).sum(),
     "matmul": lambda a, b: (a @ b.T).sum(),
-    "reduce": lambda a, b: a.sum(0).prod() + a.max(dim=1).values.sum() + a.var() + a.logsumexp(1).sum(),
+    "reduce": lambda a, b: (
+        a.sum(0).prod() + a.max(dim=1).values.sum() + a.var() + a.logsumexp(1).sum()
+    ),
     "softmax": lambda a, b: (a.softmax(1) * b).sum() + a.log_softmax(0).sum(),
     "shape": lambda a, b: (a.T.reshape(-1)[::2].sum() + nerve.cat([a, b]).flip(0)[1:3].sum()),
     "index": lambda a, b: (
@@ -78,7 +80,8 @@ def test_training_steps_match_cpu() -> None:
     for _ in range(5):
         for model, opt, device in ((cpu_model, opts[0], "cpu"), (gpu_model, opts[1], "cuda")):
             opt.zero_grad()
-            loss = F.cross_entropy(model(nerve.tensor(x, device=device)), nerve.tensor(y, device=device))
+            inputs, target = nerve.tensor(x, device=device), nerve.tensor(y, device=device)
+            loss = F.cross_entropy(model(inputs), target)
             loss.backward()
             opt.step()
     for p_cpu, p_gpu in zip(cpu_model.parameters(), gpu_model.parameters()):
