@@ -13,7 +13,6 @@ import argparse
 import sys
 
 import numpy as np
-
 from _timing import machine, time_call
 
 import nerve
@@ -41,8 +40,18 @@ def cases(torch: object | None) -> list[tuple[str, dict[str, object]]]:
             fa @ fw
 
     rows = {
-        "mul 32x8, forward+backward": {"nerve": nerve_mul_grad, "numpy": lambda: (a * b, np.ones_like(a) * b, np.ones_like(a) * a)},
-        "matmul 32x8 @ 8x8, forward+backward": {"nerve": nerve_mm_grad, "numpy": lambda: (a @ w, np.ones((32, 8), np.float32) @ w.T, a.T @ np.ones((32, 8), np.float32))},
+        "mul 32x8, forward+backward": {
+            "nerve": nerve_mul_grad,
+            "numpy": lambda: (a * b, np.ones_like(a) * b, np.ones_like(a) * a),
+        },
+        "matmul 32x8 @ 8x8, forward+backward": {
+            "nerve": nerve_mm_grad,
+            "numpy": lambda: (
+                a @ w,
+                np.ones((32, 8), np.float32) @ w.T,
+                a.T @ np.ones((32, 8), np.float32),
+            ),
+        },
         "mul 32x8, no_grad": {"nerve": nerve_mul_nograd, "numpy": lambda: a * b},
         "matmul 32x8 @ 8x8, no_grad": {"nerve": nerve_mm_nograd, "numpy": lambda: a @ w},
     }
@@ -76,8 +85,12 @@ def main(argv: list[str] | None = None) -> str:
     except ImportError:
         torch = None
     number, rounds = (50, 2) if args.quick else (2000, 7)
-    lines = [f"Per-op overhead ({machine()}; microseconds per call, median of {rounds} rounds)", "",
-             "| case | numpy | nerve | torch | torch / nerve | nerve / numpy |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Per-op overhead ({machine()}; microseconds per call, median of {rounds} rounds)",
+        "",
+        "| case | numpy | nerve | torch | torch / nerve | nerve / numpy |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, fns in cases(torch):
         times = {k: time_call(fn, number, rounds) * 1e6 for k, fn in fns.items()}  # type: ignore[arg-type]
         t, n = times.get("torch"), times["nerve"]
