@@ -1,0 +1,34 @@
+"""The benchmarks stay runnable: each runs on tiny sizes (no timing is asserted)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(autouse=True)
+def benchmarks_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+
+def test_op_overhead_runs_and_reports_every_case() -> None:
+    pytest.importorskip("torch")
+    import op_overhead
+
+    report = op_overhead.main(["--quick"])
+    assert report.count("| mul 32x8") == 2 and report.count("| matmul 32x8 @ 8x8") == 2
+    assert "torch / nerve" in report
+
+
+def test_digits_recipe_runs_on_both_engines() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    import digits_recipe
+
+    report = digits_recipe.main(["--quick"])
+    assert "| nerve |" in report and "| torch |" in report
+    sys.modules.pop("digits_recipe", None)
