@@ -32,3 +32,13 @@ def test_digits_recipe_runs_on_both_engines() -> None:
     report = digits_recipe.main(["--quick"])
     assert "| nerve |" in report and "| torch |" in report
     sys.modules.pop("digits_recipe", None)
+
+
+def test_training_benchmark_runs_end_to_end_on_tiny_sizes() -> None:
+    pytest.importorskip("torch")
+    import training
+
+    report = training.main(["--quick", "--workloads", "W1"])
+    for engine in ("numpy", "nerve", "torch"):
+        assert f"| W1 | {engine} |" in report
+    assert "| import nerve |" in report

@@ -1,0 +1,169 @@
+"""The speed benchmark: training throughput of nerve, PyTorch and a hand-written NumPy MLP on
+the workloads W1, W2, W3 (see workloads.py), side by side in one run, plus import time and
+peak memory. Each (engine, workload) runs in a fresh process, rounds alternate between the
+engines, and the median is reported; every engine gets the same number of BLAS threads.
+
+Run: python benchmarks/training.py [--rounds N] [--threads T] [--quick] [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ENGINES = ("numpy", "nerve", "torch")
+EPOCHS = {"W1": 12, "W2": 8, "W3": 3}
+
+
+def _env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    src = str(HERE.parent / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def worker(engine: str, workload: str, epochs: int, quick: bool) -> None:
+    """Runs in the child process: train, then print one JSON line."""
+    import resource
+
+    sys.path.insert(0, str(HERE))
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    from workloads import run
+
+    result = run(engine, workload, epochs, quick)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(engine: str, workload: str, epochs: int, threads: int, quick: bool) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        engine,
+        workload,
+        "--epochs",
+        str(epochs),
+    ] + (["--quick"] if quick else [])
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(threads), timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{engine} {workload} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def import_seconds(module: str, threads: int, repeats: int) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    samples = []
+    for _ in range(repeats):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=_env(threads),
+            check=True,
+        )
+        samples.append(float(done.stdout.strip()))
+    return statistics.median(samples)
+
+
+def available(engine: str) -> bool:
+    if engine == "numpy":
+        return True
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {engine}"], capture_output=True, env=_env(1)
+    )
+    return done.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workloads", default="W1,W2,W3")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
+    parser.add_argument("--write", help="also write the report (Markdown) to this file")
+    parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "WORKLOAD"), help=argparse.SUPPRESS)
+    parser.add_argument("--epochs", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.epochs, args.quick)
+        return ""
+    from _timing import machine
+
+    engines = [e for e in ENGINES if available(e)]
+    rounds = 1 if args.quick else args.rounds
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for workload in args.workloads.split(","):
+        epochs = 2 if args.quick else EPOCHS[workload]
+        for _ in range(rounds):
+            for engine in engines:
+                results.setdefault((engine, workload), []).append(
+                    measure(engine, workload, epochs, args.threads, args.quick)
+                )
+    report = format_report(results, engines, args, machine())
+    print(report)
+    if args.write:
+        Path(args.write).write_text(report + "\n")
+    return report
+
+
+def _steps_per_second(runs: list[dict[str, Any]]) -> float:
+    # the first epoch warms caches up; the median of the rest over all rounds
+    per_epoch = [s for run in runs for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])]
+    return runs[0]["steps_per_epoch"] / statistics.median(per_epoch)
+
+
+def format_report(
+    results: dict[tuple[str, str], list[dict[str, Any]]],
+    engines: list[str],
+    args: argparse.Namespace,
+    machine: str,
+) -> str:
+    lines = [
+        "# Training speed: nerve, PyTorch and a hand-written NumPy MLP",
+        "",
+        f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine; median over "
+        f"{1 if args.quick else args.rounds} round(s), each engine in a fresh process.",
+        "",
+        "| workload | engine | steps/s | vs torch | test accuracy | peak RSS (MB) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for workload in args.workloads.split(","):
+        torch_speed = (
+            _steps_per_second(results[("torch", workload)]) if "torch" in engines else None
+        )
+        for engine in engines:
+            runs = results[(engine, workload)]
+            speed = _steps_per_second(runs)
+            ratio = f"{speed / torch_speed:.2f}x" if torch_speed else "-"
+            accuracy = statistics.median(r["accuracy"] for r in runs)
+            rss = max(r["peak_rss_mb"] for r in runs)
+            lines.append(
+                f"| {workload} | {engine} | {speed:.0f} | {ratio} | {accuracy:.4f} | {rss:.0f} |"
+            )
+    lines += ["", "| import | seconds | torch / nerve |", "|---|---|---|"]
+    repeats = 2 if args.quick else 5
+    nerve_import = import_seconds("nerve", args.threads, repeats)
+    torch_import = import_seconds("torch", args.threads, repeats) if "torch" in engines else None
+    ratio = f"{torch_import / nerve_import:.1f}x" if torch_import else "-"
+    lines.append(f"| import nerve | {nerve_import:.3f} | {ratio} |")
+    if torch_import:
+        lines.append(f"| import torch | {torch_import:.3f} | |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    main()

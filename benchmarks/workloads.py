@@ -1,0 +1,192 @@
+"""The three training workloads of the speed benchmark, written once against the torch API
+(so the same code runs on nerve and on PyTorch), plus a hand-written NumPy MLP with no
+autograd: the limit of what a NumPy engine can reach.
+
+W1, the lecture's network: 2-8-1 (ReLU hidden, Sigmoid output), BCELoss, SGD lr 0.01,
+    1,000 XOR-style points, batch 32.
+W2, digits: scikit-learn's digits standardized, 80/20 split, 64-128-64-10,
+    CrossEntropyLoss, Adam lr 1e-3, batch 64.
+W3, wide: synthetic float32 data, 784-1024-1024-10, CrossEntropyLoss, SGD momentum 0.9,
+    batch 256.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    sizes: tuple[int, ...]
+    loss: str  # "bce" (sigmoid output) or "ce"
+    optimizer: str  # "sgd", "adam" or "momentum"
+    lr: float
+    batch_size: int
+
+
+WORKLOADS = {
+    "W1": Workload("W1", (2, 8, 1), "bce", "sgd", 0.01, 32),
+    "W2": Workload("W2", (64, 128, 64, 10), "ce", "adam", 1e-3, 64),
+    "W3": Workload("W3", (784, 1024, 1024, 10), "ce", "momentum", 0.01, 256),
+}
+
+
+def make_data(name: str, quick: bool = False) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test) as NumPy arrays, the same for every engine."""
+    rng = np.random.default_rng(0)
+    if name == "W1":
+        x = rng.uniform(-1, 1, (1000, 2)).astype(np.float32)
+        y = ((x[:, 0] * x[:, 1]) > 0).astype(np.float32)[:, None]
+        return x, y, x, y
+    if name == "W2":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        x, y = digits.data.astype(np.float32), digits.target.astype(np.int64)
+        order = rng.permutation(len(x))
+        cut = int(0.8 * len(x))
+        mean, std = x[order[:cut]].mean(0), x[order[:cut]].std(0)
+        std[std == 0] = 1
+        x = (x - mean) / std
+        return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+    n = 512 if quick else 4096
+    x = rng.standard_normal((n + 1024, 784)).astype(np.float32)
+    teacher = rng.standard_normal((784, 10)).astype(np.float32)
+    y = (x @ teacher).argmax(1).astype(np.int64)  # a learnable synthetic task
+    return x[:n], y[:n], x[n:], y[n:]
+
+
+def train_framework(
+    engine_name: str, workload: Workload, data: tuple[np.ndarray, ...], epochs: int
+) -> dict[str, Any]:
+    """Train with nerve or torch through the public API, exactly as a user writes the loop."""
+    engine: Any = importlib.import_module(engine_name)
+    nn: Any = importlib.import_module(engine_name + ".nn")
+    data_utils: Any = importlib.import_module(engine_name + ".utils.data")
+    engine.manual_seed(0)
+    layers: list[Any] = []
+    for i, (fan_in, fan_out) in enumerate(zip(workload.sizes, workload.sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(workload.sizes) - 2:
+            layers.append(nn.ReLU())
+    if workload.loss == "bce":
+        layers.append(nn.Sigmoid())
+    model = nn.Sequential(*layers)
+    loss_fn = nn.BCELoss() if workload.loss == "bce" else nn.CrossEntropyLoss()
+    if workload.optimizer == "adam":
+        optimizer = engine.optim.Adam(model.parameters(), lr=workload.lr)
+    else:
+        momentum = 0.9 if workload.optimizer == "momentum" else 0.0
+        optimizer = engine.optim.SGD(model.parameters(), lr=workload.lr, momentum=momentum)
+    x_train, y_train, x_test, y_test = (engine.from_numpy(a) for a in data)
+    loader = data_utils.DataLoader(
+        data_utils.TensorDataset(x_train, y_train), batch_size=workload.batch_size, shuffle=True
+    )
+    epoch_seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            loss.item()
+        epoch_seconds.append(time.perf_counter() - start)
+    with engine.no_grad():
+        out = model(x_test)
+        predicted = (out > 0.5).float() if workload.loss == "bce" else out.argmax(dim=1)
+        accuracy = (predicted == y_test).float().mean().item()
+    return {"epoch_seconds": epoch_seconds, "steps_per_epoch": len(loader), "accuracy": accuracy}
+
+
+def train_numpy(workload: Workload, data: tuple[np.ndarray, ...], epochs: int) -> dict[str, Any]:
+    """A hand-written MLP: forward, backward and update written out with NumPy, no autograd."""
+    rng = np.random.default_rng(0)
+    weights, biases = [], []
+    for fan_in, fan_out in zip(workload.sizes, workload.sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+        biases.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+    params = [p for pair in zip(weights, biases) for p in pair]
+    slots = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    x_train, y_train, x_test, y_test = data
+    n, size, step = len(x_train), workload.batch_size, 0
+
+    def forward(x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        activations = [x]
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            x = x @ w + b
+            if i < len(weights) - 1:
+                x = np.maximum(x, 0)
+            activations.append(x)
+        return x, activations
+
+    epoch_seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(n)
+        for first in range(0, n, size):
+            index = order[first : first + size]
+            xb, yb = x_train[index], y_train[index]
+            out, activations = forward(xb)
+            if workload.loss == "bce":
+                p = 1 / (1 + np.exp(-out))
+                loss = -np.mean(yb * np.log(p + 1e-7) + (1 - yb) * np.log(1 - p + 1e-7))
+                grad = (p - yb) / len(xb)
+            else:
+                shifted = out - out.max(1, keepdims=True)
+                e = np.exp(shifted)
+                probs = e / e.sum(1, keepdims=True)
+                loss = -np.mean(np.log(probs[np.arange(len(yb)), yb]))
+                grad = probs
+                grad[np.arange(len(yb)), yb] -= 1
+                grad /= len(xb)
+            grads: list[np.ndarray] = []
+            for i in range(len(weights) - 1, -1, -1):
+                grads[:0] = [activations[i].T @ grad, grad.sum(0)]
+                if i:
+                    grad = (grad @ weights[i].T) * (activations[i] > 0)
+            step += 1
+            for p, g, m, v in zip(params, grads, slots, second):
+                if workload.optimizer == "adam":
+                    m += 0.1 * (g - m)
+                    v *= 0.999
+                    v += 0.001 * g * g
+                    p -= (
+                        (workload.lr / (1 - 0.9**step))
+                        * m
+                        / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+                    )
+                elif workload.optimizer == "momentum":
+                    m *= 0.9
+                    m += g
+                    p -= workload.lr * m
+                else:
+                    p -= workload.lr * g
+            float(loss)
+        epoch_seconds.append(time.perf_counter() - start)
+    out, _ = forward(x_test)
+    predicted = (out > 0).astype(np.float32) if workload.loss == "bce" else out.argmax(1)
+    return {
+        "epoch_seconds": epoch_seconds,
+        "steps_per_epoch": -(-n // size),
+        "accuracy": float((predicted == y_test).mean()),
+    }
+
+
+def run(engine: str, name: str, epochs: int, quick: bool = False) -> dict[str, Any]:
+    workload, data = WORKLOADS[name], make_data(name, quick)
+    if engine == "numpy":
+        return train_numpy(workload, data, epochs)
+    return train_framework(engine, workload, data, epochs)
+
+
+__all__ = ["WORKLOADS", "ModuleType", "run"]
