@@ -11,12 +11,20 @@ It follows the steps of an introductory deep-learning lecture:
 3. **Normalise** with a scaler fitted on the training part only (:func:`make_scaler`).
 4. **Handle imbalance** -- see it (:func:`imbalance_report`), then weight the loss
    (:func:`class_weights`) or the sampling (:func:`sample_weights`).
-5. **Evaluate against a baseline** (:func:`majority_baseline`, :func:`mean_baseline`,
+5. **Define the model** from a :class:`ModelSpec` (:func:`build_model`, :func:`build_loss`)
+   and **train** it with a :class:`Trainer` (history, callbacks such as
+   :class:`EarlyStopping` and :class:`ModelCheckpoint`, progress bar, seeds).
+6. **Evaluate against a baseline** (:func:`majority_baseline`, :func:`mean_baseline`,
    :func:`baseline_warnings`) with metrics suited to the problem, and plot the run.
 
-The package is deliberately independent of nerve's tensors, so it can be used -- and tested --
-on its own. Every mistake a user can make raises :class:`DataError` with a message that says
-what was wrong and what was expected.
+:func:`run` does all of it from a :class:`RunConfig` (TOML file or ``nerve train`` options) and
+writes a run directory; :func:`load_run` reads one back to evaluate or predict.
+
+The data modules (loading, splitting, scaling, metrics, plots) use only NumPy, so they can be
+used -- and tested -- on their own; the model, trainer and run modules use nerve's public
+``nn`` / ``optim`` / ``utils.data`` API exactly as a user script would. Every mistake a user
+can make raises :class:`DataError` (or :class:`ConfigError` for a run configuration) with a
+message that says what was wrong and what was expected.
 
 Example:
     >>> from nerve.workflow import make_toy, train_val_test_split, make_scaler
@@ -29,9 +37,11 @@ Example:
 
 from __future__ import annotations
 
+from .callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
+from .config import RunConfig, load_config
 from .csvschema import CsvSchema
 from .data import TASKS, ArrayData
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .metrics import (
     accuracy,
     balanced_accuracy,
@@ -52,6 +62,15 @@ from .metrics import (
     regression_report,
     roc_auc,
 )
+from .model import (
+    ACTIVATIONS,
+    LOSSES,
+    ModelSpec,
+    build_loss,
+    build_model,
+    predict_labels,
+    predict_proba,
+)
 from .plots import plot_confusion_matrix, plot_decision_boundary, plot_history
 from .preprocess import (
     SCALERS,
@@ -65,6 +84,8 @@ from .preprocess import (
     sample_weights,
     scaler_from_state_dict,
 )
+from .runner import RunResult, evaluate_saved, run
+from .rundir import SavedRun, load_run
 from .split import split_sizes, train_val_test_split
 from .tabular import (
     SKLEARN_DATASETS,
@@ -75,6 +96,7 @@ from .tabular import (
     load_sklearn,
 )
 from .toy import TOY_DATASETS, make_imbalanced, make_toy
+from .trainer import History, Trainer, evaluate_model
 
 __all__ = [
     # errors and data
@@ -129,4 +151,28 @@ __all__ = [
     "plot_history",
     "plot_decision_boundary",
     "plot_confusion_matrix",
+    # models and training
+    "ACTIVATIONS",
+    "LOSSES",
+    "ModelSpec",
+    "build_model",
+    "build_loss",
+    "predict_proba",
+    "predict_labels",
+    "Trainer",
+    "History",
+    "evaluate_model",
+    "Callback",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "LambdaCallback",
+    # runs
+    "ConfigError",
+    "RunConfig",
+    "load_config",
+    "run",
+    "RunResult",
+    "load_run",
+    "SavedRun",
+    "evaluate_saved",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "DataError",
+    "ConfigError",
     "check_choice",
     "check_fraction",
     "check_int",
@@ -36,6 +37,17 @@ class DataError(ValueError):
         ... except ValueError as err:
         ...     print(err)
         column 'age' is missing
+    """
+
+
+class ConfigError(ValueError):
+    """A bad run configuration: an unknown key, a value of the wrong type or out of range.
+
+    The message names the key (``optimizer.lr``), the bad value and what was expected.
+
+    Example:
+        >>> str(ConfigError("optimizer.lr must be > 0, got -1"))
+        'optimizer.lr must be > 0, got -1'
     """
 
 

@@ -65,6 +65,7 @@ def make_toy(
     noise: float = 0.1,
     seed: int = 0,
     n_classes: int | None = None,
+    margin: float = 0.0,
 ) -> ArrayData:
     """Generate a 2-D toy data set (see ``TOY_DATASETS`` for the names).
 
@@ -75,6 +76,9 @@ def make_toy(
         seed: seed of the random generator; the same arguments give the same data.
         n_classes: number of classes for ``"blobs"`` (default 3) and spiral arms for
             ``"spiral"`` (default 2, so the plain spiral is binary); ignored by the other sets.
+        margin: for ``"xor"``, keep every point at least ``margin`` (0..0.9) away from both
+            axes before the noise, so that with ``noise=0`` the classes are separated by a gap
+            (the Playground's XOR has such a padding); ignored by the other sets.
 
     Example:
         >>> data = make_toy("xor", n_samples=8, noise=0.0, seed=1)
@@ -86,6 +90,7 @@ def make_toy(
     n = check_int("n_samples", n_samples, minimum=2, maximum=MAX_SAMPLES)
     noise = check_fraction("noise", noise)
     seed = check_int("seed", seed, minimum=0)
+    margin = check_fraction("margin", margin, 0.0, 0.9)
     default_k = {"blobs": 3, "spiral": 2}.get(name, 2)
     k = default_k if n_classes is None else check_int("n_classes", n_classes, 2, _MAX_CLASSES)
     if name in ("blobs", "spiral") and n < k:
@@ -93,7 +98,10 @@ def make_toy(
 
     rng = np.random.default_rng(seed)
     sd = noise * _JITTER.get(name, 0.0)
-    X, y, class_names = _MAKERS[name](rng, n, sd, k)
+    if name == "xor":
+        X, y, class_names = _xor(rng, n, sd, k, margin)
+    else:
+        X, y, class_names = _MAKERS[name](rng, n, sd, k)
 
     if name != "lecture":
         # Shuffle so that no consumer can accidentally rely on class-sorted order.
@@ -151,9 +159,9 @@ def _labels(n: int, k: int) -> np.ndarray:
     return np.repeat(np.arange(k, dtype=np.int64), _class_sizes(n, k))
 
 
-def _xor(rng: np.random.Generator, n: int, sd: float, k: int) -> _Result:
+def _xor(rng: np.random.Generator, n: int, sd: float, k: int, margin: float = 0.0) -> _Result:
     y = _labels(n, 2)
-    mag = rng.uniform(0.0, 1.0, size=(n, 2))
+    mag = rng.uniform(margin, 1.0, size=(n, 2))
     # Choose the quadrant from the label, so that classes are exactly balanced while each point
     # is still uniform in [-1, 1]^2: label 1 -> signs agree (x1*x2 > 0), label 0 -> they differ.
     s1 = rng.choice([-1.0, 1.0], size=n)

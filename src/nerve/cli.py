@@ -1,0 +1,283 @@
+"""The ``nerve`` command line: ``nerve train``, ``nerve evaluate``, ``nerve predict``.
+
+The CLI is thin: it parses arguments into a :class:`~nerve.workflow.config.RunConfig`, calls the
+workflow and prints what comes back. A mistake a user can make -- a bad config key or value, a
+missing file, a CSV with a bad cell, an existing output directory -- ends with a one-line
+message on stderr and exit code 2, never a traceback; anything else is a bug and still shows
+its traceback.
+
+Examples::
+
+    nerve train                                   # the lecture's 2-8-1 network on XOR data
+    nerve train --data digits --hidden 64 --activation relu --optimizer adam --lr 1e-3 \\
+        --batch-size 32 --epochs 30
+    nerve train --data houses.csv --target price --early-stopping 10
+    nerve train --config run.toml --epochs 50     # options override the file
+    nerve evaluate runs/xor-0001
+    nerve predict runs/xor-0001 points.csv --out predictions.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import os
+import sys
+import tempfile
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+# Options of `nerve train` and the config key each one sets: (flag, key, metavar, help).
+_TRAIN_OPTIONS = [
+    (
+        "--data",
+        "data.source",
+        "SRC",
+        "toy set (xor, circle, ...), scikit-learn set (digits, ...) or CSV file",
+    ),
+    ("--target", "data.target", "COLUMN", "CSV: the column to predict"),
+    ("--task", "data.task", "TASK", "CSV: binary, multiclass or regression (default: inferred)"),
+    ("--n-samples", "data.n_samples", "N", "toy data: number of points"),
+    ("--noise", "data.noise", "X", "toy data: noise 0..1"),
+    ("--hidden", "model.hidden", "SIZES", "hidden layer sizes, e.g. 64,32"),
+    (
+        "--activation",
+        "model.activation",
+        "NAME",
+        "relu, tanh, sigmoid, leaky_relu, gelu, elu, "
+        "silu or linear; one, or one per layer (relu,tanh)",
+    ),
+    ("--dropout", "model.dropout", "P", "dropout probability after each hidden layer"),
+    ("--loss", "model.loss", "NAME", "mse, bce, bce_with_logits, cross_entropy, l1 or huber"),
+    ("--optimizer", "optimizer.name", "NAME", "sgd, adam, adamw, rmsprop or adagrad"),
+    ("--lr", "optimizer.lr", "LR", "learning rate"),
+    ("--momentum", "optimizer.momentum", "M", "sgd/rmsprop momentum"),
+    (
+        "--scheduler",
+        "schedule.name",
+        "NAME",
+        "none, step, multistep, exponential, cosine, "
+        "onecycle or plateau (options: --set schedule.KEY=VALUE)",
+    ),
+    ("--epochs", "training.epochs", "N", "passes over the training data"),
+    ("--batch-size", "training.batch_size", "N", "samples per optimizer step"),
+    ("--seed", "training.seed", "N", "seed of the weights and the shuffling"),
+    ("--weight-decay", "regularization.weight_decay", "WD", "the optimizer's weight decay"),
+    ("--l1", "regularization.l1", "X", "L1 penalty on the weights"),
+    ("--grad-clip", "regularization.grad_clip", "NORM", "clip the gradient norm"),
+    (
+        "--early-stopping",
+        "training.early_stopping",
+        "PATIENCE",
+        "stop after PATIENCE epochs without improvement of --monitor and keep the best weights",
+    ),
+    ("--monitor", "training.monitor", "KEY", "val_loss (default), val_accuracy, train_loss ..."),
+    ("--scaler", "preprocess.scaler", "NAME", "standard, minmax or none"),
+    ("--val", "preprocess.val", "FRAC", "validation fraction"),
+    ("--test", "preprocess.test", "FRAC", "test fraction"),
+    ("--imbalance", "preprocess.imbalance", "HOW", "none, class_weights or sampler"),
+    ("--device", "training.device", "DEV", "cpu or cuda"),
+    ("--out", "output.dir", "DIR", "the run directory (default: a fresh runs/<data>-NNNN)"),
+    ("--runs-dir", "output.root", "DIR", "parent of fresh run directories (default: runs)"),
+]
+_TRAIN_FLAGS = [
+    ("--batch-norm", "model.batch_norm", "true", "batch normalisation in each hidden layer"),
+    ("--no-stratify", "preprocess.stratify", "false", "do not stratify the split by class"),
+    ("--no-plots", "output.plots", "false", "do not write plots/*.png"),
+]
+
+
+class _UserError(Exception):
+    """Raised for argument mistakes found after parsing; shown like the workflow's errors."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one subparser per command."""
+    from nerve.workflow.config import option_help
+
+    parser = argparse.ArgumentParser(
+        prog="nerve",
+        description="Train, evaluate and use small neural networks, following the lecture's "
+        "four steps: process the data, define the model, optimize, evaluate.",
+    )
+    from nerve import __version__
+
+    parser.add_argument("--version", action="version", version=f"nerve {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    train = sub.add_parser(
+        "train",
+        help="train a network and write a run directory",
+        description=textwrap.fill(
+            "Train a network and write a run directory. Without options: the lecture's "
+            "network (2 inputs, 8 hidden tanh units, 1 sigmoid output, SGD with learning rate "
+            "0.01, binary cross entropy) on XOR data. Options override --config, which "
+            "overrides the defaults.",
+            width=88,
+        ),
+        epilog="every config key (set with --set KEY=VALUE or in the TOML file):\n" + option_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("--config", metavar="FILE.toml", help="read the run config from a file")
+    for flag, key, metavar, text in _TRAIN_OPTIONS:
+        train.add_argument(flag, dest=key, metavar=metavar, help=f"{text} [{key}]")
+    for flag, key, value, text in _TRAIN_FLAGS:
+        train.add_argument(flag, dest=key, action="store_const", const=value, help=text)
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set any config key, e.g. --set schedule.step_size=5",
+    )
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out dir")
+    train.add_argument("--quiet", action="store_true", help="print only the run directory")
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="re-evaluate a saved run",
+        description="Evaluate a saved run beside the baseline: on its own train/validation/"
+        "test splits, or on all of another data set given with --data.",
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR")
+    evaluate.add_argument("--data", metavar="SRC", help="another data set or CSV file")
+    evaluate.add_argument("--target", metavar="COLUMN", help="CSV: the target column")
+
+    predict = sub.add_parser(
+        "predict",
+        help="predict the rows of a CSV file",
+        description="Write predictions for the rows of INPUT.csv as CSV: the class and one "
+        "probability per class, or the regression value. The file needs the feature columns "
+        "the model was trained on (named as in training; x1, x2 for toy data).",
+    )
+    predict.add_argument("run_dir", metavar="RUN_DIR")
+    predict.add_argument("input", metavar="INPUT.csv")
+    predict.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 success, 2 a user's mistake)."""
+    from nerve.workflow.errors import ConfigError, DataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
+        return _predict(args)
+    except (
+        DataError,
+        ConfigError,
+        _UserError,
+        FileNotFoundError,
+        FileExistsError,
+        NotADirectoryError,
+        IsADirectoryError,
+        PermissionError,
+    ) as err:
+        message = str(err) if not isinstance(err, OSError) or not err.filename else _os_message(err)
+        print(f"nerve {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nerve {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _os_message(err: OSError) -> str:
+    return f"{err.strerror}: '{err.filename}'"
+
+
+def _train(args: argparse.Namespace) -> int:
+    from nerve.workflow.config import RunConfig, data_kind, load_config
+    from nerve.workflow.runner import run
+
+    cfg = load_config(args.config) if args.config else RunConfig()
+    overrides: dict[str, str] = {}
+    for _, key, *_ in [*_TRAIN_OPTIONS, *_TRAIN_FLAGS]:
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise _UserError(f"--set expects KEY=VALUE, got {item!r}")
+        overrides[key.strip()] = value
+    source = overrides.get("data.source")
+    if source is not None and data_kind(source, "--data") != "csv":
+        # A new non-CSV source drops the config file's CSV-only keys instead of failing on them.
+        overrides.setdefault("data.target", "")
+        overrides.setdefault("data.task", "")
+    cfg = cfg.override(overrides, where="options")
+    run(cfg, overwrite=args.overwrite, quiet=args.quiet, out=sys.stdout)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from nerve.workflow.config import data_kind
+    from nerve.workflow.runner import evaluate_saved, metrics_table
+    from nerve.workflow.rundir import load_run
+
+    saved = load_run(args.run_dir)
+    cfg = None
+    if args.data or args.target:
+        if saved.config is None:
+            raise _UserError(f"'{args.run_dir}' has no config.toml")
+        if not args.data:
+            raise _UserError("--target needs --data naming the CSV file")
+        target = args.target or ""
+        if not target and saved.schema is not None and data_kind(args.data, "--data") == "csv":
+            target = saved.schema.target  # a CSV run knows its target column
+        overrides = {"data.source": args.data, "data.target": target, "data.task": ""}
+        cfg = saved.config.override(overrides, where="options")
+    metrics = evaluate_saved(saved, cfg)
+    print(metrics_table(metrics))
+    for warning in metrics["warnings"]:
+        print(f"warning: {warning}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from nerve.workflow.rundir import load_run
+
+    saved = load_run(args.run_dir)
+    header, rows = saved.prediction_table(saved.read_features(args.input))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if args.out is None:
+        sys.stdout.write(buffer.getvalue())
+        return 0
+    _write_atomic(Path(args.out), buffer.getvalue())
+    print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(2, "No such directory", str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
