@@ -84,8 +84,8 @@ from .preprocess import (
     sample_weights,
     scaler_from_state_dict,
 )
-from .runner import RunResult, evaluate_saved, run
 from .rundir import SavedRun, load_run
+from .runner import RunResult, evaluate_saved, run
 from .split import split_sizes, train_val_test_split
 from .tabular import (
     SKLEARN_DATASETS,
