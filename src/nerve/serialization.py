@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .io.safetensors import SafetensorsError
 from .io.tree import dumps_tree, load_tree, loads_tree, save_tree
 from .tensor import Tensor
 
@@ -35,6 +36,12 @@ def save(obj: Any, f: str | os.PathLike[str] | IO[bytes], **kwargs: Any) -> None
         >>> nerve.save(model.state_dict(), path)
         >>> _ = model.load_state_dict(nerve.load(path))
     """
+    if callable(getattr(obj, "state_dict", None)):  # a Module or an Optimizer itself
+        raise TypeError(
+            f"nerve.save cannot save a {type(obj).__name__} object itself (nerve never pickles "
+            "code); save its state instead: nerve.save(obj.state_dict(), path), and restore "
+            "it with obj.load_state_dict(nerve.load(path))"
+        )
     if hasattr(f, "write"):
         f.write(dumps_tree(obj, to_array=_to_array))  # type: ignore[union-attr]
         return
@@ -53,12 +60,20 @@ def load(
     ``weights_only`` is accepted for torch compatibility: nerve files never hold code.
     """
     if hasattr(f, "read"):
-        obj = loads_tree(f.read(), from_array=_from_array)  # type: ignore[union-attr]
+        data = f.read()  # type: ignore[union-attr]
+        try:
+            obj = loads_tree(data, from_array=_from_array)
+        except SafetensorsError as error:
+            raise _explain(error, data[:4], "the file-like object") from None
     else:
         path = os.fspath(f)  # type: ignore[arg-type]
         if not os.path.exists(path):
             raise FileNotFoundError(f"nerve.load: no such file: '{path}'")
-        obj = load_tree(path, from_array=_from_array)
+        try:
+            obj = load_tree(path, from_array=_from_array)
+        except SafetensorsError as error:
+            with open(path, "rb") as file:
+                raise _explain(error, file.read(4), f"'{path}'") from None
     if (
         map_location is not None
         and not callable(map_location)
@@ -66,6 +81,21 @@ def load(
     ):
         obj = _move(obj, map_location)
     return obj
+
+
+def _explain(error: SafetensorsError, head: bytes, source: str) -> SafetensorsError:
+    """A clearer message than "invalid header" for the formats people try most often."""
+    if head.startswith(b"PK\x03\x04"):
+        kind = "a zip archive (the format of torch.save)"
+    elif head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        kind = "a Python pickle"
+    else:
+        return error
+    return SafetensorsError(
+        f"nerve.load: {source} is {kind}, not a safetensors file. nerve.load reads only "
+        "safetensors files (what nerve.save writes) and never unpickles; from PyTorch, save "
+        "with safetensors.torch.save_file(model.state_dict(), path)"
+    )
 
 
 def _move(obj: Any, device: Any) -> Any:

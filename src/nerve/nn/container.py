@@ -107,9 +107,9 @@ class ModuleList(Module):
     def __setitem__(self, index: int, module: Module) -> None:
         self.add_module(str(_index(index, len(self))), module)
 
-    def __delitem__(self, index: int) -> None:
+    def __delitem__(self, index: int | slice) -> None:
         modules = list(self._modules.values())
-        del modules[_index(index, len(modules))]
+        del modules[index if isinstance(index, slice) else _index(index, len(modules))]
         self._modules.clear()
         for i, m in enumerate(modules):
             self.add_module(str(i), m)
@@ -141,6 +141,25 @@ class ModuleList(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward: iterate over it in your own forward")
+
+    def __repr__(self) -> str:
+        """As torch: runs of identical children print once, as ``(0-2): 3 x Linear(...)``."""
+        if not self._modules:
+            return "ModuleList()"
+        runs: list[tuple[int, int, str]] = []  # (first index, last index, repr)
+        for i, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1] = (runs[-1][0], i, text)
+            else:
+                runs.append((i, i, text))
+        lines = [
+            (f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}").replace(
+                "\n", "\n  "
+            )
+            for a, b, text in runs
+        ]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
@@ -187,7 +206,9 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        # a ModuleDict is not a Mapping subclass, but is updated from like one (as in torch)
+        is_mapping = isinstance(modules, (Mapping, ModuleDict))
+        pairs = modules.items() if is_mapping else modules  # type: ignore[union-attr]
         for key, module in pairs:
             self.add_module(key, module)
 

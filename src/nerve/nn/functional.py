@@ -102,7 +102,8 @@ def batch_norm(
         count = input.numel() // input.shape[1]
         if count <= 1:
             raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
+                "Expected more than 1 value per channel when training, got input size "
+                f"{list(input.shape)}"
             )
         mean = input.mean(dim=axes, keepdim=True)
         centred = input - mean
@@ -300,7 +301,15 @@ def nll_loss(
         return loss.reshape(target.shape)
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / w.sum()
+    return _weighted_mean(loss.sum(), w.sum())
+
+
+def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
+    """``total / weight_sum``; when every target is ignored (weight_sum 0) the value is nan
+    but the gradients are zero, as in torch, so that one such batch cannot poison a model."""
+    if float(weight_sum.item()) == 0:
+        return total + float("nan")  # the gradient of ``total`` is 0 where nothing is kept
+    return total / weight_sum
 
 
 def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
@@ -347,6 +356,8 @@ def cross_entropy(
     log_p = log_softmax(input, dim=1 if input.dim() > 1 else 0)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if probabilities:
+        if ignore_index >= 0:  # as torch: a class index makes no sense for probabilities
+            raise RuntimeError("ignore_index is not supported for floating point target")
         _check_same_shape(input, target, "cross_entropy")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
@@ -368,10 +379,10 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     elif weight is None:
-        smooth = smooth.sum() / keep.sum()
+        smooth = _weighted_mean(smooth.sum(), keep.sum())
     else:
         safe = flat_target.masked_fill(flat_target == ignore_index, 0)
-        smooth = smooth.sum() / (weight.to(log_p.dtype)[safe] * keep).sum()
+        smooth = _weighted_mean(smooth.sum(), (weight.to(log_p.dtype)[safe] * keep).sum())
     return (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
 
 

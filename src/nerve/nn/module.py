@@ -24,7 +24,10 @@ class _IncompatibleKeys(NamedTuple):
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+        return (
+            f"_IncompatibleKeys(missing_keys={self.missing_keys}, "
+            f"unexpected_keys={self.unexpected_keys})"
+        )
 
 
 class RemovableHandle:
@@ -123,13 +126,15 @@ class Module:
         elif name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as child module '{name}' (Module or None expected)"
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(Module or None expected)"
                 )
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or "
+                    "None expected)"
                 )
             buffers[name] = value
         else:
@@ -165,10 +170,11 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder) under ``name``."""
-        _check_name(name, self, "parameter")
+        _check_name(name, self, "parameter", self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' (nerve.nn.Parameter or None required)"
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(nerve.nn.Parameter or None required)"
             )
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
@@ -176,10 +182,11 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add state that is not trained (e.g. BatchNorm's running mean) under ``name``;
         persistent buffers are saved in ``state_dict()``."""
-        _check_name(name, self, "buffer")
+        _check_name(name, self, "buffer", self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)"
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor "
+                "or None required)"
             )
         self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
@@ -192,7 +199,7 @@ class Module:
         """Add a child module under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        _check_name(name, self, "module")
+        _check_name(name, self, "module", self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
@@ -381,7 +388,9 @@ class Module:
     ) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (sharing memory, detached)."""
         result: dict[str, Tensor] = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # A module shared under two names is saved under both, as torch does.
+        modules = self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False)
+        for module_prefix, module in modules:
             dot = module_prefix + "." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -418,7 +427,8 @@ class Module:
                     value = as_tensor(value)
                 except (TypeError, ValueError):
                     errors.append(
-                        f'While copying the parameter named "{key}", expected a tensor, got {type(value).__name__}.'
+                        f'While copying the parameter named "{key}", expected a tensor, got '
+                        f"{type(value).__name__}."
                     )
                     continue
             if tuple(value.shape) != tuple(target.shape):
@@ -484,12 +494,14 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_name(name: str, module: Module, kind: str) -> None:
+def _check_name(name: str, module: Module, kind: str, registry: dict[str, Any]) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if not name:
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if "." in name:
         raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
-    if hasattr(type(module), name):
+    # As torch: re-registering under the same kind is fine, but a name already used by a
+    # method, a plain attribute or another kind (a buffer named like a parameter) is not.
+    if hasattr(module, name) and name not in registry:
         raise KeyError(f"attribute '{name}' already exists")

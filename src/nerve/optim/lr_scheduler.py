@@ -1,14 +1,17 @@
 """Learning-rate schedules (torch.optim.lr_scheduler's names): call ``scheduler.step()``
 once per epoch (or per batch for OneCycleLR), after ``optimizer.step()``.
 
-Each schedule is written in closed form, lr(epoch) from the group's initial learning rate, so
-that it reads like its formula.
+Each schedule has its formula in closed form, ``lr_at(base_lr, epoch)``, used by
+``step(epoch)``. A plain ``step()`` updates the optimizer's *current* learning rates instead
+(``get_lr``), as torch does: that is what lets two schedules drive one optimizer together
+(a warm-up times a decay), and a learning rate changed by hand stay changed.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,36 +19,54 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
-    """Base class: subclasses define ``lr_at(base_lr, epoch)``."""
+    """Base class: subclasses define ``lr_at(base_lr, epoch)`` (closed form) and, where it
+    differs, ``get_lr()`` (the next rates from the current ones)."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         if last_epoch == -1:
+            # setdefault, as torch: OneCycleLR (or an earlier schedule) may have set it already
             for group in optimizer.param_groups:
-                group["initial_lr"] = group["lr"]
+                group.setdefault("initial_lr", group["lr"])
         elif any("initial_lr" not in group for group in optimizer.param_groups):
             raise KeyError(
                 "param 'initial_lr' is not specified in param_groups when resuming an optimizer"
             )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._step_count = 0
+        self._is_initial = True  # the step made by the constructor
         self.step()
+        self._is_initial = False
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
 
     def get_lr(self) -> list[float]:
+        """The learning rates for ``last_epoch`` (by default: the closed form)."""
+        return self._closed_form_lr()
+
+    def _closed_form_lr(self) -> list[float]:
         return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
         """The learning rates set by the last ``step()``."""
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:  # jumping to an epoch: only the closed form knows where that is
+            self.last_epoch = epoch
+            values = self._closed_form_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -71,6 +92,12 @@ class StepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
 
+    def get_lr(self) -> list[float]:
+        epoch, lrs = self.last_epoch, self._current_lrs()
+        if epoch == 0 or epoch % self.step_size != 0:
+            return lrs
+        return [lr * self.gamma for lr in lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` at each epoch in ``milestones``."""
@@ -88,6 +115,10 @@ class MultiStepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** bisect_right(self.milestones, epoch)
 
+    def get_lr(self) -> list[float]:
+        times = Counter(self.milestones)[self.last_epoch]  # a repeated milestone decays twice
+        return [lr * self.gamma**times for lr in self._current_lrs()]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch."""
@@ -98,6 +129,11 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma**epoch
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -114,6 +150,22 @@ class CosineAnnealingLR(LRScheduler):
             self.eta_min
             + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
         )
+
+    def get_lr(self) -> list[float]:
+        # torch's recursive form: the ratio of consecutive closed-form values, applied to the
+        # current rates (with an additive step where that ratio would divide by zero).
+        epoch, t, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and epoch > 0:  # resumed with last_epoch: start on the curve
+            return self._closed_form_lr()
+        if (epoch - 1 - t) % (2 * t) == 0:
+            return [
+                lr + (base - eta_min) * (1 - math.cos(math.pi / t)) / 2
+                for lr, base in zip(self._current_lrs(), self.base_lrs)
+            ]
+        ratio = (1 + math.cos(math.pi * epoch / t)) / (1 + math.cos(math.pi * (epoch - 1) / t))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
 
 
 class LambdaLR(LRScheduler):
@@ -133,7 +185,7 @@ class LambdaLR(LRScheduler):
             raise ValueError(f"Expected {groups} lr_lambdas, but got {len(self.lr_lambdas)}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
+    def _closed_form_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self) -> dict[str, Any]:
@@ -154,7 +206,8 @@ class LinearLR(LRScheduler):
     ) -> None:
         if not 0 < start_factor <= 1:
             raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
+                "Starting multiplicative factor expected to be greater than 0 and less or "
+                "equal to 1."
             )
         if not 0 <= end_factor <= 1:
             raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
@@ -164,6 +217,16 @@ class LinearLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         progress = min(self.total_iters, epoch) / self.total_iters
         return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+
+    def get_lr(self) -> list[float]:
+        epoch, lrs = self.last_epoch, self._current_lrs()
+        if epoch == 0:
+            return [lr * self.start_factor for lr in lrs]
+        if self._is_initial or epoch > self.total_iters:
+            return lrs
+        change = self.end_factor - self.start_factor
+        factor = 1.0 + change / (self.total_iters * self.start_factor + (epoch - 1) * change)
+        return [lr * factor for lr in lrs]
 
 
 class OneCycleLR(LRScheduler):
@@ -243,11 +306,12 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self) -> list[float]:
+    def _closed_form_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(
-                f"Tried to step {step} times. The specified number of total steps is {self.total_steps}"
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}"
             )
         lrs = []
         for group in self.optimizer.param_groups:

@@ -22,7 +22,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     needed = sum(p.numel() for p in params)
     if vec.dim() != 1 or vec.numel() != needed:
         raise RuntimeError(
-            f"vector_to_parameters: expected a 1-D vector of {needed} elements, got shape {list(vec.shape)}"
+            f"vector_to_parameters: expected a 1-D vector of {needed} elements, got shape "
+            f"{list(vec.shape)}"
         )
     offset = 0
     with no_grad():

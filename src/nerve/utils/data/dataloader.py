@@ -28,9 +28,12 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, np.ndarray):
         if first.dtype.kind in "OUS":
             raise TypeError(
-                f"default_collate: batch must contain tensors, numbers, dicts or lists; found {first.dtype}"
+                "default_collate: batch must contain tensors, numbers, dicts or lists; "
+                f"found {first.dtype}"
             )
         return as_tensor(np.stack(batch))
+    if isinstance(first, np.generic) and first.dtype.kind in "biuf":
+        return as_tensor(np.array(batch))  # NumPy scalars keep their dtype, as in torch
     if isinstance(first, bool):
         return tensor(list(batch), dtype=dtypes.bool_)
     if isinstance(first, (int, np.integer)):
@@ -48,7 +51,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
             raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(field)) for field in zip(*batch)]
     raise TypeError(
-        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {type(first).__name__}"
+        "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+        f"lists; found {type(first).__name__}"
     )
 
 
@@ -84,22 +88,25 @@ class DataLoader:
     ) -> None:
         if num_workers < 0:
             raise ValueError(
-                "num_workers option should be non-negative; use num_workers=0 to disable multiprocessing."
+                "num_workers option should be non-negative; use num_workers=0 to disable "
+                "multiprocessing."
             )
         self.dataset, self.num_workers, self.pin_memory = dataset, num_workers, pin_memory
         self.collate_fn, self.generator, self.timeout = collate_fn, generator, timeout
         self.worker_init_fn = worker_init_fn
-        if isinstance(dataset, IterableDataset):
-            if shuffle or sampler is not None or batch_sampler is not None:
-                raise ValueError(
-                    "DataLoader with IterableDataset: expected unspecified shuffle, sampler and batch_sampler"
-                )
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError(
+                "DataLoader with IterableDataset: expected unspecified shuffle, sampler "
+                "and batch_sampler"
+            )
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError(
-                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
                 )
             batch_size, drop_last = None, False
         if sampler is None and not isinstance(dataset, IterableDataset):
@@ -145,19 +152,18 @@ class DataLoader:
         sampler = self.batch_sampler
         assert isinstance(sampler, BatchSampler) and isinstance(self.sampler, Sampler)
         size = sampler.batch_size
-        if isinstance(self.sampler, SequentialSampler):  # contiguous: slices are views, no copy
+        if isinstance(self.sampler, SequentialSampler):  # contiguous: one slice per tensor
             n = len(self.sampler)
             stop = n - n % size if self.drop_last else n
             for start in range(0, stop, size):
-                yield [t[start : start + size] for t in tensors]
+                # A copy, as torch's stacking makes: changing a batch in place (x -= mean)
+                # must not change the data set.
+                yield [_rows(t, slice(start, start + size)) for t in tensors]
             return
         order = self.sampler.indices()
         stop = len(order) - len(order) % size if self.drop_last else len(order)
         for start in range(0, stop, size):
-            index = order[start : start + size]
-            yield [
-                Tensor._make(t._data[index]) if not t.requires_grad else t[index] for t in tensors
-            ]
+            yield [_rows(t, order[start : start + size]) for t in tensors]
 
     def _collated_batches(self) -> Iterator[Any]:
         collate = self.collate_fn or default_collate
@@ -186,6 +192,13 @@ class DataLoader:
                 batch = []
         if batch and not self.drop_last:
             yield collate(batch)
+
+
+def _rows(t: Tensor, index: slice | np.ndarray) -> Tensor:
+    """``t[index]`` as a new tensor (outside the graph unless ``t`` requires grad)."""
+    if t.requires_grad:
+        return t[index]
+    return Tensor._make(t._data[index].copy() if isinstance(index, slice) else t._data[index])
 
 
 def _convert(sample: Any) -> Any:

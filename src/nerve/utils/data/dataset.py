@@ -51,7 +51,8 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         if None in sizes or len(set(sizes)) != 1:
             shapes = ", ".join(str(list(t.shape)) for t in tensors)
             raise ValueError(
-                f"Size mismatch between tensors: every tensor needs the same first dimension, got {shapes}"
+                "Size mismatch between tensors: every tensor needs the same first "
+                f"dimension, got {shapes}"
             )
         self.tensors = tensors
 

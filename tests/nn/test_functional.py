@@ -1,0 +1,130 @@
+"""nerve.nn.functional against torch.nn.functional: activations, linear, softmax, losses as
+functions, one_hot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nn_parity import DTYPE_IDS, DTYPES, check_function  # noqa: E402
+
+import nerve  # noqa: E402
+import nerve.nn.functional as F  # noqa: E402
+
+TF = torch.nn.functional
+rng = np.random.default_rng(0)
+X = rng.standard_normal((4, 3, 5)) * 3
+X[np.abs(X) < 1e-3] = 0.5
+
+ACTIVATIONS = [
+    ("relu", {}),
+    ("relu6", {}),
+    ("leaky_relu", {}),
+    ("leaky_relu", {"negative_slope": 0.3}),
+    ("elu", {}),
+    ("elu", {"alpha": 2.0}),
+    ("gelu", {}),
+    ("gelu", {"approximate": "tanh"}),
+    ("silu", {}),
+    ("softplus", {}),
+    ("softplus", {"beta": 0.5, "threshold": 2.0}),
+    ("hardtanh", {}),
+    ("hardtanh", {"min_val": -2.0, "max_val": 0.5}),
+    ("sigmoid", {}),
+    ("tanh", {}),
+    ("softmax", {"dim": 1}),
+    ("softmax", {"dim": -1}),
+    ("log_softmax", {"dim": 0}),
+    ("log_softmax", {"dim": 2}),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize(
+    "name, kwargs",
+    ACTIVATIONS,
+    ids=[f"{n}-{'-'.join(map(str, k.values()))}" for n, k in ACTIVATIONS],
+)
+def test_activation_functions(name, kwargs, dtype):
+    ours, theirs = getattr(F, name), getattr(TF, name)
+    check_function(ours, theirs, [X], dtype, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_linear_function_with_and_without_bias(dtype):
+    w, b = rng.standard_normal((2, 5)), rng.standard_normal(2)
+    check_function(F.linear, TF.linear, [X, w, b], dtype, grads=(0, 1, 2))
+    check_function(F.linear, TF.linear, [X, w], dtype, grads=(0, 1))
+    check_function(F.linear, TF.linear, [X[0, 0], w, b], dtype, grads=(0, 1, 2))
+
+
+@pytest.mark.parametrize("weight", [np.array([0.25]), np.array([0.1, -0.2, 0.7])])
+def test_prelu_function(weight):
+    check_function(F.prelu, TF.prelu, [X, weight], grads=(0, 1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_loss_functions(dtype):
+    y = rng.standard_normal(X.shape)
+    p = rng.uniform(0.05, 0.95, X.shape)
+    t = rng.uniform(0, 1, X.shape)
+    for name in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"):
+        check_function(getattr(F, name), getattr(TF, name), [X, y], dtype, grads=(0, 1))
+    check_function(F.binary_cross_entropy, TF.binary_cross_entropy, [p, t], dtype)
+    check_function(
+        F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, [X, t], dtype
+    )
+    target = rng.integers(0, 3, (4, 5))
+    check_function(F.cross_entropy, TF.cross_entropy, [X, target], dtype)
+    check_function(F.nll_loss, TF.nll_loss, [X, target], dtype, reduction="sum")
+    check_function(
+        F.cross_entropy, TF.cross_entropy, [X[:, :, 0], target[:, 0]], dtype, label_smoothing=0.1
+    )
+
+
+def test_functional_losses_take_keyword_options():
+    x, y = rng.standard_normal(6), rng.standard_normal(6)
+    check_function(F.huber_loss, TF.huber_loss, [x, y], reduction="sum", delta=0.3)
+    check_function(F.smooth_l1_loss, TF.smooth_l1_loss, [x, y], reduction="none", beta=2.0)
+    w = rng.uniform(0.5, 1.5, 6)
+    t = (y > 0).astype(float)
+    ours = lambda a, b: F.binary_cross_entropy_with_logits(  # noqa: E731
+        a, b, pos_weight=nerve.tensor(w), reduction="sum"
+    )
+    theirs = lambda a, b: TF.binary_cross_entropy_with_logits(  # noqa: E731
+        a, b, pos_weight=torch.tensor(w), reduction="sum"
+    )
+    check_function(ours, theirs, [x, t])
+
+
+@pytest.mark.parametrize("num_classes", [-1, 6])
+def test_one_hot(num_classes):
+    for target in (np.array([0, 2, 1, 4]), np.array([[1, 0], [3, 3]]), np.array(2)):
+        ours = F.one_hot(nerve.tensor(target), num_classes)
+        theirs = TF.one_hot(torch.tensor(target), num_classes)
+        assert ours.dtype == nerve.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_one_hot_errors():
+    with pytest.raises(RuntimeError, match="LongTensor"):
+        F.one_hot(nerve.tensor([0.0, 1.0]))
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(nerve.tensor([0, 3]), 3)
+
+
+def test_functional_names_match_torch():
+    for name in F.__all__:
+        assert hasattr(TF, name), f"nerve.nn.functional.{name} is not a torch name"
+    for name in ("relu", "softmax", "cross_entropy", "nll_loss", "dropout", "one_hot", "linear"):
+        assert callable(getattr(F, name))
+
+
+def test_softmax_with_dtype_argument():
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    ours = F.softmax(nerve.tensor(x), dim=1, dtype=nerve.float64)
+    theirs = TF.softmax(torch.tensor(x), dim=1, dtype=torch.float64)
+    assert ours.dtype == nerve.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

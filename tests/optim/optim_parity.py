@@ -1,0 +1,77 @@
+"""Run nerve's and torch's optimizers side by side from the same weights on the same data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+import nerve
+
+TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-12}, np.float32: {"rtol": 2e-5, "atol": 2e-6}}
+
+rng = np.random.default_rng(0)
+W0, B0 = rng.standard_normal((3, 4)), rng.standard_normal(3)
+X, Y = rng.standard_normal((16, 4)), rng.standard_normal((16, 3))
+
+
+class Pair:
+    """The same two-parameter regression problem in nerve and in torch."""
+
+    def __init__(self, dtype: Any = np.float64) -> None:
+        self.dtype = dtype
+        self.ours = [nerve.nn.Parameter(nerve.tensor(a.astype(dtype))) for a in (W0, B0)]
+        self.theirs = [torch.nn.Parameter(torch.tensor(a.astype(dtype))) for a in (W0, B0)]
+        self.x = (nerve.tensor(X.astype(dtype)), torch.tensor(X.astype(dtype)))
+        self.y = (nerve.tensor(Y.astype(dtype)), torch.tensor(Y.astype(dtype)))
+
+    def loss(self, lib: Any, params: list[Any], x: Any, y: Any) -> Any:
+        w, b = params
+        out = (x @ w.T + b).tanh()  # not quadratic: the gradients keep changing
+        return ((out - y) ** 2).mean()
+
+    def backward(self) -> None:
+        self.loss(nerve, self.ours, self.x[0], self.y[0]).backward()
+        self.loss(torch, self.theirs, self.x[1], self.y[1]).backward()
+
+    def closures(self, ours_opt: Any, theirs_opt: Any) -> tuple[Callable[[], Any], ...]:
+        def ours() -> Any:
+            ours_opt.zero_grad()
+            loss = self.loss(nerve, self.ours, self.x[0], self.y[0])
+            loss.backward()
+            return loss
+
+        def theirs() -> Any:
+            theirs_opt.zero_grad()
+            loss = self.loss(torch, self.theirs, self.x[1], self.y[1])
+            loss.backward()
+            return loss
+
+        return ours, theirs
+
+    def check(self, what: str = "") -> None:
+        for p, q in zip(self.ours, self.theirs):
+            np.testing.assert_allclose(
+                p.detach().numpy(), q.detach().numpy(), err_msg=what, **TOL[self.dtype]
+            )
+
+    def run(
+        self,
+        ours_opt: Any,
+        theirs_opt: Any,
+        steps: int = 20,
+        schedulers: tuple[Any, Any] | None = None,
+    ) -> None:
+        """``steps`` training steps on both, comparing the parameters after each."""
+        for step in range(steps):
+            ours_opt.zero_grad()
+            theirs_opt.zero_grad()
+            self.backward()
+            ours_opt.step()
+            theirs_opt.step()
+            if schedulers is not None:
+                schedulers[0].step()
+                schedulers[1].step()
+            self.check(f"after step {step + 1}")
