@@ -222,8 +222,8 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from nerve.workflow.config import data_kind
-    from nerve.workflow.runner import evaluate_saved, metrics_table
     from nerve.workflow.rundir import load_run
+    from nerve.workflow.runner import evaluate_saved, metrics_table
 
     saved = load_run(args.run_dir)
     cfg = None
