@@ -36,6 +36,7 @@ from .backend.dtypes import (
     int32,
     int64,
     long,
+    promote_types,
     set_default_dtype,
     short,
     uint8,
@@ -101,6 +102,7 @@ from .ops.index import (
     take,
 )
 from .ops.linalg import bmm, dot, matmul, mm, outer
+from .ops.promotion import result_type
 from .ops.reduce import (
     all,  # noqa: A004
     amax,

@@ -41,8 +41,12 @@ def _np_dtype(dtype: Any, fallback: dtypes.dtype | None = None) -> np.dtype:
     return (chosen or dtypes.get_default_dtype()).np
 
 
-def _infer(data: Any) -> np.ndarray:
-    """A NumPy array of ``data`` with torch's dtype inference for Python values."""
+def _infer(data: Any, default_float: bool = True) -> np.ndarray:
+    """A NumPy array of ``data`` with torch's dtype inference for Python values.
+
+    ``default_float=False`` keeps Python floats as float64: the caller casts to an explicit
+    dtype, and going through float32 first would lose precision (tensor(0.1, dtype=float64)).
+    """
     if isinstance(data, Tensor):
         return np.array(data.__array__())
     if isinstance(data, np.ndarray):
@@ -64,7 +68,7 @@ def _infer(data: Any) -> np.ndarray:
             f"tensor(): could not infer a dtype from {type(data).__name__} data; expected numbers, "
             "bools, or (nested) lists of them with equal lengths"
         )
-    if array.dtype.kind == "f" and not _contains_tensor_or_array(data):
+    if array.dtype.kind == "f" and default_float and not _contains_tensor_or_array(data):
         array = array.astype(dtypes.get_default_dtype().np)
     elif array.dtype.kind in "iu":
         array = array.astype(np.int64)
@@ -109,7 +113,7 @@ def tensor(
         >>> nerve.tensor([[0.9, -0.2], [0.75, 0.6]]).shape
         nerve.Size([2, 2])
     """
-    array = _infer(data)
+    array = _infer(data, default_float=dtype is None)
     if dtype is not None:
         array = array.astype(_np_dtype(dtype), copy=False)
     return _finish(array, device, requires_grad)

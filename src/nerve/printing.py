@@ -1,7 +1,10 @@
-"""torch-like printing of tensors: values, then a non-default dtype, grad_fn, requires_grad."""
+"""torch-like printing of tensors: the values, then a non-default dtype, grad_fn or
+requires_grad. It follows torch's ``_tensor_str`` (precision 4, summaries past 1000 elements
+with 3 edge items, lines of 80 characters), so that printed values look the same in both."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,43 +14,118 @@ from .backend import dtypes
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+PRECISION, THRESHOLD, EDGE_ITEMS, LINE_WIDTH = 4, 1000, 3, 80
 _PREFIX = "tensor("
 
 
-def _format(array: np.ndarray) -> str:
-    options: dict[str, object] = {
-        "separator": ", ",
-        "prefix": _PREFIX,
-        "threshold": 1000,
-        "edgeitems": 3,
-    }
-    if array.dtype.kind == "f" and array.size:
-        finite = array[np.isfinite(array)]
-        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        large = finite.size and (
-            np.abs(finite).max() >= 1e8 or (0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4)
-        )
-        if large:
-            options["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
-        elif not integral:
-            options.update(precision=4, floatmode="fixed")
-    return np.array2string(array, **options)  # type: ignore[arg-type]
+class _Formatter:
+    """One width and one style (integer-valued, fixed or scientific) for every element."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        flat = values.reshape(-1)
+        if not self.floating:
+            self.width = max((len(str(v)) for v in flat.tolist()), default=1)
+            return
+        finite = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        if finite.size == 0:
+            return
+        magnitudes = np.abs(finite)
+        low, high = magnitudes.min(), magnitudes.max()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        wide_range = high / low > 1000.0 or high > 1.0e8
+        self.sci_mode = wide_range or (not self.int_mode and low < 1.0e-4)
+        if self.sci_mode:
+            style = f"{{:.{PRECISION}e}}"
+        else:
+            style = "{:.0f}." if self.int_mode else f"{{:.{PRECISION}f}}"
+        self.width = max(len(style.format(v)) for v in finite.tolist())
+
+    def format(self, value: float | int | bool) -> str:
+        if not self.floating:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:.{PRECISION}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            text = f"{value:.{PRECISION}f}"
+        return text.rjust(self.width)
+
+
+def _summarized(values: np.ndarray) -> np.ndarray:
+    """The elements a summary shows: the edge items of every dimension."""
+    if values.ndim == 0:
+        return values
+    if values.shape[0] > 2 * EDGE_ITEMS:
+        values = np.concatenate([values[:EDGE_ITEMS], values[-EDGE_ITEMS:]])
+    if values.ndim == 1:
+        return values
+    return np.stack([_summarized(row) for row in values])
+
+
+def _vector(values: np.ndarray, indent: int, summarize: bool, formatter: _Formatter) -> str:
+    fmt = formatter.format
+    per_line = max(1, (LINE_WIDTH - indent) // (formatter.width + 2))
+    if summarize and values.shape[0] > 2 * EDGE_ITEMS:
+        items = [fmt(v) for v in values[:EDGE_ITEMS].tolist()] + [" ..."]
+        items += [fmt(v) for v in values[-EDGE_ITEMS:].tolist()]
+    else:
+        items = [fmt(v) for v in values.tolist()]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _body(values: np.ndarray, indent: int, summarize: bool, formatter: _Formatter) -> str:
+    if values.ndim == 0:
+        return formatter.format(values.item())
+    if values.ndim == 1:
+        return _vector(values, indent, summarize, formatter)
+    rows = range(values.shape[0])
+    if summarize and values.shape[0] > 2 * EDGE_ITEMS:
+        rows = [*range(EDGE_ITEMS), -1, *range(values.shape[0] - EDGE_ITEMS, values.shape[0])]
+    slices = [
+        "..." if i == -1 else _body(values[i], indent + 1, summarize, formatter) for i in rows
+    ]
+    return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _with_suffixes(text: str, suffixes: list[str], indent: int) -> str:
+    """Append ``, dtype=...`` and friends, wrapping them when the line would pass 80."""
+    parts = [text]
+    line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > LINE_WIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def tensor_repr(t: Tensor) -> str:
-    array = np.asarray(t.__array__())
-    text = _format(array)
-    extras = []
-    if array.size == 0:
-        extras.append(f"size={tuple(array.shape)}")
-    default = {dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_}
-    if t.dtype not in default:
-        extras.append(f"dtype={t.dtype!r}")
+    values = np.asarray(t.__array__())
+    if values.dtype == np.float16:
+        values = values.astype(np.float32)
+    suffixes = []
     if t.device.type != "cpu":
-        extras.append(f"device='{t.device}'")
+        suffixes.append(f"device='{t.device}'")
+    if values.size == 0:
+        body = "[]"
+        if values.ndim != 1:
+            suffixes.append(f"size={tuple(values.shape)}")
+        if t.dtype is not dtypes.get_default_dtype():
+            suffixes.append(f"dtype={t.dtype!r}")
+    else:
+        summarize = values.size > THRESHOLD
+        formatter = _Formatter(_summarized(values) if summarize else values)
+        body = _body(values, len(_PREFIX), summarize, formatter)
+        if t.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    suffix = "".join(", " + e for e in extras)
-    return f"{_PREFIX}{text}{suffix})"
+        suffixes.append("requires_grad=True")
+    return _with_suffixes(_PREFIX + body, suffixes, len(_PREFIX))

@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import engine
-from .autograd.grad_mode import state
 from .backend import dtypes
 from .backend.device import device, device_of, move
 
@@ -54,6 +52,7 @@ class Tensor:
         "_output_nr",
         "_vc",
         "_base",
+        "_view_fn",
         "_accumulator",
         "_hooks",
         "_post_accumulate_hooks",
@@ -297,10 +296,10 @@ class Tensor:
             node is not None and node.retained and any(r() is self for _, r in node.retained)
         )
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
 
-        Returns a function that removes the hook.
+        Returns a handle whose ``remove()`` takes the hook away.
         """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -314,11 +313,9 @@ class Tensor:
                 node.pre_hooks = []
             hooks, entry = node.pre_hooks, (self._output_nr, hook)
         hooks.append(entry)
-        return lambda: hooks.remove(entry) if entry in hooks else None
+        return HookHandle(hooks, entry)
 
-    def register_post_accumulate_grad_hook(
-        self, hook: Callable[[Tensor], None]
-    ) -> Callable[[], None]:
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> HookHandle:
         """Call ``hook(tensor)`` after a leaf's ``.grad`` has been accumulated."""
         if self.grad_fn is not None:
             raise RuntimeError(
@@ -328,7 +325,7 @@ class Tensor:
             self._post_accumulate_hooks = []
         hooks = self._post_accumulate_hooks
         hooks.append(hook)
-        return lambda: hooks.remove(hook) if hook in hooks else None
+        return HookHandle(hooks, hook)
 
     def backward(
         self,
@@ -342,6 +339,7 @@ class Tensor:
         Gradients accumulate into the ``.grad`` of every leaf that requires one. A non-scalar
         tensor needs ``gradient`` (the vector in the vector-Jacobian product).
         """
+        from .autograd import engine
         from .autograd.functional import prepare_outputs
 
         outputs, grads = prepare_outputs(
@@ -383,6 +381,22 @@ class Tensor:
         return (_rebuild, (self.__array__(), self.requires_grad))
 
 
+class HookHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away, as in torch.
+    Calling the handle does the same."""
+
+    __slots__ = ("_hooks", "_entry")
+
+    def __init__(self, hooks: list[Any], entry: Any) -> None:
+        self._hooks, self._entry = hooks, entry
+
+    def remove(self) -> None:
+        if self._entry in self._hooks:
+            self._hooks.remove(self._entry)
+
+    __call__ = remove
+
+
 def _init(tensor: Tensor, array: Any) -> None:
     if type(array) is not np.ndarray and isinstance(array, np.generic):
         array = np.asarray(array)  # NumPy reductions return scalars; a tensor keeps an array
@@ -393,6 +407,7 @@ def _init(tensor: Tensor, array: Any) -> None:
     tensor._output_nr = 0
     tensor._vc = None
     tensor._base = None
+    tensor._view_fn = None  # for a view: redoes the view ops on its base (see ops/inplace.py)
     tensor._accumulator = None
     tensor._hooks = None
     tensor._post_accumulate_hooks = None
@@ -433,11 +448,6 @@ def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, 
 def is_tensor(obj: object) -> bool:
     """True when ``obj`` is a nerve Tensor."""
     return isinstance(obj, Tensor)
-
-
-def grad_enabled_for(*tensors: Any) -> bool:
-    """Whether an op on these operands will record a node (grad mode on and one needs grad)."""
-    return state.enabled and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 
 __all__ = ["Size", "Tensor", "is_tensor", "move"]

@@ -3,17 +3,32 @@ unary math, clamping, selection (maximum, minimum, where) and comparisons."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 from oracle import (
     OpCase,
     broadcast,
     divisors_of,
     modulo_by,
     modulo_pair,
+    onto,
     same,
     unary,
 )
 
 C = OpCase
+
+
+def _quietly(compute: Any) -> Any:
+    """Run ``compute()`` without NumPy's warnings about log(-1) and 1 / 0 (made on purpose)."""
+    with np.errstate(all="ignore"):
+        return compute()
+
+
+def _rmod(lib: Any, a: float, b: Any) -> Any:
+    return a - lib.div(a, b, rounding_mode="floor") * b
+
 
 ARITHMETIC = [
     C("add", lambda lib, a, b: a + b, broadcast("real", "real"), gradgrad=True),
@@ -29,7 +44,7 @@ ARITHMETIC = [
         modulo_pair(),
         torch_fn=lambda lib, a, b: lib.div(a, b, rounding_mode="floor"),
     ),
-    C("remainder", lambda lib, a, b: a % b, modulo_pair()),
+    C("remainder", lambda lib, a, b: a % b, modulo_pair(), gradgrad=True),
     C("pow", lambda lib, a, b: a**b, broadcast("positive", "real"), gradgrad=True),
     C("neg", lambda lib, a: -a, unary()),
     C("neg_function", lambda lib, a: lib.neg(a), unary()),
@@ -74,8 +89,14 @@ SCALAR_ARITHMETIC = [
     ),
     C("mod_int", lambda lib, a: a % 2, modulo_by(2)),
     C("mod_float", lambda lib, a: a % 1.5, modulo_by(1.5)),
-    C("rmod_float", lambda lib, b: 3.0 % b, divisors_of(3.0)),
-    C("rmod_int", lambda lib, b: 3 % b, divisors_of(3)),
+    # torch has no derivative for Scalar % Tensor: its definition a - floor(a / b) * b has one
+    C(
+        "rmod_float",
+        lambda lib, b: 3.0 % b,
+        divisors_of(3.0),
+        torch_fn=lambda lib, b: _rmod(lib, 3.0, b),
+    ),
+    C("rmod_int", lambda lib, b: 3 % b, divisors_of(3), torch_fn=lambda lib, b: _rmod(lib, 3, b)),
     C("pow_int", lambda lib, a: a**2, unary(), gradgrad=True),
     C("pow_int3", lambda lib, a: a**3, unary()),
     C("pow_zero", lambda lib, a: a**0, unary()),
@@ -87,15 +108,15 @@ SCALAR_ARITHMETIC = [
 ]
 
 UNARY = [
-    C("abs", lambda lib, a: a.abs(), unary("nonzero")),
+    C("abs", lambda lib, a: a.abs(), unary("nonzero"), gradgrad=True),
     C("abs_builtin", lambda lib, a: abs(a), unary("nonzero")),
     C("exp", lambda lib, a: a.exp(), unary(), gradgrad=True),
     C("log", lambda lib, a: a.log(), unary("positive"), gradgrad=True),
-    C("log1p", lambda lib, a: a.log1p(), unary("unit")),
+    C("log1p", lambda lib, a: a.log1p(), unary("unit"), gradgrad=True),
     C("expm1", lambda lib, a: a.expm1(), unary()),
     C("sqrt", lambda lib, a: a.sqrt(), unary("positive"), gradgrad=True),
-    C("rsqrt", lambda lib, a: a.rsqrt(), unary("positive")),
-    C("sin", lambda lib, a: a.sin(), unary()),
+    C("rsqrt", lambda lib, a: a.rsqrt(), unary("positive"), gradgrad=True),
+    C("sin", lambda lib, a: a.sin(), unary(), gradgrad=True),
     C("cos", lambda lib, a: a.cos(), unary()),
     C("tanh", lambda lib, a: a.tanh(), unary(), gradgrad=True),
     C("sigmoid", lambda lib, a: a.sigmoid(), unary(), gradgrad=True),
@@ -121,57 +142,113 @@ CLAMP = [
     C("clamp_min", lambda lib, a: a.clamp(min=0.1), unary()),
     C("clamp_max", lambda lib, a: lib.clamp(a, max=-0.1), unary()),
     C("clip_int_bounds", lambda lib, a: lib.clip(a, -1, 1), unary()),
-    C("clamp_tensors", lambda lib, a, lo, hi: a.clamp(lo, hi), broadcast("real", "negative", "positive")),
-    C("clamp_tensor_min", lambda lib, a, lo: a.clamp(min=lo), broadcast("real", "real")),
-    C("clamp_tensor_max", lambda lib, a, hi: lib.clamp(a, max=hi), broadcast("real", "real")),
+    # (torch's clamp backward fails when tensor bounds broadcast the input to a larger shape)
+    C(
+        "clamp_tensors",
+        lambda lib, a, lo, hi: a.clamp(lo, hi),
+        onto("real", "negative", "positive"),
+        gradgrad=True,
+    ),
+    C("clamp_tensor_min", lambda lib, a, lo: a.clamp(min=lo), onto("real", "real")),
+    C("clamp_tensor_max", lambda lib, a, hi: lib.clamp(a, max=hi), onto("real", "real")),
     C("clamp_at_bounds", lambda lib, a: a.clamp(-0.5, 0.5), unary("grid"), gradcheck=False),
     C(
         "clamp_tensors_at_bounds",
         lambda lib, a, lo, hi: a.clamp(lo - 0.5, hi + 0.5),
-        broadcast("grid", "grid", "grid"),
+        onto("grid", "grid", "grid"),
         gradcheck=False,
     ),
 ]
 
 SELECT = [
-    C("maximum", lambda lib, a, b: lib.maximum(a, b), broadcast("real", "real")),
+    C("maximum", lambda lib, a, b: lib.maximum(a, b), broadcast("real", "real"), gradgrad=True),
     C("minimum", lambda lib, a, b: a.minimum(b), broadcast("real", "real")),
     C("maximum_ties", lambda lib, a, b: a.maximum(b), broadcast("grid", "grid"), gradcheck=False),
-    C("minimum_ties", lambda lib, a, b: lib.minimum(a, b), broadcast("grid", "grid"), gradcheck=False),
-    C("where", lambda lib, c, a, b: lib.where(c, a, b), broadcast("bool", "real", "real")),
+    C(
+        "minimum_ties",
+        lambda lib, a, b: lib.minimum(a, b),
+        broadcast("grid", "grid"),
+        gradcheck=False,
+    ),
+    C(
+        "where",
+        lambda lib, c, a, b: lib.where(c, a, b),
+        broadcast("bool", "real", "real"),
+        gradgrad=True,
+    ),
     C("where_scalar", lambda lib, c, a: lib.where(c, a, 0.5), broadcast("bool", "real")),
     C("where_method", lambda lib, c, a, b: a.where(c, b), broadcast("bool", "real", "real")),
-    C("where_from_comparison", lambda lib, a, b: lib.where(a > b, a * b, a - b), broadcast("real", "real")),
+    C(
+        "where_from_comparison",
+        lambda lib, a, b: lib.where(a > b, a * b, a - b),
+        broadcast("real", "real"),
+    ),
 ]
 
-COMPARE = [
-    C(name, fn, broadcast("grid", "grid"), grad=False)
-    for name, fn in [
-        ("lt", lambda lib, a, b: a < b),
-        ("le", lambda lib, a, b: a <= b),
-        ("gt", lambda lib, a, b: a > b),
-        ("ge", lambda lib, a, b: a >= b),
-        ("eq", lambda lib, a, b: a == b),
-        ("ne", lambda lib, a, b: a != b),
-        ("eq_function", lambda lib, a, b: lib.eq(a, b)),
-        ("gt_scalar", lambda lib, a, b: a > 0.5),
-        ("reflected_lt_scalar", lambda lib, a, b: 0 < b),
-        ("isclose", lambda lib, a, b: lib.isclose(a, b)),
+COMPARE = (
+    [
+        C(name, fn, broadcast("grid", "grid"), grad=False)
+        for name, fn in [
+            ("lt", lambda lib, a, b: a < b),
+            ("le", lambda lib, a, b: a <= b),
+            ("gt", lambda lib, a, b: a > b),
+            ("ge", lambda lib, a, b: a >= b),
+            ("eq", lambda lib, a, b: a == b),
+            ("ne", lambda lib, a, b: a != b),
+            ("eq_function", lambda lib, a, b: lib.eq(a, b)),
+            ("gt_scalar", lambda lib, a, b: a > 0.5),
+            ("reflected_lt_scalar", lambda lib, a, b: b > 0),
+            ("isclose", lambda lib, a, b: lib.isclose(a, b)),
+        ]
     ]
-] + [
-    C(name, fn, broadcast("bool", "bool"), grad=False)
-    for name, fn in [
-        ("logical_and", lambda lib, a, b: lib.logical_and(a, b)),
-        ("logical_or", lambda lib, a, b: a.logical_or(b)),
-        ("logical_xor", lambda lib, a, b: lib.logical_xor(a, b)),
-        ("logical_not", lambda lib, a, b: lib.logical_not(a)),
-        ("invert_bool", lambda lib, a, b: ~a),
-        ("and_operator", lambda lib, a, b: a & b),
-        ("or_operator", lambda lib, a, b: a | b),
-        ("xor_operator", lambda lib, a, b: a ^ b),
+    + [
+        C(name, fn, broadcast("bool", "bool"), grad=False)
+        for name, fn in [
+            ("logical_and", lambda lib, a, b: lib.logical_and(a, b)),
+            ("logical_or", lambda lib, a, b: a.logical_or(b)),
+            ("logical_xor", lambda lib, a, b: lib.logical_xor(a, b)),
+            ("logical_not", lambda lib, a, b: lib.logical_not(a)),
+            ("invert_bool", lambda lib, a, b: ~a),
+            ("and_operator", lambda lib, a, b: a & b),
+            ("or_operator", lambda lib, a, b: a | b),
+            ("xor_operator", lambda lib, a, b: a ^ b),
+        ]
     ]
-] + [
-    C("isnan_isinf", lambda lib, a: (a.log().isnan(), (a / 0).isinf()), same("grid"), grad=False),
+    + [
+        C(
+            "isnan_isinf",
+            lambda lib, a: _quietly(lambda: (a.log().isnan(), (a / 0).isinf())),
+            same("grid"),
+            grad=False,
+        ),
+    ]
+)
+
+
+def _ints(a: Any) -> Any:
+    """Integers from -20 to 20, int64 (``.long()`` truncates toward zero in both libraries)."""
+    return (a * 10).long()
+
+
+# Integer inputs: forward only (no gradients), but dtypes and rounding rules must agree.
+INTEGER = [
+    C(name, fn, broadcast("real", "real"), grad=False)
+    for name, fn in [
+        ("int_add_mul", lambda lib, a, b: _ints(a) + _ints(b) * 3),
+        ("int_sub_int32", lambda lib, a, b: _ints(a).int() - _ints(b)),
+        ("int_true_div", lambda lib, a, b: _ints(a) / 4),
+        ("int_floordiv", lambda lib, a, b: (_ints(a) // 3, _ints(a) // -3)),
+        ("int_remainder", lambda lib, a, b: (_ints(a) % 3, _ints(a) % -3, 7 % (_ints(b) * 2 + 1))),
+        ("int_pow", lambda lib, a, b: (_ints(a) ** 2, 2 ** (_ints(b).abs() // 4))),
+        ("int_times_float", lambda lib, a, b: (_ints(a) * 0.5, 1.5 + _ints(b))),
+        ("int_abs_neg_sign", lambda lib, a, b: (_ints(a).abs(), -_ints(a), _ints(a).sign())),
+        ("int_clamp", lambda lib, a, b: (_ints(a).clamp(-3, 3), _ints(a).clamp(min=0.5))),
+        ("int_maximum", lambda lib, a, b: lib.maximum(_ints(a), _ints(b).int())),
+        ("int_float_math", lambda lib, a, b: (_ints(a).exp(), _ints(b).abs().sqrt())),
+        ("int_where", lambda lib, a, b: lib.where(a > b, _ints(a), 0.5)),
+        ("int_compare", lambda lib, a, b: (_ints(a) < _ints(b), _ints(a) == 0)),
+        ("bool_arithmetic", lambda lib, a, b: ((a > 0) + (b > 0), (a > 0) * 2.5, (a > 0) + 1)),
+    ]
 ]
 
-CASES = ARITHMETIC + SCALAR_ARITHMETIC + UNARY + CLAMP + SELECT + COMPARE
+CASES = ARITHMETIC + SCALAR_ARITHMETIC + UNARY + CLAMP + SELECT + COMPARE + INTEGER

@@ -107,8 +107,9 @@ def dtype_name(tensor: Any) -> str:
     return str(tensor.dtype).replace("torch.", "").replace("nerve.", "")
 
 
-def assert_close(got: Any, want: Any, rtol: float, atol: float, what: str) -> None:
-    """nerve tensor ``got`` against torch tensor ``want``: shape, dtype and values."""
+def assert_close(got: Any, want: Any, tol: str, what: str) -> None:
+    """nerve tensor ``got`` against torch tensor ``want``: shape, dtype and values (within the
+    tolerance class ``tol`` at the precision of ``want``)."""
     assert tuple(got.shape) == tuple(want.shape), (
         f"{what}: shape {tuple(got.shape)} != torch {tuple(want.shape)}"
     )
@@ -117,6 +118,7 @@ def assert_close(got: Any, want: Any, rtol: float, atol: float, what: str) -> No
     )
     g, w = as_numpy(got), as_numpy(want)
     if g.dtype.kind == "f":
+        rtol, atol = TOLERANCES[tol][max(w.dtype.itemsize * 8, 32)]
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
     else:
         np.testing.assert_array_equal(g, w, err_msg=what)
@@ -137,13 +139,12 @@ def check_op(
     seed: int = 0,
 ) -> None:
     """Compare ``nerve_fn`` with ``torch_fn`` on ``inputs``: outputs, then input gradients."""
-    rtol, atol = TOLERANCES[tol][np.dtype(dtype).itemsize * 8]
     n_in = make_inputs(nerve, inputs, dtype, layout, grad)
     t_in = make_inputs(torch, inputs, dtype, layout, grad)
     n_out, t_out = flat_outputs(nerve_fn(*n_in)), flat_outputs(torch_fn(*t_in))
     assert len(n_out) == len(t_out), f"{len(n_out)} outputs, torch gives {len(t_out)}"
     for index, (n, t) in enumerate(zip(n_out, t_out)):
-        assert_close(n, t, rtol, atol, f"output {index}")
+        assert_close(n, t, tol, f"output {index}")
         assert n.requires_grad == t.requires_grad, f"output {index}: requires_grad differs"
     if not grad:
         return
@@ -158,7 +159,7 @@ def check_op(
             assert n.grad is None, f"input {index}: torch gives no gradient, nerve does"
         else:
             assert n.grad is not None, f"input {index}: nerve gives no gradient"
-            assert_close(n.grad, t.grad, rtol, atol, f"gradient of input {index}")
+            assert_close(n.grad, t.grad, tol, f"gradient of input {index}")
 
 
 def run_case(case: OpCase, data: st.DataObject, dtype: Any) -> None:
@@ -238,16 +239,16 @@ def broadcast(*domains: str, min_dims: int = 0, max_dims: int = 3) -> st.SearchS
     )
 
 
-def onto(domain_a: str, domain_b: str, min_dims: int = 0) -> st.SearchStrategy[Arrays]:
-    """A full-shaped array and one broadcastable onto it (in-place ops, expand)."""
+def onto(*domains: str, min_dims: int = 0) -> st.SearchStrategy[Arrays]:
+    """A full-shaped array and others broadcastable onto it (in-place ops, expand, clamp)."""
     strategy = hnp.mutually_broadcastable_shapes(
-        num_shapes=2, min_dims=min_dims, max_dims=3, max_side=4
+        num_shapes=len(domains), min_dims=min_dims, max_dims=3, max_side=4
     )
     return drawn(
         strategy,
         lambda rng, bs: (
-            fill(rng, bs.result_shape, domain_a),
-            fill(rng, bs.input_shapes[1], domain_b),
+            fill(rng, bs.result_shape, domains[0]),
+            *(fill(rng, s, d) for s, d in zip(bs.input_shapes[1:], domains[1:])),
         ),
     )
 

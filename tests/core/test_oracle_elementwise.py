@@ -16,7 +16,7 @@ from oracle import case_ids, run_case  # noqa: E402
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@settings(max_examples=10)
+@settings(max_examples=15)
 @given(data=st.data())
 def test_matches_torch(case, dtype, data):
     run_case(case, data, dtype)

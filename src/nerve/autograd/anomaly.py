@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 
 from .grad_mode import state
@@ -44,9 +45,16 @@ class detect_anomaly:  # noqa: N801 - torch's name
         state.anomaly = self._previous
 
 
+# nerve's own source files; matched by path prefix, since a user's project may itself live in a
+# directory named "nerve" (a checkout of this repository does: .../nerve/tests/...)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def creation_trace() -> str:
     """The user's stack where an op is being created, without nerve's own frames."""
     frames = [
-        f for f in traceback.extract_stack()[:-1] if "/nerve/" not in f.filename.replace("\\", "/")
+        f
+        for f in traceback.extract_stack()[:-1]
+        if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)
     ]
     return "".join(traceback.format_list(frames[-8:]))

@@ -92,6 +92,8 @@ def run_backward(
             slot = grads.pop(node, None)
             if slot is None:
                 continue
+            if isinstance(node, AccumulateGrad):  # a leaf's hooks also see what grad() returns
+                slot[0] = _run_leaf_hooks(node, slot[0])
             for nr in range(len(slot)):
                 if node.pre_hooks:
                     slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr])
@@ -162,33 +164,47 @@ def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
+def _run_leaf_hooks(node: AccumulateGrad, grad: Tensor) -> Tensor:
+    leaf = node.variable()
+    hooks = leaf._hooks if leaf is not None else None
+    for hook in hooks or ():
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
 def _accumulate(node: AccumulateGrad, grad: Tensor, create_graph: bool, claimed: set[int]) -> None:
     leaf = node.variable()
     if leaf is None:
         return
-    for hook in leaf._hooks or ():
-        result = hook(grad)
-        if result is not None:
-            grad = result
     grad = _as_dtype(grad, leaf)
     if leaf.grad is None:
         if create_graph:
             leaf.grad = grad
         else:
-            array = grad._data
-            base = getattr(array, "base", None)
-            if id(array) in claimed or (base is not None and id(base) in claimed):
-                array = array.copy()
-            claimed.add(id(array))
-            if base is not None:
-                claimed.add(id(base))
-            leaf.grad = type(grad)._make(array)
+            leaf.grad = type(grad)._make(_owned(grad._data, claimed))
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + grad
     else:
         leaf.grad._data += grad._data
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
+
+
+def _owned(array: Any, claimed: set[int]) -> Any:
+    """``array``, or a copy of it, that a leaf's ``.grad`` can own: later backward calls add
+    into it in place, so it must be neither another leaf's gradient nor a read-only or
+    broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
+    base = getattr(array, "base", None)
+    shared = id(array) in claimed or (base is not None and id(base) in claimed)
+    broadcast = any(step == 0 for step, n in zip(array.strides, array.shape) if n > 1)
+    if shared or broadcast or not getattr(array.flags, "writeable", True):
+        array = array.copy()
+    claimed.add(id(array))
+    if base is not None:
+        claimed.add(id(base))
+    return array
 
 
 def _as_dtype(grad: Tensor, like: Tensor) -> Tensor:

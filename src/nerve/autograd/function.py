@@ -38,6 +38,7 @@ class FunctionCtx(Node):
         self._saved: list[Any] = []
         self._saved_versions: list[int] = []
         self._output_arrays: dict[int, Any] = {}
+        self._output_counters: dict[int, list[int]] = {}  # version counters of saved outputs
         self._non_differentiable: set[int] = set()
         self._dirty: set[int] = set()
         self.materialize_grads = True
@@ -59,6 +60,9 @@ class FunctionCtx(Node):
         result = []
         for index, (saved, version) in enumerate(zip(self._saved, self._saved_versions)):
             if index in self._output_arrays:  # an output: rebuilt here to avoid a cycle
+                counter = self._output_counters[index]
+                if counter[0] != version:
+                    _raise_version_error(None, version, self, counter[0])
                 saved = Tensor._make(self._output_arrays[index])
                 if state.enabled:
                     saved.requires_grad, saved.grad_fn = True, self
@@ -195,6 +199,8 @@ class Function:
             for out_index, original in enumerate(outputs):
                 if saved is original and isinstance(original, Tensor):
                     ctx._output_arrays[index] = wrapped[out_index]._data
+                    ctx._output_counters[index] = counter = wrapped[out_index]._counter()
+                    ctx._saved_versions[index] = counter[0]
                     ctx._saved[index] = None
         return wrapped if is_tuple else wrapped[0]
 

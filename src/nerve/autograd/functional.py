@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import engine
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -143,6 +143,10 @@ def _outputs_of(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Tensor]:
     return outs
 
 
+def _differentiable(outputs: list[Tensor]) -> list[Tensor]:
+    return [o for o in outputs if o.requires_grad and o.is_floating_point()]
+
+
 def _jacobians(
     fn: Callable[..., Any], inputs: Sequence[Any], eps: float
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -151,38 +155,53 @@ def _jacobians(
 
     diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     outputs = _outputs_of(fn, inputs)
-    differentiable = [o for o in outputs if o.requires_grad and o.is_floating_point()]
-    numerical, analytical = [], []
-    for x in diff:
-        flat = x._data.reshape(-1)  # a view: perturbing it perturbs x
-        for output in differentiable:
-            jac = np.zeros((x.numel(), output.numel()))
-            for i in range(flat.size):
-                original = flat[i].item()
-                with no_grad():
-                    flat[i] = original + eps
-                    plus = np.array(
-                        _outputs_of(fn, inputs)[outputs.index(output)]._data, dtype=float
-                    )
-                    flat[i] = original - eps
-                    minus = np.array(
-                        _outputs_of(fn, inputs)[outputs.index(output)]._data, dtype=float
-                    )
-                    flat[i] = original
-                jac[i] = ((plus - minus) / (2 * eps)).reshape(-1)
-            numerical.append(jac)
-    for x in diff:
-        for output in differentiable:
-            jac = np.zeros((x.numel(), output.numel()))
-            for j in range(output.numel()):
-                seed = np.zeros(output.numel(), dtype=output._data.dtype)
-                seed[j] = 1
-                grad_out = type(output)._make(seed.reshape(output._data.shape))
-                (g,) = grad(output, x, grad_out, retain_graph=True, allow_unused=True)
-                if g is not None:
-                    jac[:, j] = np.asarray(g._data, dtype=float).reshape(-1)
-            analytical.append(jac)
+    wanted = _differentiable(outputs)
+    numerical = [jac for x in diff for jac in _numerical(fn, inputs, x, outputs, wanted, eps)]
+    analytical = [_analytical(output, x) for x in diff for output in wanted]
     return numerical, analytical
+
+
+def _numerical(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    x: Tensor,
+    outputs: list[Tensor],
+    wanted: list[Tensor],
+    eps: float,
+) -> list[np.ndarray]:
+    """d(output)/dx by central differences, for each wanted output."""
+    indices = [next(k for k, o in enumerate(outputs) if o is w) for w in wanted]
+    data = x._data  # perturbed in place, element by element (any memory layout)
+    rows: list[list[np.ndarray]] = [[] for _ in wanted]
+
+    def evaluate() -> list[np.ndarray]:  # copies: an output may be a view of x
+        outs = _outputs_of(fn, inputs)
+        return [np.array(outs[k]._data, dtype=float).reshape(-1) for k in indices]
+
+    for position in np.ndindex(data.shape):
+        original = data[position].item()
+        with no_grad():
+            data[position] = original + eps
+            plus = evaluate()
+            data[position] = original - eps
+            minus = evaluate()
+            data[position] = original
+        for row, p, m in zip(rows, plus, minus):
+            row.append((p - m) / (2 * eps))
+    return [np.array(row).reshape(x.numel(), w.numel()) for row, w in zip(rows, wanted)]
+
+
+def _analytical(output: Tensor, x: Tensor) -> np.ndarray:
+    """d(output)/dx by backpropagating one unit vector per output element."""
+    jac = np.zeros((x.numel(), output.numel()))
+    for j in range(output.numel()):
+        seed = np.zeros(output.numel(), dtype=output._data.dtype)
+        seed[j] = 1
+        grad_out = type(output)._make(seed.reshape(output._data.shape))
+        (g,) = grad(output, x, grad_out, retain_graph=True, allow_unused=True)
+        if g is not None:
+            jac[:, j] = np.asarray(g._data, dtype=float).reshape(-1)
+    return jac
 
 
 def gradcheck(
@@ -245,7 +264,7 @@ def gradgradcheck(
     from ..tensor import Tensor
 
     input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    outputs = _outputs_of(fn, input_list)
+    outputs = _differentiable(_outputs_of(fn, input_list))  # (not the indices of max(dim))
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
         grad_outputs = [
@@ -255,9 +274,10 @@ def gradgradcheck(
 
     def first_derivative(*args: Any) -> tuple[Tensor, ...]:
         xs, gs = args[: len(input_list)], args[len(input_list) :]
-        outs = _outputs_of(fn, xs)
-        wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        grads = grad(outs, wanted, gs, create_graph=True, allow_unused=True)
+        with enable_grad():  # also when gradcheck evaluates this under no_grad
+            outs = _differentiable(_outputs_of(fn, xs))
+            wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = grad(outs, wanted, gs, create_graph=True, allow_unused=True)
         return tuple(g if g is not None else x * 0 for g, x in zip(grads, wanted))
 
     return gradcheck(

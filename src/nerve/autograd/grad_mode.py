@@ -52,7 +52,16 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+class _NoParamContext(_GradModeContext):
+    """Also usable as a bare decorator, ``@nerve.no_grad`` without parentheses, as in torch."""
+
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)
+
+
+class no_grad(_NoParamContext):  # noqa: N801 - torch's name
     """Disable graph recording inside a ``with`` block or a decorated function.
 
     Example:
@@ -67,17 +76,23 @@ class no_grad(_GradModeContext):  # noqa: N801 - torch's name
     mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_NoParamContext):  # noqa: N801
     """Re-enable graph recording inside a ``no_grad`` region."""
 
     mode = True
 
 
-class inference_mode(no_grad):  # noqa: N801
-    """Like :class:`no_grad` (nerve has no separate inference tensors)."""
+class inference_mode(_GradModeContext):  # noqa: N801
+    """Like :class:`no_grad` (nerve has no separate inference tensors); ``inference_mode(False)``
+    changes nothing, and a bare ``@inference_mode`` decorates, as in torch."""
+
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True) -> None:
-        self.mode = not mode
+        self.mode = False if mode else state.enabled
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
@@ -90,3 +105,7 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
 
     def __enter__(self) -> None:
         state.enabled = self.mode
+
+    def __call__(self, function: F) -> F:
+        state.enabled = self._previous  # as a decorator it sets the mode only inside calls
+        return super().__call__(function)

@@ -16,13 +16,11 @@ recorded nodes in reverse topological order and sums the partial gradients of ea
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..tensor import Tensor, _init
 from .anomaly import creation_trace
 from .grad_mode import state
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 Edge = tuple["Node", int]
 
@@ -51,8 +49,6 @@ class Node:
 
     def output(self) -> Tensor:
         """The forward's output as a tensor; with ``create_graph`` it is part of the graph."""
-        from ..tensor import Tensor
-
         out = Tensor._make(self.out)
         if state.enabled:  # the backward is being recorded: the output depends on the inputs
             out.requires_grad = True
@@ -126,31 +122,32 @@ def edge_of(tensor: Tensor) -> Edge:
 
 def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``inputs`` (tensors or Python scalars) and record it when needed."""
-    from ..tensor import Tensor
-
-    node = op.__new__(op)
-    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
-    out = node.forward(*arrays, **params)
+    node = _new(op)
+    out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
     if state.enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 return _record(node, inputs, out)
-    return Tensor._make(out)
+    result = _new(Tensor)
+    _init(result, out)
+    return result
+
+
+_new = object.__new__
 
 
 def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
-    from ..tensor import Tensor
-
-    node.next_edges = tuple(
+    node.next_edges = edges = tuple(
         edge_of(x) if isinstance(x, Tensor) and x.requires_grad else None for x in inputs
     )
-    node.needs_input_grad = tuple(edge is not None for edge in node.next_edges)
+    node.needs_input_grad = tuple(edge is not None for edge in edges)
     if node.saves is None or node.saves:
         node.inputs = inputs
         node.saved_versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
     else:
         node.inputs = None
-    result = Tensor._make(out)
+    result = _new(Tensor)
+    _init(result, out)
     result.requires_grad = True
     result.grad_fn = node
     if node.saves_output:

@@ -114,10 +114,19 @@ def set_default_dtype(d: dtype) -> None:
 
 
 def promote(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype that holds both ``a`` and ``b`` (torch.promote_types)."""
+    """The smallest dtype that holds both ``a`` and ``b`` (torch.promote_types).
+
+    Across categories the higher category's dtype wins as it is (float32 with int64 gives
+    float32, where NumPy would widen to float64); within one, NumPy's rule is torch's.
+    """
     if a is b:
         return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
     return from_numpy_dtype(np.promote_types(a.np, b.np))
+
+
+promote_types = promote  # torch's name
 
 
 def scalar_dtype(value: object) -> dtype:

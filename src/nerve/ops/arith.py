@@ -129,6 +129,18 @@ def _log_scalar(a: float, like: Tensor) -> float:
 
 
 def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False) -> Tensor:
+    # The common case first, with no promotion work: two tensors of one dtype on one device,
+    # or a float tensor and a Python number.
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._data.dtype is b._data.dtype and type(a._data) is type(b._data) and (
+                not to_float or a._data.dtype.kind == "f"
+            ):
+                return apply(op, a, b)
+        elif type(b) in _FLOAT_SAFE and a._data.dtype.kind == "f":
+            return apply(op, a, b)
+    elif type(a) in _FLOAT_SAFE and isinstance(b, Tensor) and b._data.dtype.kind == "f":
+        return apply(op, a, b)
     a, b = as_scalar(a), as_scalar(b)
     if isinstance(a, Tensor) and not isinstance(b, (Tensor, *SCALARS)):
         b = _maybe_tensor(b, a)  # lists and arrays join in; anything else fails below
@@ -136,6 +148,9 @@ def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False
         a = _maybe_tensor(a, b)
     a, b = promote_pair(a, b, name, to_float=to_float)
     return apply(op, a, b)
+
+
+_FLOAT_SAFE = (float, int)  # never upcast a float tensor (bool is excluded: type() is exact)
 
 
 def _maybe_tensor(value: Any, like: Tensor) -> Any:
@@ -152,9 +167,21 @@ def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other`` (torch.sub)."""
+    _check_no_bool(input, other)
     if alpha != 1:
         other = other * alpha
     return _binary(Sub, input, other, "sub")
+
+
+def _check_no_bool(a: Any, b: Any) -> None:
+    """torch refuses ``1 - mask``: inverting a mask is ``~mask`` (and nerve code must run on
+    torch unchanged)."""
+    for x in (a, b):
+        if isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b"):
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
 
 
 def mul(input: Any, other: Any) -> Tensor:
@@ -195,4 +222,5 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
 
 
 def rsub(input: Any, other: Any) -> Tensor:
+    _check_no_bool(input, other)
     return _binary(Sub, other, input, "sub")

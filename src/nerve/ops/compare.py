@@ -9,6 +9,7 @@ from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .arith import Binary
+from .broadcast import broadcast_shape, sum_to
 from .promotion import as_scalar, promote_pair
 
 _COMPARISONS = {
@@ -136,16 +137,18 @@ class Where(Node):
 
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
         self.shapes = (None, getattr(a, "shape", None), getattr(b, "shape", None))
-        return xp_of(condition).where(condition, a, b)
+        try:
+            return xp_of(condition).where(condition, a, b)
+        except ValueError:
+            broadcast_shape("where", condition.shape, *(s or () for s in self.shapes[1:]))
+            raise
 
     def backward(self, g: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
-        from .broadcast import sum_to
-
         condition = self.inputs[0]
         _, need_a, need_b = self.needs_input_grad
-        zero = g * 0
-        ga = sum_to(where(condition, g, zero), self.shapes[1]) if need_a else None
-        gb = sum_to(where(condition, zero, g), self.shapes[2]) if need_b else None
+        # a literal 0, not g * 0: an infinite gradient must not leak nan into the other side
+        ga = sum_to(where(condition, g, 0.0), self.shapes[1]) if need_a else None
+        gb = sum_to(where(condition, 0.0, g), self.shapes[2]) if need_b else None
         return None, ga, gb
 
 
@@ -203,36 +206,52 @@ def minimum(input: Tensor, other: Any) -> Tensor:
 
 
 class Clamp(Node):
-    def forward(self, x: Any, min: Any = None, max: Any = None) -> Any:
-        self.bounds = (min, max)
-        return xp_of(x).clip(x, min, max)
+    """min(max(x, low), high), where each bound is None, a number or a tensor (broadcasting)."""
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        low, high = self.bounds
-        inside = None
-        if low is not None:
-            inside = x >= low
-        if high is not None:
-            inside = (x <= high) if inside is None else inside & (x <= high)
-        return g if inside is None else g * inside
+    def forward(self, x: Any, low: Any, high: Any) -> Any:
+        self.shapes = tuple(getattr(v, "shape", None) for v in (x, low, high))
+        return xp_of(x).clip(x, low, high)
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        x, low, high = self.inputs
+        need_x, need_low, need_high = self.needs_input_grad
+        # torch's rule: x gets the gradient on [low, high] (bounds included); a bound gets it
+        # where it wins, and ``high`` also where the bounds cross (then the result is ``high``)
+        gx = glow = ghigh = None
+        if need_x:
+            inside = _both(None if low is None else x >= low, None if high is None else x <= high)
+            gx = where(inside, g, 0.0)
+        if need_low:
+            wins = x < low if high is None else (x < low) & (low < high)
+            glow = where(wins, g, 0.0)
+        if need_high:
+            wins = x > high if low is None else (x > high) | (high < low)
+            ghigh = where(wins, g, 0.0)
+        grads = (gx, glow, ghigh)
+        return tuple(None if d is None else sum_to(d, s) for d, s in zip(grads, self.shapes))
+
+
+def _both(a: Tensor | None, b: Tensor | None) -> Tensor:
+    return b if a is None else (a if b is None else a & b)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; the gradient passes where min <= x <= max (torch.clamp)."""
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = input
-        if min is not None:
-            result = maximum(result, min)
-        if max is not None:
-            result = minimum(result, max)
-        return result
+    """Limit values to [min, max] (numbers or broadcasting tensors); the gradient passes where
+    min <= x <= max (torch.clamp)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     min, max = as_scalar(min), as_scalar(max)
-    if input._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
-        input = input.float()
-    return apply(Clamp, input, min=min, max=max)
+    for bound in (min, max):  # the result takes the dtype of input and bounds together
+        if bound is not None:
+            input = promote_pair(input, bound, "clamp")[0]
+    min, max = (_cast_bound(b, input) for b in (min, max))
+    return apply(Clamp, input, min, max)
+
+
+def _cast_bound(bound: Any, like: Tensor) -> Any:
+    if isinstance(bound, Tensor) and bound.dtype is not like.dtype:
+        return bound.to(like.dtype)
+    return bound
 
 
 clip = clamp

@@ -60,6 +60,9 @@ class GetItem(Node):
 
     def forward(self, x: Any, key: Any, advanced: bool) -> Any:
         self.key, self.advanced, self.shape = key, advanced, x.shape
+        if not advanced and Ellipsis not in key:
+            # x[0] of a vector: a 0-d view (NumPy would return a copied scalar), as torch
+            return x[(*key, Ellipsis)]
         return x[key]
 
     def backward(self, g: Tensor) -> Tensor:
@@ -92,7 +95,7 @@ def getitem(input: Tensor, key: Any) -> Tensor:
         result = apply(GetItem, input, key=raw, advanced=advanced)
     except IndexError as error:
         raise IndexError(f"{error} (indexing a tensor of shape {list(input.shape)})") from None
-    return result if advanced else as_view(result, input)
+    return result if advanced else as_view(result, input, lambda t: getitem(t, key))
 
 
 class SetItem(Node):

@@ -13,17 +13,28 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autograd.grad_mode import state
+from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
+from .compare import where
 from .promotion import as_scalar
+from .shape import memory_owner
 
 
 def _check_leaf(x: Tensor) -> None:
-    if x.requires_grad and x.grad_fn is None and state.enabled:
+    if not state.enabled:
+        return
+    if x.requires_grad and x.grad_fn is None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. "
             "Wrap the update in `with nerve.no_grad():` (as optimizers do) or use an "
             "out-of-place op."
+        )
+    base = x._base
+    if base is not None and base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place "
+            "operation. Wrap the update in `with nerve.no_grad():` or use an out-of-place op."
         )
 
 
@@ -52,19 +63,7 @@ def write_inplace(
     """Change ``x`` in place: ``direct(array)`` when no graph is needed, else ``recorded``."""
     _check_leaf(x)
     if _records(x, others):
-        if x._base is not None and x._base.requires_grad:
-            raise RuntimeError(
-                "nerve does not record in-place changes through a view of a tensor that requires "
-                "grad; index the base tensor instead (base[idx] = value) or use out-of-place ops"
-            )
-        shadow = Tensor._make(x._data.copy())
-        shadow.requires_grad, shadow.grad_fn, shadow._output_nr = (
-            x.requires_grad,
-            x.grad_fn,
-            x._output_nr,
-        )
-        shadow._accumulator = x._accumulator
-        result = recorded(shadow)
+        result = recorded(_shadow(x))
         if result._data.shape != x._data.shape:
             raise RuntimeError(
                 f"output with shape {list(x.shape)} doesn't match the broadcast shape "
@@ -74,7 +73,10 @@ def write_inplace(
             xp_of(x._data).copyto(x._data, result._data, casting="same_kind")
         except TypeError as error:
             raise _cast_error(x, error) from None
-        x.grad_fn, x.requires_grad, x._output_nr = result.grad_fn, True, 0
+        if x._base is None:
+            _take_history(x, result)
+        else:
+            _record_on_base(x, result)
     else:
         try:
             direct(x._data)
@@ -82,6 +84,60 @@ def write_inplace(
             raise _cast_error(x, error) from None
     x._bump_version()
     return x
+
+
+def _shadow(x: Tensor) -> Tensor:
+    """A copy of ``x``'s current values that carries its history: what the graph saw."""
+    shadow = Tensor._make(x._data.copy())
+    shadow.requires_grad, shadow.grad_fn, shadow._output_nr = (
+        x.requires_grad,
+        x.grad_fn,
+        x._output_nr,
+    )
+    shadow._accumulator = x._accumulator
+    return shadow
+
+
+def _take_history(x: Tensor, source: Tensor) -> None:
+    x.grad_fn, x.requires_grad, x._output_nr = source.grad_fn, True, source._output_nr
+
+
+class CopySlices(Node):
+    """The new history of a base whose view was changed in place (torch's CopySlices): the old
+    base with the view's region replaced by the view's new value."""
+
+    saves = ()
+
+    def name(self) -> str:
+        return "CopySlices"
+
+    def forward(self, base: Any, value: Any, replay: Callable[[Tensor], Tensor]) -> Any:
+        self.replay = replay
+        out = base.copy(order="K")  # the same memory layout, so the view ops stay views
+        region = replay(Tensor._make(out))._data
+        if memory_owner(region) is not memory_owner(out):
+            raise RuntimeError("nerve cannot write through this view: its base layout changed")
+        region[...] = value
+        return out
+
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        need_base, need_value = self.needs_input_grad
+        gb = gv = None
+        if need_base:  # the overwritten region gets no gradient
+            keep = Tensor._make(xp_of(g._data).ones(g._data.shape, dtype=bool))
+            self.replay(keep)._data[...] = False
+            gb = where(keep, g, 0.0)
+        if need_value:
+            gv = self.replay(g)
+        return gb, gv
+
+
+def _record_on_base(view: Tensor, result: Tensor) -> None:
+    """After an in-place change of ``view`` (its memory already written), give its base the
+    history of that change, and the view the history of being a view of the new base."""
+    base, replay = view._base, view._view_fn
+    _take_history(base, apply(CopySlices, _shadow(base), result, replay=replay))
+    _take_history(view, replay(base))
 
 
 def _raw(value: Any) -> Any:
@@ -140,10 +196,22 @@ def zero_(x: Tensor) -> Tensor:
     return fill_(x, 0)
 
 
+def _replaced(shadow: Tensor, value: Any) -> Tensor:
+    """``value`` broadcast over ``shadow``, recorded so that the old values get a zero gradient
+    (``shadow * 0 + value`` would turn an inf in the old values into nan)."""
+    everywhere = Tensor._make(xp_of(shadow._data).ones(shadow._data.shape, dtype=bool))
+    return where(everywhere, value, shadow)
+
+
 def fill_(x: Tensor, value: Any) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor)."""
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value._data.ndim} dimensions."
+        )
     raw = _raw(value)
-    return write_inplace(x, (value,), lambda shadow: shadow * 0 + value, _assign(x, raw))
+    return write_inplace(x, (value,), lambda shadow: _replaced(shadow, value), _assign(x, raw))
 
 
 def copy_(x: Tensor, src: Any) -> Tensor:
@@ -153,7 +221,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
             src = src.to(x.device)
         src = src.to(x.dtype)
     raw = _raw(src)
-    return write_inplace(x, (src,), lambda shadow: shadow * 0 + src, _assign(x, raw))
+    return write_inplace(x, (src,), lambda shadow: _replaced(shadow, src), _assign(x, raw))
 
 
 def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

@@ -18,6 +18,8 @@ class Matmul(Node):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
         a_vector, b_vector = a._data.ndim == 1, b._data.ndim == 1
+        if a_vector and b_vector:  # a dot product: g is a scalar
+            return (g * b if need_a else None), (g * a if need_b else None)
         a2 = a.unsqueeze(0) if a_vector else a
         b2 = b.unsqueeze(-1) if b_vector else b
         if a_vector:

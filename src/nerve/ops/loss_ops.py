@@ -31,6 +31,16 @@ def _unreduce(g: Tensor, shape: tuple[int, ...], reduction: str) -> Tensor:
     return g
 
 
+def _unreduce_array(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
+    """``_unreduce`` on raw arrays (the engine's fast path when no graph is recorded)."""
+    if reduction == "none":
+        return g
+    count = 1
+    for n in shape:
+        count *= n
+    return g / max(count, 1) if reduction == "mean" else g
+
+
 class MSE(Node):
     def forward(self, a: Any, b: Any, reduction: str) -> Any:
         self.reduction = reduction
@@ -40,6 +50,13 @@ class MSE(Node):
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         grad = 2 * (a - b) * _unreduce(g, tuple(a.shape), self.reduction)
+        return (grad if self.needs_input_grad[0] else None), (
+            -grad if self.needs_input_grad[1] else None
+        )
+
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        grad = (2 * _unreduce_array(g, a.shape, self.reduction)) * (a - b)
         return (grad if self.needs_input_grad[0] else None), (
             -grad if self.needs_input_grad[1] else None
         )
@@ -70,6 +87,17 @@ class BinaryCrossEntropy(Node):
         if self.needs_input_grad[1]:
             gy = g * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100))
         return gp, gy, None
+
+    def backward_array(self, g: Any) -> tuple[Any, ...]:
+        if self.needs_input_grad[1]:  # rare: a target that needs a gradient
+            return tuple(None if t is None else t._data for t in self.backward(Tensor._make(g)))
+        p, y, weight = self.inputs[0]._data, self.inputs[1]._data, self.inputs[2]
+        xp = xp_of(p)
+        g = _unreduce_array(g, p.shape, self.reduction)
+        if weight is not None:
+            g = g * weight._data
+        # torch's formula: (p - y) / max(p (1 - p), 1e-12)
+        return g * (p - y) / xp.maximum(p * (1 - p), 1e-12), None, None
 
 
 class BCEWithLogits(Node):
@@ -105,6 +133,17 @@ class BCEWithLogits(Node):
             gy = g * -x if pos_weight is None else g * (-x + (pos_weight - 1) * softplus_neg)
         return gx, gy, None, None
 
+    def backward_array(self, g: Any) -> tuple[Any, ...]:
+        x, y, weight, pos_weight = self.inputs
+        if self.needs_input_grad[1] or pos_weight is not None:  # the general formula
+            return tuple(None if t is None else t._data for t in self.backward(Tensor._make(g)))
+        x, y = x._data, y._data
+        g = _unreduce_array(g, x.shape, self.reduction)
+        if weight is not None:
+            g = g * weight._data
+        s = 1 / (1 + xp_of(x).exp(-x))
+        return g * (s - y), None, None, None
+
 
 class CrossEntropy(Node):
     """Softmax + negative log likelihood of class indices for (N, C) logits, mean or sum."""
@@ -133,6 +172,20 @@ class CrossEntropy(Node):
         if self.reduction == "none":
             scale = g.unsqueeze(1)
         return scale * (probs - Tensor._make(onehot)), None
+
+    def backward_array(self, g: Any) -> tuple[Any, None]:
+        target = self.inputs[1]._data
+        xp = xp_of(self.log_p)
+        n = self.log_p.shape[0]
+        grad = xp.exp(self.log_p)  # softmax(logits) - onehot(target), scaled
+        grad[xp.arange(n), target] -= 1
+        if self.reduction == "mean":
+            grad *= g / n
+        elif self.reduction == "sum":
+            grad *= g
+        else:
+            grad *= g[:, None]
+        return grad, None
 
 
 class _quiet:

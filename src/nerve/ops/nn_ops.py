@@ -33,6 +33,16 @@ class Linear(Node):
             return gx, gw
         return gx, gw, (g2.sum(dim=0) if need[2] else None)
 
+    def backward_array(self, g: Any) -> tuple[Any, ...]:
+        x, weight = self.inputs[0]._data, self.inputs[1]._data
+        need = self.needs_input_grad
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        gx = g @ weight if need[0] else None
+        gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need[1] else None
+        if len(need) < 3:
+            return gx, gw
+        return gx, gw, (g2.sum(axis=0) if need[2] else None)
+
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias`` as one op (torch.nn.functional.linear)."""

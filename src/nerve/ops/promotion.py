@@ -31,7 +31,6 @@ def to_tensor_operand(value: Any, like: Tensor) -> Tensor | None:
 
         return tensor(value, device=like.device)
     return None
-    return None
 
 
 def check_same_device(a: Tensor, b: Tensor, op: str) -> None:
@@ -76,6 +75,18 @@ def promote_pair(a: Any, b: Any, op: str, *, to_float: bool = False) -> tuple[An
     if b_tensor and b.dtype is not target:
         b = b.to(target)
     return a, b
+
+
+def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
+    """The dtype of an arithmetic op on these operands, tensors or Python numbers
+    (torch.result_type)."""
+    operands = [as_scalar(x) for x in (tensor1, tensor2)]
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    return dtypes.result_type(
+        [t.dtype for t in tensors if t._data.ndim],
+        [t.dtype for t in tensors if not t._data.ndim],
+        [x for x in operands if not isinstance(x, Tensor)],
+    )
 
 
 def float_operand(x: Tensor) -> Tensor:

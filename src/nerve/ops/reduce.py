@@ -7,6 +7,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
+from ..autograd.grad_mode import state
 from ..autograd.node import Node, apply
 from ..backend import dtypes
 from ..backend.device import xp_of
@@ -101,7 +102,21 @@ class Prod(Node):
         g = unreduce(g, shape, axes, self.keepdim)
         if not bool((x._data == 0).any()):
             return g * unreduce(self.output(), shape, axes, self.keepdim) / x
+        if state.enabled:  # create_graph: the product of the others must be differentiable too
+            return g * _product_of_others_recorded(x, self.axis)
         return g * Tensor._make(_product_of_others(x._data, self.axis))
+
+
+def _product_of_others_recorded(x: Tensor, axis: int | None) -> Tensor:
+    """prod_{j != i} x_j along ``axis`` from recorded ops: row i of an n x n table holds the
+    slice with x_i replaced by 1 (n x n per slice, so only for higher-order gradients)."""
+    from .compare import where
+
+    values = x.reshape(-1) if axis is None else x.movedim(axis, -1)
+    n = values.shape[-1]
+    diagonal = Tensor._make(xp_of(x._data).eye(n, dtype=bool))
+    others = where(diagonal, 1.0, values.unsqueeze(-2)).prod(-1)
+    return others.reshape(x.shape) if axis is None else others.movedim(-1, axis)
 
 
 def _product_of_others(x: Any, axis: int | None) -> Any:

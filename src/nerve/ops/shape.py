@@ -4,7 +4,7 @@ so that an in-place change through the view is seen by the graph, as in torch.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..autograd.node import Node, apply
@@ -21,11 +21,25 @@ def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
-def as_view(result: Tensor, base: Tensor) -> Tensor:
-    """Mark ``result`` as a view of ``base`` when its array shares the memory."""
-    if getattr(result._data, "base", None) is not None:
-        result._vc = base._counter()
-        result._base = base if base._base is None else base._base
+def memory_owner(array: Any) -> Any:
+    """The array that owns the memory ``array`` looks at."""
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def as_view(result: Tensor, input: Tensor, replay: Callable[[Tensor], Tensor]) -> Tensor:
+    """Mark ``result`` as a view of ``input`` when its array shares the memory (a reshape may
+    have copied instead). ``replay(t)`` redoes the view op on a tensor ``t``: the view keeps a
+    function from its base to itself, so that an in-place change of the view can be recorded
+    on the base too (ops/inplace.py)."""
+    if result._data is not input._data and memory_owner(result._data) is memory_owner(input._data):
+        result._vc = input._counter()
+        if input._base is None:
+            result._base, result._view_fn = input, replay
+        else:
+            outer = input._view_fn
+            result._base, result._view_fn = input._base, lambda base: replay(outer(base))
     return result
 
 
@@ -40,7 +54,11 @@ class Reshape(Node):
         return g.reshape(self.in_shape)
 
 
-def _resolve_shape(shape: tuple[int, ...], numel: int, op: str) -> tuple[int, ...]:
+def _resolve_shape(shape: tuple[int, ...], source: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """``shape`` with its -1 inferred, checked to hold as many elements as ``source``."""
+    numel = 1
+    for n in source:
+        numel *= n
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
     known = 1
@@ -49,28 +67,27 @@ def _resolve_shape(shape: tuple[int, ...], numel: int, op: str) -> tuple[int, ..
             if n < 0:
                 raise RuntimeError(f"{op}: invalid shape dimension {n} in {list(shape)}")
             known *= n
-    if -1 in shape:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if n == -1 else n for n in shape)
-    elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
+    if (known == 0 or numel % known) if -1 in shape else known != numel:
+        raise RuntimeError(
+            f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+            f"(a tensor of shape {list(source)})"
+        )
+    return tuple(numel // known if n == -1 else n for n in shape)
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """The same data in a new shape (a view when possible, otherwise a copy); -1 is inferred."""
-    target = _resolve_shape(_sizes(shape), input._data.size, "reshape")
+    target = _resolve_shape(_sizes(shape), input._data.shape, "reshape")
     if target == input._data.shape:
         return input if not input.requires_grad else apply(Reshape, input, shape=target)
-    return as_view(apply(Reshape, input, shape=target), input)
+    return as_view(apply(Reshape, input, shape=target), input, lambda t: reshape(t, target))
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     """Like :func:`reshape`, but never copies: non-contiguous data gives torch's error."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Size)):
         return input.to(shape[0])  # view(dtype) reinterpretation is not supported: convert
-    target = _resolve_shape(_sizes(shape), input._data.size, "view")
+    target = _resolve_shape(_sizes(shape), input._data.shape, "view")
     probe = input._data.view()
     try:
         probe.shape = target
@@ -79,9 +96,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         ) from None
-    result = apply(Reshape, input, shape=target)
-    result._vc, result._base = input._counter(), input._base or input
-    return result
+    return as_view(apply(Reshape, input, shape=target), input, lambda t: view(t, target))
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -101,7 +116,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     shape = input._data.shape
     axis = _check_dim(dim, len(shape), "unflatten")
-    sizes = _resolve_shape(tuple(sizes), shape[axis], "unflatten")
+    sizes = _resolve_shape(tuple(sizes), (shape[axis],), "unflatten")
     return input.reshape(shape[:axis] + tuple(sizes) + shape[axis + 1 :])
 
 
@@ -151,7 +166,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
             if len(axes) != ndim
             else f"permute: repeated dim in {list(dims)}"
         )
-    return as_view(apply(Permute, input, axes=axes), input)
+    return as_view(apply(Permute, input, axes=axes), input, lambda t: permute(t, axes))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -234,7 +249,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
             )
     if target == shape:
         return input
-    return as_view(apply(Expand, input, shape=target), input)
+    return as_view(apply(Expand, input, shape=target), input, lambda t: expand(t, target))
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
@@ -297,27 +312,32 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
-    first = tensors[0]
-    axis = _check_dim(dim, first._data.ndim, "cat")
-    for index, other in enumerate(tensors[1:], start=1):
-        if other._data.ndim != first._data.ndim:
-            raise RuntimeError(
-                "Tensors must have same number of dimensions: got "
-                f"{first._data.ndim} and {other._data.ndim}"
-            )
-        for d, (m, n) in enumerate(zip(first._data.shape, other._data.shape)):
-            if d != axis and m != n:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {axis}. Expected size {m} "
-                    "but "
-                    f"got size {n} for tensor number {index} in the list."
-                )
+    axis = _check_dim(dim, tensors[0]._data.ndim, "cat")
+    _check_cat_shapes(tensors, axis)
     if len({t._data.dtype for t in tensors}) > 1:
         target = tensors[0]
         for other in tensors[1:]:
             target = promote_pair(target, other, "cat")[0]
         tensors = [t.to(target.dtype) for t in tensors]
     return apply(Cat, *tensors, axis=axis)
+
+
+def _check_cat_shapes(tensors: list[Tensor], axis: int) -> None:
+    first = tensors[0]._data.shape
+    for index, other in enumerate(t._data.shape for t in tensors[1:]):
+        shapes = f"(shapes {list(first)} and {list(other)})"
+        if len(other) != len(first):
+            raise RuntimeError(
+                f"cat(): Tensors must have same number of dimensions: got {len(first)} and "
+                f"{len(other)} {shapes}"
+            )
+        for d, (m, n) in enumerate(zip(first, other)):
+            if d != axis and m != n:
+                raise RuntimeError(
+                    f"cat(): Sizes of tensors must match except in dimension {axis}. Expected "
+                    f"size {m} but got size {n} for tensor number {index + 1} in the list "
+                    f"{shapes}."
+                )
 
 
 concat = concatenate = cat
