@@ -8,13 +8,11 @@ node are summed before its ``backward`` runs, and leaves accumulate into ``.grad
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..tensor import Tensor
 from .grad_mode import state
 from .node import AccumulateGrad, Node, edge_of
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -63,18 +61,21 @@ def run_backward(
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
     restricts accumulation to them (``backward(inputs=...)``).
     """
+    # Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
+    # (no tensor per op); nodes with a ``backward_array`` fast path never see a tensor at all.
+    raw = not create_graph
     grads: dict[Node, list[Any]] = {}
     roots: list[Node] = []
     for output, grad in zip(outputs, grad_outputs):
         node, nr = edge_of(output)
-        _add(grads, node, nr, grad)
+        _add(grads, node, nr, grad._data if raw else grad)
         roots.append(node)
 
     targets: dict[tuple[Node, int], int] = {}
     if capture is not None:
         for index, tensor in enumerate(capture):
             targets[edge_of(tensor)] = index
-    captured: list[Tensor | None] = [None] * (len(capture) if capture else 0)
+    captured: list[Any] = [None] * (len(capture) if capture else 0)
 
     order = topological_order(roots)
     useful: set[Node] | None = None
@@ -93,10 +94,10 @@ def run_backward(
             if slot is None:
                 continue
             if isinstance(node, AccumulateGrad):  # a leaf's hooks also see what grad() returns
-                slot[0] = _run_leaf_hooks(node, slot[0])
+                slot[0] = _run_leaf_hooks(node, slot[0], raw)
             for nr in range(len(slot)):
                 if node.pre_hooks:
-                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr])
+                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
                 if (node, nr) in targets:
                     captured[targets[(node, nr)]] = slot[nr]
             if isinstance(node, AccumulateGrad):
@@ -112,9 +113,7 @@ def run_backward(
             if node.freed:
                 raise RuntimeError(_FREED_MESSAGE)
             node.check_versions()
-            input_grads = node.backward(slot[0]) if node.n_outputs == 1 else node.backward(*slot)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
+            input_grads = _call_backward(node, slot, raw)
             if state.anomaly:
                 _check_finite(node, input_grads)
             for edge, grad in zip(node.next_edges, input_grads):
@@ -126,7 +125,29 @@ def run_backward(
         state.enabled = previous_mode
     if capture is None:
         return None
-    return [_as_dtype(g, tensor) if g is not None else None for g, tensor in zip(captured, capture)]
+    return [
+        _as_dtype(_tensor(g), tensor) if g is not None else None
+        for g, tensor in zip(captured, capture)
+    ]
+
+
+def _call_backward(node: Node, slot: list[Any], raw: bool) -> tuple[Any, ...]:
+    """Run a node's backward on the summed output gradients; arrays in, arrays out when raw."""
+    if raw and node.backward_array is not None and node.n_outputs == 1:
+        result = node.backward_array(slot[0])
+        return result if isinstance(result, tuple) else (result,)
+    grads = [_tensor(g) for g in slot] if raw else slot
+    result = node.backward(grads[0]) if node.n_outputs == 1 else node.backward(*grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    if raw:
+        return tuple(g._data if isinstance(g, Tensor) else g for g in result)
+    return result
+
+
+def _tensor(grad: Any) -> Any:
+    """A raw gradient array as a tensor (tensors and None pass through)."""
+    return grad if grad is None or isinstance(grad, Tensor) else Tensor._make(grad)
 
 
 def _add(grads: dict[Node, list[Any]], node: Node, nr: int, grad: Tensor) -> None:
@@ -145,13 +166,14 @@ def _useful(order: list[Node], wanted: set[Node]) -> set[Node]:
     return useful
 
 
-def _run_hooks(hooks: list[tuple[int, Any]], nr: int, grad: Tensor) -> Tensor:
+def _run_hooks(hooks: list[tuple[int, Any]], nr: int, grad: Any, raw: bool) -> Any:
+    grad = _tensor(grad)
     for hook_nr, hook in hooks:
         if hook_nr == nr:
             result = hook(grad)
             if result is not None:
                 grad = result
-    return grad
+    return grad._data if raw and grad is not None else grad
 
 
 def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
@@ -159,35 +181,41 @@ def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
         tensor = ref()
         if tensor is None or slot[nr] is None:
             continue
-        grad = _as_dtype(slot[nr], tensor)
+        grad = _as_dtype(_tensor(slot[nr]), tensor)
         grad = grad if create_graph else grad.detach()
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
 
-def _run_leaf_hooks(node: AccumulateGrad, grad: Tensor) -> Tensor:
+def _run_leaf_hooks(node: AccumulateGrad, grad: Any, raw: bool) -> Any:
     leaf = node.variable()
     hooks = leaf._hooks if leaf is not None else None
-    for hook in hooks or ():
+    if not hooks:
+        return grad
+    grad = _tensor(grad)
+    for hook in hooks:
         result = hook(grad)
         if result is not None:
             grad = result
-    return grad
+    return grad._data if raw else grad
 
 
-def _accumulate(node: AccumulateGrad, grad: Tensor, create_graph: bool, claimed: set[int]) -> None:
+def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: set[int]) -> None:
     leaf = node.variable()
     if leaf is None:
         return
-    grad = _as_dtype(grad, leaf)
-    if leaf.grad is None:
-        if create_graph:
-            leaf.grad = grad
-        else:
-            leaf.grad = type(grad)._make(_owned(grad._data, claimed))
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + grad
+    if create_graph:
+        grad = _as_dtype(grad, leaf)
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     else:
-        leaf.grad._data += grad._data
+        array = grad._data if isinstance(grad, Tensor) else grad
+        if array.dtype != leaf._data.dtype:  # mixed-precision graphs: the leaf's own dtype
+            array = array.astype(leaf._data.dtype)
+        if leaf.grad is None:
+            leaf.grad = Tensor._make(_owned(array, claimed))
+        elif leaf.grad.requires_grad:
+            leaf.grad = leaf.grad + Tensor._make(array)
+        else:
+            leaf.grad._data += array
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
 
@@ -216,6 +244,7 @@ def _check_finite(node: Node, input_grads: tuple[Any, ...]) -> None:
     for index, grad in enumerate(input_grads):
         if grad is None:
             continue
+        grad = _tensor(grad)
         xp = grad.device.xp
         data = grad._data
         if data.dtype.kind == "f" and not bool(xp.isfinite(data).all()):

@@ -34,6 +34,10 @@ class Node:
     # Whether backward reads the output (then ``self.output()`` returns it as a tensor).
     saves_output = False
     n_outputs = 1
+    # Optional fast path: ``backward_array(grad_array) -> input gradients as arrays``, used by
+    # the engine when the backward itself is not recorded (no ``create_graph``). It must compute
+    # exactly what ``backward`` computes; hot ops define it to skip the tensor-op overhead.
+    backward_array: Any = None
 
     inputs: tuple[Any, ...] | None
     next_edges: tuple[Edge | None, ...]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
-from .broadcast import broadcast_shape, shape_of, sum_to
+from .broadcast import broadcast_shape, shape_of, sum_to, sum_to_array
 from .promotion import SCALARS, as_scalar, promote_pair, to_tensor_operand
 
 
@@ -35,6 +35,18 @@ class Binary(Node):
             sum_to(gb, self.shapes[1]) if need_b and gb is not None else None,
         )
 
+    def array_grads(self, ga: Any, gb: Any) -> tuple[Any, Any]:
+        """:meth:`grads` on raw arrays (the engine's fast path)."""
+        need_a, need_b = self.needs_input_grad
+        return (
+            sum_to_array(ga, self.shapes[0]) if need_a and ga is not None else None,
+            sum_to_array(gb, self.shapes[1]) if need_b and gb is not None else None,
+        )
+
+    @staticmethod
+    def raw(x: Any) -> Any:
+        return x._data if isinstance(x, Tensor) else x
+
 
 class Add(Binary):
     saves = ()
@@ -44,6 +56,9 @@ class Add(Binary):
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.grads(g, g)
+
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        return self.array_grads(g, g)
 
 
 class Sub(Binary):
@@ -55,6 +70,9 @@ class Sub(Binary):
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         return self.grads(g, -g if self.needs_input_grad[1] else None)
 
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        return self.array_grads(g, -g if self.needs_input_grad[1] else None)
+
 
 class Mul(Binary):
     def compute(self, a: Any, b: Any) -> Any:
@@ -65,6 +83,11 @@ class Mul(Binary):
         need_a, need_b = self.needs_input_grad
         return self.grads(g * b if need_a else None, g * a if need_b else None)
 
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.raw(self.inputs[0]), self.raw(self.inputs[1])
+        need_a, need_b = self.needs_input_grad
+        return self.array_grads(g * b if need_a else None, g * a if need_b else None)
+
 
 class Div(Binary):
     def compute(self, a: Any, b: Any) -> Any:
@@ -74,6 +97,11 @@ class Div(Binary):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
         return self.grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
+
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.raw(self.inputs[0]), self.raw(self.inputs[1])
+        need_a, need_b = self.needs_input_grad
+        return self.array_grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
 class FloorDiv(Binary):

@@ -4,6 +4,7 @@ gradient summed over the dimensions that broadcasting added or stretched."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,22 @@ def sum_to(grad: Tensor, shape: Sequence[int] | None) -> Tensor | None:
     if axes:
         grad = grad.sum(dim=axes, keepdim=True)
     return grad.reshape(shape) if grad._data.shape != shape else grad
+
+
+def sum_to_array(grad: Any, shape: Sequence[int] | None) -> Any:
+    """:func:`sum_to` on a raw array (the engine's fast path)."""
+    if shape is None:
+        return None
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
 
 
 def broadcast_shape(op: str, *shapes: Sequence[int]) -> tuple[int, ...]:

@@ -45,6 +45,9 @@ class Exp(Node):
     def backward(self, g: Tensor) -> Tensor:
         return g * self.output()
 
+    def backward_array(self, g: Any) -> Any:
+        return g * self.out
+
 
 class Expm1(Node):
     saves, saves_output = (), True
@@ -157,19 +160,49 @@ class Tanh(Node):
         out = self.output()
         return g * (1 - out * out)
 
+    def backward_array(self, g: Any) -> Any:
+        out = self.out
+        return g * (1 - out * out)
+
 
 class Sigmoid(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        xp = xp_of(x)
-        # exp of a negative number only: no overflow for large |x|
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return _expit(x)
 
     def backward(self, g: Tensor) -> Tensor:
         out = self.output()
         return g * out * (1 - out)
+
+    def backward_array(self, g: Any) -> Any:
+        out = self.out
+        return g * out * (1 - out)
+
+
+def _expit(x: Any) -> Any:
+    """1 / (1 + exp(-x)) without overflow: SciPy's (or CuPy's) expit when installed, else
+    exp of -|x| only, with e / (1 + e) on the negative side (no cancellation)."""
+    global _fast_expit
+    if _fast_expit is None:
+        try:
+            from scipy.special import expit  # type: ignore[import-untyped]
+
+            _fast_expit = expit
+        except ImportError:
+            _fast_expit = False
+    if _fast_expit and isinstance(x, np.ndarray):
+        return _fast_expit(x)
+    if not isinstance(x, np.ndarray):
+        import cupyx.scipy.special  # type: ignore[import-not-found]
+
+        return cupyx.scipy.special.expit(x)
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r).astype(x.dtype, copy=False)
+
+
+_fast_expit: Any = None
 
 
 class Relu(Node):
@@ -180,6 +213,9 @@ class Relu(Node):
 
     def backward(self, g: Tensor) -> Tensor:
         return g * (self.output() > 0)
+
+    def backward_array(self, g: Any) -> Any:
+        return g * (self.out > 0)
 
 
 def erf_array(x: Any) -> Any:
