@@ -88,19 +88,22 @@ def run_backward(
 
     previous_mode = state.enabled
     state.enabled = create_graph
+    anomaly = state.anomaly
     try:
         for node in order:
             slot = grads.pop(node, None)
             if slot is None:
                 continue
-            if isinstance(node, AccumulateGrad):  # a leaf's hooks also see what grad() returns
+            leaf = type(node) is AccumulateGrad
+            if leaf:  # a leaf's hooks also see what grad() returns
                 slot[0] = _run_leaf_hooks(node, slot[0], raw)
-            for nr in range(len(slot)):
-                if node.pre_hooks:
-                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
-                if (node, nr) in targets:
-                    captured[targets[(node, nr)]] = slot[nr]
-            if isinstance(node, AccumulateGrad):
+            if node.pre_hooks or targets:
+                for nr in range(len(slot)):
+                    if node.pre_hooks:
+                        slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
+                    if (node, nr) in targets:
+                        captured[targets[(node, nr)]] = slot[nr]
+            if leaf:
                 if accumulate and (capture is None or (node, 0) in targets):
                     _accumulate(node, slot[0], create_graph, claimed)
                 continue
@@ -114,7 +117,7 @@ def run_backward(
                 raise RuntimeError(_FREED_MESSAGE)
             node.check_versions()
             input_grads = _call_backward(node, slot, raw)
-            if state.anomaly:
+            if anomaly:
                 _check_finite(node, input_grads)
             for edge, grad in zip(node.next_edges, input_grads):
                 if edge is not None and grad is not None:

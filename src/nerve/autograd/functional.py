@@ -56,7 +56,7 @@ def prepare_outputs(
             from ..creation import tensor as make_tensor
 
             grad = make_tensor(grad, dtype=output.dtype, device=output.device)
-        if tuple(grad.shape) != tuple(output.shape):
+        if grad._data.shape != output._data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{index}] has a shape of {list(grad.shape)} and "
                 f"output[{index}] has a shape of {list(output.shape)}."

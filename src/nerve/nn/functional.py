@@ -244,7 +244,7 @@ def binary_cross_entropy(
     """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy")
-    data = input.detach()
+    data = input._data  # checked on the raw array: this runs every training step
     if bool(((data < 0) | (data > 1)).any()):
         raise RuntimeError(
             "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
