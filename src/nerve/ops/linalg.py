@@ -35,6 +35,14 @@ class Matmul(Node):
             gb = gb.reshape(b.shape) if b_vector else gb
         return ga, gb
 
+    def backward_array(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        if a.ndim != 2 or b.ndim != 2:  # vectors and batches: the general formula
+            grads = self.backward(Tensor._make(g))
+            return tuple(None if t is None else t._data for t in grads)
+        need_a, need_b = self.needs_input_grad
+        return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+
 
 def _check_matmul(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.ndim == 0 or b._data.ndim == 0:

@@ -38,6 +38,13 @@ def unreduce(
     return g.expand(shape)
 
 
+def unreduce_array(g: Any, shape: tuple[int, ...], axes: Any, keepdim: bool) -> Any:
+    """:func:`unreduce` on a raw array (a broadcast view: the engine copies it if a leaf keeps it)."""
+    if not keepdim:
+        g = g.reshape(tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape)))
+    return xp_of(g).broadcast_to(g, shape)
+
+
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
     count = 1
     for i, n in enumerate(shape):
@@ -56,6 +63,9 @@ class Sum(Node):
     def backward(self, g: Tensor) -> Tensor:
         return unreduce(g, self.shape, self.axes, self.keepdim)
 
+    def backward_array(self, g: Any) -> Any:
+        return unreduce_array(g, self.shape, self.axes, self.keepdim)
+
 
 class Mean(Sum):
     def forward(self, x: Any, axes: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
@@ -64,6 +74,10 @@ class Mean(Sum):
 
     def backward(self, g: Tensor) -> Tensor:
         return unreduce(g / _count(self.shape, self.axes), self.shape, self.axes, self.keepdim)
+
+    def backward_array(self, g: Any) -> Any:
+        g = g / _count(self.shape, self.axes)
+        return unreduce_array(g, self.shape, self.axes, self.keepdim)
 
 
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001

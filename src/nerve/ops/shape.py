@@ -53,6 +53,9 @@ class Reshape(Node):
     def backward(self, g: Tensor) -> Tensor:
         return g.reshape(self.in_shape)
 
+    def backward_array(self, g: Any) -> Any:
+        return g.reshape(self.in_shape)
+
 
 def _resolve_shape(shape: tuple[int, ...], source: tuple[int, ...], op: str) -> tuple[int, ...]:
     """``shape`` with its -1 inferred, checked to hold as many elements as ``source``."""
