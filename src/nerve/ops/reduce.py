@@ -39,9 +39,10 @@ def unreduce(
 
 
 def unreduce_array(g: Any, shape: tuple[int, ...], axes: Any, keepdim: bool) -> Any:
-    """:func:`unreduce` on a raw array (a broadcast view: the engine copies it if a leaf keeps it)."""
+    """:func:`unreduce` on a raw array (a broadcast view: a leaf keeping it gets a copy)."""
     if not keepdim:
-        g = g.reshape(tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape)))
+        kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+        g = g.reshape(kept)
     return xp_of(g).broadcast_to(g, shape)
 
 
