@@ -30,6 +30,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from nerve.playground import cli as playground_cli
+
 __all__ = ["main", "build_parser"]
 
 # Options of `nerve train` and the config key each one sets: (flag, key, metavar, help).
@@ -159,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run_dir", metavar="RUN_DIR")
     predict.add_argument("input", metavar="INPUT.csv")
     predict.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
+    playground_cli.add_parser(sub)
     return parser
 
 
@@ -168,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "playground":
+            return playground_cli.run(args)
         if args.command == "train":
             return _train(args)
         if args.command == "evaluate":

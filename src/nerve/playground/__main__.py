@@ -1,0 +1,7 @@
+"""``python -m nerve.playground [--host H] [--port P] [--no-browser]``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
