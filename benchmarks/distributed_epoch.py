@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8192)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (best is kept)")
     parser.add_argument("--batch", type=int, default=256, help="global batch size")
-    parser.add_argument("--bucket-cap-mb", type=float, default=1.0)
+    parser.add_argument("--bucket-cap-mb", type=float, default=25.0)
     parser.add_argument(
         "--threads", default="auto", help="BLAS threads per rank (auto: cores / ranks)"
     )

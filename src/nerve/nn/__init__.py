@@ -1,6 +1,6 @@
 """``nerve.nn``: Modules, layers, losses, initialisation (torch.nn's names)."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     ELU,
     GELU,
@@ -10,8 +10,8 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
-    SiLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
@@ -32,3 +32,4 @@ from .loss import (
 from .module import Module
 from .norm import BatchNorm1d, LayerNorm
 from .parameter import Buffer, Parameter
+from .parallel import SyncBatchNorm
