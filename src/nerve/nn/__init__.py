@@ -31,5 +31,5 @@ from .loss import (
 )
 from .module import Module
 from .norm import BatchNorm1d, LayerNorm
-from .parameter import Buffer, Parameter
 from .parallel import SyncBatchNorm
+from .parameter import Buffer, Parameter
