@@ -33,7 +33,12 @@ def init_params(generator: nerve.Generator) -> list[nerve.Tensor]:
         bound = fan_in**-0.5
         return (nerve.rand(*shape, generator=generator) * 2 - 1) * bound
 
-    params = [uniform(2, 8, fan_in=2), uniform(8, fan_in=2), uniform(8, 1, fan_in=8), uniform(1, fan_in=8)]
+    params = [
+        uniform(2, 8, fan_in=2),
+        uniform(8, fan_in=2),
+        uniform(8, 1, fan_in=8),
+        uniform(1, fan_in=8),
+    ]
     return [p.requires_grad_() for p in params]
 
 
@@ -49,8 +54,14 @@ def bce(prediction: nerve.Tensor, target: nerve.Tensor) -> nerve.Tensor:
     return -(target * p.log() + (1 - target) * (1 - p).log()).mean()
 
 
-def train(params: list[nerve.Tensor], x: nerve.Tensor, y: nerve.Tensor, epochs: int, lr: float,
-          generator: nerve.Generator) -> float:
+def train(
+    params: list[nerve.Tensor],
+    x: nerve.Tensor,
+    y: nerve.Tensor,
+    epochs: int,
+    lr: float,
+    generator: nerve.Generator,
+) -> float:
     loss = nerve.tensor(0.0)
     for _ in range(epochs):
         for i in nerve.randperm(len(x), generator=generator).tolist():  # one point at a time
@@ -80,16 +91,20 @@ def main() -> None:
     labels = nerve.tensor([[0.0], [1.0]])
     params = init_params(generator)
     loss = train(params, points, labels, epochs=500, lr=lr, generator=generator)
-    print(f"lecture's two points: loss {loss:.4f}, "
-          f"prediction {forward(params, points).detach().squeeze(1).tolist()}")
+    print(
+        f"lecture's two points: loss {loss:.4f}, "
+        f"prediction {forward(params, points).detach().squeeze(1).tolist()}"
+    )
 
     x, y = make_xor(400, generator)
     x_test, y_test = make_xor(200, generator)
     params = init_params(generator)
     for round_ in range(1, 4):
         loss = train(params, x, y, epochs=args.epochs // 3, lr=lr, generator=generator)
-        print(f"XOR epoch {round_ * (args.epochs // 3):3d}: loss {loss:.4f}, "
-              f"train accuracy {accuracy(params, x, y):.3f}")
+        print(
+            f"XOR epoch {round_ * (args.epochs // 3):3d}: loss {loss:.4f}, "
+            f"train accuracy {accuracy(params, x, y):.3f}"
+        )
     print(f"XOR test accuracy: {accuracy(params, x_test, y_test):.3f}")
 
 
