@@ -38,6 +38,9 @@ class Node:
     # the engine when the backward itself is not recorded (no ``create_graph``). It must compute
     # exactly what ``backward`` computes; hot ops define it to skip the tensor-op overhead.
     backward_array: Any = None
+    # Whether the engine needs the inputs' shapes (``self.shapes``, None for Python scalars):
+    # set only when the op is recorded, so that unrecorded ops do no work for it.
+    keeps_shapes = False
 
     inputs: tuple[Any, ...] | None
     next_edges: tuple[Edge | None, ...]
@@ -140,11 +143,25 @@ def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
 _new = object.__new__
 
 
+def apply_binary(op: type[Node], a: Any, b: Any) -> Tensor:
+    """:func:`apply` for exactly two operands: the arithmetic operators' hot path."""
+    node = _new(op)
+    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    out = node.forward(a._data if a_tensor else a, b._data if b_tensor else b)
+    if state.enabled and ((a_tensor and a.requires_grad) or (b_tensor and b.requires_grad)):
+        return _record(node, (a, b), out)
+    result = _new(Tensor)
+    _init(result, out)
+    return result
+
+
 def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
     node.next_edges = edges = tuple(
         edge_of(x) if isinstance(x, Tensor) and x.requires_grad else None for x in inputs
     )
     node.needs_input_grad = tuple(edge is not None for edge in edges)
+    if node.keeps_shapes:
+        node.shapes = tuple(x._data.shape if isinstance(x, Tensor) else None for x in inputs)
     if node.saves is None or node.saves:
         node.inputs = inputs
         node.saved_versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, apply_binary
 from ..tensor import Tensor
 from .broadcast import broadcast_shape, shape_of, sum_to, sum_to_array
 from .promotion import SCALARS, as_scalar, promote_pair, to_tensor_operand
 
 
 class Binary(Node):
-    """An elementwise op on two operands; remembers their shapes to un-broadcast gradients."""
+    """An elementwise op on two operands; remembers their shapes (``keeps_shapes``: only when
+    the op is recorded) to un-broadcast gradients."""
 
     symbol = ""
+    keeps_shapes = True
 
     def forward(self, a: Any, b: Any) -> Any:
-        self.shapes = (shape_of(a), shape_of(b))
         try:
             return self.compute(a, b)
         except ValueError:
-            broadcast_shape(type(self).__name__.lower(), *(s or () for s in self.shapes))
+            broadcast_shape(type(self).__name__.lower(), shape_of(a) or (), shape_of(b) or ())
             raise
 
     def compute(self, a: Any, b: Any) -> Any:
@@ -164,11 +165,11 @@ def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False
             if a._data.dtype is b._data.dtype and type(a._data) is type(b._data) and (
                 not to_float or a._data.dtype.kind == "f"
             ):
-                return apply(op, a, b)
+                return apply_binary(op, a, b)
         elif type(b) in _FLOAT_SAFE and a._data.dtype.kind == "f":
-            return apply(op, a, b)
+            return apply_binary(op, a, b)
     elif type(a) in _FLOAT_SAFE and isinstance(b, Tensor) and b._data.dtype.kind == "f":
-        return apply(op, a, b)
+        return apply_binary(op, a, b)
     a, b = as_scalar(a), as_scalar(b)
     if isinstance(a, Tensor) and not isinstance(b, (Tensor, *SCALARS)):
         b = _maybe_tensor(b, a)  # lists and arrays join in; anything else fails below
