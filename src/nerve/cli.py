@@ -15,6 +15,13 @@ Examples::
     nerve train --config run.toml --epochs 50     # options override the file
     nerve evaluate runs/xor-0001
     nerve predict runs/xor-0001 points.csv --out predictions.csv
+    mpirun -n 4 nerve train --data digits --batch-size 64   # data-parallel over 4 processes
+
+Under ``mpirun`` (or another MPI launcher) with more than one process, ``nerve train`` joins
+the processes into a :mod:`nerve.distributed` group and trains data-parallel; rank 0 prints
+and writes the run directory. An error on any rank ends the whole job: a user's mistake is
+printed once (by rank 0) and exits with code 2, anything else shows the failing rank's
+traceback and exits non-zero. ``evaluate`` and ``predict`` run on rank 0 only.
 """
 
 from __future__ import annotations
@@ -27,8 +34,10 @@ import os
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from nerve.playground import cli as playground_cli
 
@@ -165,11 +174,94 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Environment variables that MPI launchers set in every process they start.
+_MPI_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+# How long a rank other than 0 waits, after a user error, for rank 0 to report the same error
+# and end the job; only then does it report its own (the error happened on that rank alone).
+_USER_ERROR_GRACE_S = 3.0
+
+
+def mpi_launch_size() -> int:
+    """The number of processes of the MPI job this process was started in by ``mpirun`` (or
+    ``srun``, ``mpiexec`` ...), from the launcher's environment; 1 outside one.
+
+    With only PMIx's rank variable set (no size), returns 2 to mean "ask MPI"."""
+    for name in _MPI_SIZE_VARS:
+        value = os.environ.get(name, "")
+        if value.strip().isdigit():
+            return int(value)
+    return 2 if "PMIX_RANK" in os.environ else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 success, 2 a user's mistake)."""
+    """Run the command line; returns the exit code (0 success, 2 a user's mistake).
+
+    Started by an MPI launcher with more than one process, ``train`` runs data-parallel over
+    all of them (see the module doc)."""
+    parser = build_parser()
+    if mpi_launch_size() > 1 and _launch_rank() != 0:
+        # Every rank parses the same arguments: only rank 0 shows --help or a usage error.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            args = parser.parse_args(argv)
+    else:
+        args = parser.parse_args(argv)
+    if args.command != "playground" and mpi_launch_size() > 1:
+        return _main_mpi(args)
+    return _dispatch(args)
+
+
+def _launch_rank() -> int:
+    """This process's rank from the MPI launcher's environment (0 when it does not say)."""
+    for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"):
+        value = os.environ.get(name, "")
+        if value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def _main_mpi(args: argparse.Namespace) -> int:
+    """``_dispatch`` on every rank of an MPI job, so that any rank's failure ends the job."""
+    import nerve.distributed as dist
+
+    with dist.abort_on_error():  # a bug on any rank: its traceback, then MPI Abort
+        if not dist.is_initialized():
+            dist.init_process_group("mpi")
+        world, rank = dist.get_world_size(), dist.get_rank()
+        if world == 1:  # launched alone (mpirun -n 1): nothing to share
+            dist.destroy_process_group()
+            return _dispatch(args)
+        if args.command != "train":
+            code = _dispatch(args) if rank == 0 else 0
+        else:
+            code = _dispatch(args, on_user_error=_abort_job)
+        dist.destroy_process_group()
+        return code
+
+
+def _abort_job(message: str, code: int) -> None:
+    """A user's mistake on one rank of a data-parallel job: report it once and end the job.
+
+    Usually every rank makes the same mistake at the same moment (a bad option, a missing
+    file): rank 0 prints it and aborts every rank. A rank other than 0 first gives rank 0 a
+    moment to do so, and only reports the error itself when it is the only one to have it
+    (rank 0 is then waiting for it in a collective)."""
+    from nerve.distributed.process_group import mpi
+
+    world = mpi().COMM_WORLD
+    rank = world.Get_rank()
+    if rank != 0:
+        time.sleep(_USER_ERROR_GRACE_S)
+        message = f"{message} (on rank {rank} of {world.Get_size()})"
+    print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    world.Abort(code)
+
+
+def _dispatch(args: argparse.Namespace, on_user_error: Any = None) -> int:
+    """Run the parsed command; a user's mistake becomes a message and exit code 2 (or, under
+    MPI, goes to ``on_user_error(message, code)``, which ends the job)."""
     from nerve.workflow.errors import ConfigError, DataError
 
-    args = build_parser().parse_args(argv)
     try:
         if args.command == "playground":
             return playground_cli.run(args)
@@ -189,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         PermissionError,
     ) as err:
         message = str(err) if not isinstance(err, OSError) or not err.filename else _os_message(err)
+        if on_user_error is not None:
+            on_user_error(f"nerve {args.command}: error: {message}", 2)
         print(f"nerve {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

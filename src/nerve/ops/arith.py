@@ -162,8 +162,10 @@ def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False
     # or a float tensor and a Python number.
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a._data.dtype is b._data.dtype and type(a._data) is type(b._data) and (
-                not to_float or a._data.dtype.kind == "f"
+            if (
+                a._data.dtype is b._data.dtype
+                and type(a._data) is type(b._data)
+                and (not to_float or a._data.dtype.kind == "f")
             ):
                 return apply_binary(op, a, b)
         elif type(b) in _FLOAT_SAFE and a._data.dtype.kind == "f":

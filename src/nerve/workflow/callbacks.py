@@ -191,6 +191,8 @@ class ModelCheckpoint(Callback):
         mode: ``"min"``, ``"max"`` or ``"auto"``.
         save_best_only: save only when ``monitor`` improved (else after every epoch).
 
+    In data-parallel training (``mpirun``) only rank 0 writes the file.
+
     Example:
         >>> import tempfile, os
         >>> ckpt = ModelCheckpoint(os.path.join(tempfile.mkdtemp(), "best.safetensors"))
@@ -214,6 +216,14 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and not improved:
             return
         target = Path(self.path.replace("{epoch}", str(epoch)))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nerve.save(trainer.model.state_dict(), target)  # nerve.save replaces atomically
+        if _rank() == 0:  # data-parallel training: every rank has the same weights; one saves
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nerve.save(trainer.model.state_dict(), target)  # nerve.save replaces atomically
         self.saved.append(target)
+
+
+def _rank() -> int:
+    """This process's rank in nerve.distributed's group (0 outside one)."""
+    from nerve import distributed as dist
+
+    return dist.get_rank() if dist.is_initialized() else 0

@@ -138,9 +138,22 @@ def run(
 
     ``out`` receives the step-by-step report (default stdout; nothing with ``quiet``), the
     progress bar shows when ``progress`` and stdout is a terminal.
+
+    Inside an initialized :mod:`nerve.distributed` group of R > 1 ranks every rank calls
+    ``run`` with the same config and trains data-parallel (see :class:`Trainer`); only rank 0
+    reports, plots and writes the run directory (the other ranks never create it), and every
+    rank's result names rank 0's run directory.
     """
     cfg.validate()
-    say = None if quiet else (out or sys.stdout)
+    comm = _group()
+    main = comm is None or comm.Get_rank() == 0
+    if comm is not None and cfg.training.batch_size < comm.Get_size():
+        world = comm.Get_size()
+        raise ConfigError(
+            f"training.batch_size {cfg.training.batch_size} is the global batch, split across "
+            f"the {world} ranks: it must be at least {world} (e.g. --batch-size {8 * world})"
+        )
+    say = None if quiet or not main else (out or sys.stdout)
     o = cfg.output
     target = Path(o.dir) if o.dir else None
     if target is not None:
@@ -167,11 +180,16 @@ def run(
     _say(say, f"02 define the model: {spec.describe(data.task)} ({n_params} parameters)")
 
     # 03 -- what to optimize
-    trainer = _trainer(cfg, data, model, spec, y_train, callbacks or [], progress and not quiet)
+    show_bar = progress and not quiet and main
+    trainer = _trainer(cfg, data, model, spec, y_train, callbacks or [], show_bar)
+    batch = f"batch size {cfg.training.batch_size}"
+    if comm is not None:
+        world = comm.Get_size()
+        batch += f" ({world} ranks, about {cfg.training.batch_size // world} samples each)"
     _say(
         say,
         f"03 optimize: {type(trainer.loss_fn).__name__}, {describe_optimizer(cfg)}, "
-        f"{cfg.training.epochs} epochs, batch size {cfg.training.batch_size}",
+        f"{cfg.training.epochs} epochs, {batch}",
     )
     start = time.perf_counter()
     history = trainer.fit(parts["train"], parts.get("validation"))
@@ -183,23 +201,41 @@ def run(
     metrics = _evaluate(trainer, parts, data, y_train)
     metrics["training"] = {"epochs": len(history), "seconds": elapsed}
     metrics["training"]["stop_reason"] = trainer.stop_reason
+    if comm is not None:
+        metrics["training"]["world_size"] = comm.Get_size()
     _say(say, "04 evaluate:")
     _say(say, metrics_table(metrics))
     for warning in metrics["warnings"]:
         _say(say, f"warning: {warning}")
 
     # Everything goes into a hidden staging directory that is renamed into place at the end.
-    stem = Path(cfg.data.source).stem
-    with staged_run_dir(target, Path(o.root), stem, overwrite) as (staging, final):
-        _write(staging, cfg, history, metrics, trainer, spec, scaler, data, y_train, schema)
-        if o.plots:
-            _plots(staging / "plots", history, trainer, scaler, data, parts)
-    run_dir = final[0]
+    if main:
+        stem = Path(cfg.data.source).stem
+        with staged_run_dir(target, Path(o.root), stem, overwrite) as (staging, final):
+            _write(staging, cfg, history, metrics, trainer, spec, scaler, data, y_train, schema)
+            if o.plots:
+                _plots(staging / "plots", history, trainer, scaler, data, parts)
+        run_dir = final[0]
+    if comm is not None:
+        # The other ranks wait here for rank 0's directory (if rank 0 fails to write it, the
+        # CLI aborts the whole job).
+        run_dir = Path(comm.bcast(str(run_dir) if main else None, root=0))
+        if not main:
+            return RunResult(run_dir, cfg, history, metrics, trainer)
     if quiet:
         print(run_dir, file=out or sys.stdout)
     else:
         _say(say, f"run saved to {run_dir}")
     return RunResult(run_dir, cfg, history, metrics, trainer)
+
+
+def _group() -> Any:
+    """nerve.distributed's communicator when a group of R > 1 ranks is initialized, else None."""
+    from nerve import distributed as dist
+
+    if not dist.is_initialized() or dist.get_world_size() < 2:
+        return None
+    return dist.process_group.communicator()
 
 
 def _model(cfg: RunConfig, data: ArrayData) -> tuple[ModelSpec, nn.Module]:

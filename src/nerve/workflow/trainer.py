@@ -14,15 +14,26 @@ schedules, L1/L2 penalties and gradient clipping, class-balanced sampling, callb
 stopping, checkpoints) and a progress bar. It uses only the public API of ``nerve.nn``,
 ``nerve.optim`` and ``nerve.utils.data``, as a user script would, and consumes
 :class:`~nerve.workflow.ArrayData`.
+
+**Data-parallel training.** When :mod:`nerve.distributed` is initialized with more than one
+rank (``mpirun -n R nerve train``), :meth:`Trainer.fit` trains data-parallel: the model is
+wrapped in :class:`~nerve.nn.parallel.DistributedDataParallel` (which shares the model's
+Parameter objects, so an optimizer built on the plain model works unchanged), ``batch_size``
+stays the *global* batch and each rank trains on its share of every batch (about
+``batch_size // R`` samples), the loss sums, correct counts and sample counts are combined
+with ``all_reduce``, and every decision (early stopping, ``stop()``) is taken from rank 0's
+numbers, so that every rank logs the same history and ends with the same weights. Only rank 0
+draws the progress bar.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -184,6 +195,7 @@ class Trainer:
         self.history = History()
         self.task: str | None = None
         self.stop_training, self.stop_reason = False, ""
+        self._ddp: Any = None  # the DistributedDataParallel wrapper while fit() runs on R > 1
         if device is not None:
             self.model.to(device)
 
@@ -203,6 +215,9 @@ class Trainer:
                 val_data = None
         self.head = head_of(self.loss_fn, self.task)
         metric = main_metric(self.task)
+        comm = _group()
+        if comm is not None:
+            return self._fit_distributed(comm, train_data, val_data, metric)
         if self.seed is not None:
             nerve.manual_seed(self.seed)  # dropout masks come from the global generator
         loader = self._loader(train_data)
@@ -235,6 +250,109 @@ class Trainer:
         self._call("on_train_end", {"stop_reason": self.stop_reason})
         self.model.eval()
         return self.history
+
+    def _fit_distributed(
+        self, comm: Any, train_data: ArrayData, val_data: ArrayData | None, metric: str
+    ) -> History:
+        """fit() on every rank of a process group of R > 1 (see the module doc).
+
+        Each epoch draws the same global order as a single process would (the loader's
+        generator is seeded identically on every rank), cuts it into global batches of
+        ``batch_size`` and gives rank ``r`` the samples ``r, r + R, ...`` of each batch. The
+        ranks' losses are weighted by their share's size, so that DDP's gradient average is the
+        gradient of the global batch's mean loss: R ranks take the steps one process takes.
+        """
+        from nerve.nn.parallel import DistributedDataParallel
+
+        rank, world = comm.Get_rank(), comm.Get_size()
+        has_bn = any(isinstance(m, nn.BatchNorm1d) for m in self.model.modules())
+        smallest = 2 * world if has_bn else world  # BatchNorm needs 2 samples per rank
+        if self.batch_size < smallest:
+            need = "at least 2 samples per rank for batch normalisation" if has_bn else "one"
+            raise DataError(
+                f"batch_size {self.batch_size} is the global batch and must give every one of "
+                f"the {world} ranks {need}; use --batch-size {smallest} or more"
+            )
+        # The shuffle must be the same on every rank: without a seed, rank 0 draws one.
+        seed = self.seed if self.seed is not None else comm.bcast(secrets.randbits(31), root=0)
+        nerve.manual_seed(seed + rank)  # dropout: each rank its own masks
+        loader = self._loader(train_data, seed)
+        wrapped = isinstance(self.model, DistributedDataParallel)  # the caller wrapped it
+        self._ddp = self.model if wrapped else DistributedDataParallel(self.model)
+        self.history, self.stop_training, self.stop_reason = History(), False, ""
+        self._call("on_train_begin", {})
+        bar = self._bar(len(loader) if self.epochs == 1 else self.epochs) if rank == 0 else None
+        try:
+            for epoch in range(1, self.epochs + 1):
+                start = time.perf_counter()
+                self._call("on_epoch_begin", epoch, {})
+                batches = _shares(loader, rank, world, smallest)
+                row = self._train_epoch_distributed(batches, metric, bar, world)
+                if val_data is not None:  # every rank evaluates the whole split: cheap
+                    val = self.evaluate(val_data, metrics=False)
+                    row["val_loss"], row[f"val_{metric}"] = val["loss"], val[metric]
+                row["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                row = comm.bcast(row, root=0)  # identical numbers, identical decisions
+                self._step_scheduler(row)
+                row["time"] = comm.bcast(time.perf_counter() - start, root=0)
+                self.history.append(row)
+                self._call("on_epoch_end", epoch, dict(row))
+                if bar is not None:
+                    bar.set_postfix_str(_postfix(row, self.scheduler is not None), refresh=False)
+                    bar.update(1 if self.epochs > 1 else 0)
+                self.stop_training, self.stop_reason = comm.bcast(
+                    (self.stop_training, self.stop_reason), root=0
+                )
+                if self.stop_training:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        self._call("on_train_end", {"stop_reason": self.stop_reason})
+        # Every rank ends with rank 0's weights (also after EarlyStopping restored its best).
+        self._ddp._sync_tensors(list(self.model.parameters()) + list(self.model.buffers()))
+        if not wrapped:
+            self._ddp.process_group.Free()
+        self._ddp = None
+        self.model.eval()
+        return self.history
+
+    def _train_epoch_distributed(
+        self, batches: Iterator[tuple[Any, Any, float]], metric: str, bar: Any, world: int
+    ) -> dict[str, float]:
+        """One epoch of this rank's shares; the logged numbers are sums over all ranks."""
+        from nerve import distributed as dist
+
+        self._ddp.train()
+        weights = [p for p in self.model.parameters() if p.dim() > 1]
+        total, count, score = 0.0, 0, 0.0
+        for batch, (xb, yb, scale) in enumerate(batches):
+            if self.device is not None:
+                xb, yb = xb.to(self.device), yb.to(self.device)
+            self.optimizer.zero_grad()
+            out = self._ddp(xb)
+            loss = self.loss_fn(out, yb)
+            # DDP averages the R gradients; weighting by the share's size makes that the
+            # gradient of the global batch's mean loss when the shares differ in size.
+            scaled = loss if scale == 1.0 else loss * scale
+            self._penalized(scaled, weights).backward()
+            if self.grad_clip is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            self.optimizer.step()
+            if isinstance(self.scheduler, lr_scheduler.OneCycleLR):
+                self.scheduler.step()
+            value, size = loss.item(), len(xb)
+            total, count = total + value * size, count + size
+            score += _metric_sum(out.detach().cpu().numpy(), yb.cpu().numpy(), self.task, self.head)
+            self._call("on_batch_end", batch, {"loss": value, "size": size})
+            if bar is not None:
+                bar.update(1)
+        sums = nerve.from_numpy(np.array([total, count, score], dtype=np.float64))
+        dist.all_reduce(sums, op=dist.ReduceOp.SUM)
+        total, count, score = (float(v) for v in sums.numpy())
+        if count == 0:
+            raise DataError("the training data gave no batches; it needs at least one sample")
+        return {"train_loss": total / count, f"train_{metric}": score / count}
 
     def _train_epoch(self, loader: DataLoader, metric: str, bar: Any) -> dict[str, float]:
         """One pass of the lecture's loop; returns the epoch's training loss and metric."""
@@ -273,10 +391,11 @@ class Trainer:
         if name == "val_data" and data.task != self.task:
             raise DataError(f"{name} is a {data.task} task, but training data is {self.task}")
 
-    def _loader(self, data: ArrayData) -> DataLoader:
+    def _loader(self, data: ArrayData, seed: int | None = None) -> DataLoader:
         head = head_of(self.loss_fn, data.task)
         dataset = TensorDataset(nerve.from_numpy(data.X), target_tensor(data.y, head))
-        generator = None if self.seed is None else nerve.Generator().manual_seed(self.seed)
+        seed = self.seed if seed is None else seed
+        generator = None if seed is None else nerve.Generator().manual_seed(seed)
         # BatchNorm cannot normalise a batch of one sample in training mode: drop such a
         # trailing batch rather than fail at the end of the first epoch.
         has_bn = any(isinstance(m, nn.BatchNorm1d) for m in self.model.modules())
@@ -320,7 +439,7 @@ class Trainer:
     def _bar(self, total: int) -> Any:
         """A tqdm bar on stdout, or None when quiet, when stdout is not a terminal (a pipe, a
         log file, a test) or when tqdm is missing."""
-        if not self.progress or not _isatty(sys.stdout):
+        if not self.progress or not _isatty(sys.stdout) or _rank() != 0:
             return None
         try:
             from tqdm import tqdm
@@ -398,6 +517,51 @@ def evaluate_model(
     scores = proba[:, 1] if data.n_classes == 2 else None
     report = classification_report(data.y, predict_labels(proba), scores, data.n_classes)
     return {**result, **report}
+
+
+def _group() -> Any:
+    """The default process group's communicator when nerve.distributed is initialized with
+    more than one rank, else None (plain single-process training)."""
+    from nerve import distributed as dist
+
+    if not dist.is_initialized() or dist.get_world_size() < 2:
+        return None
+    return dist.process_group.communicator()
+
+
+def _rank() -> int:
+    from nerve import distributed as dist
+
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def _shares(
+    loader: DataLoader, rank: int, world: int, smallest: int
+) -> Iterator[tuple[Any, Any, float]]:
+    """This rank's part of each global batch of ``loader``: ``(x, y, loss weight)``.
+
+    The global order is the loader's (the same on every rank); rank ``r`` takes the samples
+    ``r, r + R, ...`` of each batch. A trailing batch smaller than ``smallest`` (so that some
+    rank would get no sample, or BatchNorm a single one) is skipped on every rank alike.
+    """
+    tensors = loader.dataset.tensors  # type: ignore[attr-defined]
+    order = np.asarray(loader.sampler.indices(), dtype=np.int64)  # type: ignore[union-attr]
+    size = loader.batch_size or 1
+    stop = len(order) - len(order) % size if loader.drop_last else len(order)
+    for start in range(0, stop, size):
+        batch = order[start : min(start + size, stop)]
+        if len(batch) < smallest:
+            continue
+        share = batch[rank::world]
+        yield (*(t[share] for t in tensors), len(share) * world / len(batch))
+
+
+def _metric_sum(outputs: np.ndarray, y: np.ndarray, task: str, head: str) -> float:
+    """The sum behind :func:`_metric` over a batch: correct predictions or squared errors."""
+    if task == "regression":
+        return float(np.sum((outputs.reshape(-1).astype(np.float64) - y.reshape(-1)) ** 2))
+    labels = predict_labels(outputs_to_proba(outputs.reshape(len(outputs), -1), head))
+    return float(np.sum(labels == y.reshape(-1).astype(np.int64)))
 
 
 def _metric(outputs: np.ndarray, y: np.ndarray, task: str, head: str) -> float:
