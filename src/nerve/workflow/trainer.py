@@ -28,7 +28,6 @@ draws the progress bar.
 
 from __future__ import annotations
 
-import csv
 import math
 import secrets
 import sys
@@ -46,79 +45,13 @@ from nerve.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 from .callbacks import Callback
 from .data import ArrayData
 from .errors import DataError, check_int
-from .metrics import classification_report, main_metric, regression_report
-from .model import head_of, outputs_to_proba, predict_labels, predict_proba, target_tensor
+from .evaluation import evaluate_model, headline_metric, headline_metric_sum
+from .history import History
+from .metrics import main_metric
+from .model import head_of, predict_labels, predict_proba, target_tensor
 from .preprocess import sample_weights
 
 __all__ = ["History", "Trainer", "evaluate_model"]
-
-
-class History:
-    """Per-epoch values: ``history["train_loss"][i]`` is the training loss of epoch ``i + 1``.
-
-    Keys: ``train_loss``, ``train_<metric>``, ``val_loss``, ``val_<metric>`` (with validation
-    data), ``lr`` and ``time`` (seconds the epoch took), where ``<metric>`` is ``accuracy`` for
-    classification and ``mse`` for regression.
-
-    Example:
-        >>> h = History()
-        >>> h.append({"train_loss": 0.7, "lr": 0.01}); h.append({"train_loss": 0.5, "lr": 0.01})
-        >>> len(h), h["train_loss"], h.best("train_loss")
-        (2, [0.7, 0.5], (2, 0.5))
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-
-    def append(self, row: dict[str, float]) -> None:
-        """Add one epoch's values."""
-        for key, value in row.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    def __getitem__(self, key: str) -> list[float]:
-        if key not in self.history:
-            raise KeyError(f"{key!r} is not in the history; keys: {', '.join(self.history)}")
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def __len__(self) -> int:
-        return max((len(v) for v in self.history.values()), default=0)
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def rows(self) -> list[dict[str, float]]:
-        """One dict per epoch, with an ``epoch`` column counting from 1."""
-        return [
-            {"epoch": i + 1, **{k: v[i] for k, v in self.history.items() if i < len(v)}}
-            for i in range(len(self))
-        ]
-
-    def best(self, key: str, maximize: bool | None = None) -> tuple[int, float]:
-        """``(epoch, value)`` of the best epoch for ``key`` (max for scores, min for losses)."""
-        from .metrics import greater_is_better
-
-        values = np.asarray(self[key], dtype=np.float64)
-        hi = greater_is_better(key) if maximize is None else maximize
-        i = int(np.nanargmax(values) if hi else np.nanargmin(values))
-        return i + 1, float(values[i])
-
-    def to_csv(self, path: Any) -> None:
-        """Write one row per epoch (``epoch`` first) to ``path``."""
-        rows = self.rows()
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["epoch", *self.history])
-            writer.writeheader()
-            writer.writerows({k: _csv_number(v) for k, v in row.items()} for row in rows)
-
-    def __repr__(self) -> str:
-        return f"History({len(self)} epochs: {', '.join(self.history)})"
-
-
-def _csv_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(value)
 
 
 class Trainer:
@@ -343,7 +276,9 @@ class Trainer:
                 self.scheduler.step()
             value, size = loss.item(), len(xb)
             total, count = total + value * size, count + size
-            score += _metric_sum(out.detach().cpu().numpy(), yb.cpu().numpy(), self.task, self.head)
+            score += headline_metric_sum(
+                out.detach().cpu().numpy(), yb.cpu().numpy(), self.task, self.head
+            )
             self._call("on_batch_end", batch, {"loss": value, "size": size})
             if bar is not None:
                 bar.update(1)
@@ -382,7 +317,9 @@ class Trainer:
                 bar.update(1)
         if count == 0:
             raise DataError("the training data gave no batches; it needs at least one sample")
-        score = _metric(np.concatenate(outputs), np.concatenate(targets), self.task, self.head)
+        score = headline_metric(
+            np.concatenate(outputs), np.concatenate(targets), self.task, self.head
+        )
         return {"train_loss": total / count, f"train_{metric}": score}
 
     def _check_data(self, data: ArrayData, name: str) -> None:
@@ -471,54 +408,6 @@ class Trainer:
         return out if self.task == "regression" else predict_labels(out)
 
 
-def evaluate_model(
-    model: nn.Module,
-    loss_fn: nn.Module,
-    data: ArrayData,
-    metrics: bool = True,
-    device: Any = None,
-) -> dict[str, float]:
-    """``{"loss": ..., <metrics>}`` of ``model`` on ``data``, in eval mode without a graph.
-
-    With ``metrics=False`` only the loss and the headline metric (accuracy or mse) are
-    computed, which is what the per-epoch validation needs.
-
-    Example:
-        >>> from nerve.workflow import make_toy
-        >>> model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
-        >>> sorted(evaluate_model(model, nn.BCELoss(), make_toy("xor", 20), metrics=False))
-        ['accuracy', 'loss']
-    """
-    head = head_of(loss_fn, data.task)
-    was_training = model.training
-    model.eval()
-    total, chunks = 0.0, []
-    try:
-        with nerve.no_grad():
-            for start in range(0, len(data), 8192):
-                xb = nerve.from_numpy(np.ascontiguousarray(data.X[start : start + 8192]))
-                yb = target_tensor(data.y[start : start + 8192], head)
-                if device is not None:
-                    xb, yb = xb.to(device), yb.to(device)
-                out = model(xb)
-                total += loss_fn(out, yb).item() * len(xb)
-                chunks.append(out.cpu().numpy().astype(np.float64).reshape(len(xb), -1))
-    finally:
-        model.train(was_training)
-    if not chunks:
-        raise DataError("cannot evaluate on zero samples")
-    outputs = np.concatenate(chunks)
-    result = {"loss": total / len(data)}
-    if not metrics:
-        return {**result, main_metric(data.task): _metric(outputs, data.y, data.task, head)}
-    if data.task == "regression":
-        return {**result, **regression_report(data.y, outputs[:, 0])}
-    proba = outputs_to_proba(outputs, head)
-    scores = proba[:, 1] if data.n_classes == 2 else None
-    report = classification_report(data.y, predict_labels(proba), scores, data.n_classes)
-    return {**result, **report}
-
-
 def _group() -> Any:
     """The default process group's communicator when nerve.distributed is initialized with
     more than one rank, else None (plain single-process training)."""
@@ -554,22 +443,6 @@ def _shares(
             continue
         share = batch[rank::world]
         yield (*(t[share] for t in tensors), len(share) * world / len(batch))
-
-
-def _metric_sum(outputs: np.ndarray, y: np.ndarray, task: str, head: str) -> float:
-    """The sum behind :func:`_metric` over a batch: correct predictions or squared errors."""
-    if task == "regression":
-        return float(np.sum((outputs.reshape(-1).astype(np.float64) - y.reshape(-1)) ** 2))
-    labels = predict_labels(outputs_to_proba(outputs.reshape(len(outputs), -1), head))
-    return float(np.sum(labels == y.reshape(-1).astype(np.int64)))
-
-
-def _metric(outputs: np.ndarray, y: np.ndarray, task: str, head: str) -> float:
-    """The epoch's headline metric: accuracy, or mse for regression."""
-    if task == "regression":
-        return float(np.mean((outputs.reshape(-1) - y.reshape(-1)) ** 2))
-    labels = predict_labels(outputs_to_proba(outputs.reshape(len(outputs), -1), head))
-    return float(np.mean(labels == y.reshape(-1).astype(np.int64)))
 
 
 def _isatty(stream: Any) -> bool:
