@@ -177,7 +177,7 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
-    if tuple(input.shape) != tuple(target.shape):
+    if input._data.shape != target._data.shape:
         raise ValueError(
             f"{name}: Using a target size ({list(target.shape)}) that is different to the input "
             f"size ({list(input.shape)}). This will likely lead to incorrect results due to "

@@ -19,6 +19,9 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    """A loss with a ``weight`` buffer; ``forward`` reads buffers from the registry directly
+    (the same tensors as ``self.weight``, without ``Module.__getattr__`` every step)."""
+
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", weight)
@@ -69,7 +72,9 @@ class BCELoss(_WeightedLoss):
     hands-on binary network."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy(
+            input, target, weight=self._buffers["weight"], reduction=self.reduction
+        )
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -87,7 +92,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(
-            input, target, self.weight, self.reduction, self.pos_weight
+            input, target, self._buffers["weight"], self.reduction, self._buffers["pos_weight"]
         )
 
 
@@ -108,7 +113,12 @@ class CrossEntropyLoss(_WeightedLoss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(
-            input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+            input,
+            target,
+            self._buffers["weight"],
+            self.ignore_index,
+            self.reduction,
+            self.label_smoothing,
         )
 
 
@@ -122,4 +132,4 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self._buffers["weight"], self.ignore_index, self.reduction)
