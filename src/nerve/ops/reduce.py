@@ -71,7 +71,11 @@ class Sum(Node):
 class Mean(Sum):
     def forward(self, x: Any, axes: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return x.mean(axis=axes, keepdims=keepdim, dtype=dtype)
+        count = _count(x.shape, axes)
+        if count == 0 or x.dtype.itemsize < 4:  # float16: NumPy's mean accumulates in float32
+            return x.mean(axis=axes, keepdims=keepdim, dtype=dtype)
+        # sum / count is what mean computes, minus NumPy's Python-level wrapper around it
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / count
 
     def backward(self, g: Tensor) -> Tensor:
         return unreduce(g / _count(self.shape, self.axes), self.shape, self.axes, self.keepdim)
