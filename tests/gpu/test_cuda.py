@@ -42,7 +42,7 @@ OPS = {
         a.sum(0).prod() + a.max(dim=1).values.sum() + a.var() + a.logsumexp(1).sum()
     ),
     "softmax": lambda a, b: (a.softmax(1) * b).sum() + a.log_softmax(0).sum(),
-    "shape": lambda a, b: (a.T.reshape(-1)[::2].sum() + nerve.cat([a, b]).flip(0)[1:3].sum()),
+    "shape": lambda a, b: a.T.reshape(-1)[::2].sum() + nerve.cat([a, b]).flip(0)[1:3].sum(),
     "index": lambda a, b: (
         a[nerve.tensor([0, 0, 2], device=a.device)].sum()
         + a.gather(1, nerve.zeros(4, 2, dtype=nerve.int64, device=a.device)).sum()
