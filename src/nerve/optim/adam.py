@@ -59,6 +59,14 @@ class Adam(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
+        self._scratch: dict[Tensor, Any] = {}  # per-parameter work buffers for step()
+
+    def _scratch_for(self, p: Tensor) -> Any:
+        scratch = self._scratch
+        buffer = scratch.get(p)
+        if buffer is None or buffer.shape != p._data.shape or buffer.dtype != p._data.dtype:
+            buffer = scratch[p] = p.device.xp.empty_like(p._data)
+        return buffer
 
     def _state(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
         state = self.state[p]
@@ -95,19 +103,28 @@ class Adam(Optimizer):
                     else:
                         grad = grad + weight_decay * w
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                m += (1 - beta1) * (grad - m)  # lerp towards the gradient, as torch
+                # One scratch buffer per parameter, reused every step: the update below then
+                # allocates nothing (on small networks allocation costs as much as the math).
+                tmp = self._scratch_for(p)
+                xp.subtract(grad, m, out=tmp)
+                tmp *= 1 - beta1
+                m += tmp  # lerp towards the gradient, as torch
                 v *= beta2
-                v += (1 - beta2) * grad * grad
+                xp.multiply(grad, grad, out=tmp)
+                tmp *= 1 - beta2
+                v += tmp
                 if amsgrad:
                     v_max = state["max_exp_avg_sq"]._data
                     xp.maximum(v_max, v, out=v_max)
                     v = v_max
                 bias_correction1 = 1 - beta1**step
                 bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-                denom = xp.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                w -= (lr / bias_correction1) * m / denom
+                xp.sqrt(v, out=tmp)
+                tmp /= bias_correction2_sqrt
+                tmp += eps  # the denominator
+                xp.divide(m, tmp, out=tmp)
+                tmp *= lr / bias_correction1
+                w -= tmp
                 p._bump_version()
         return loss
 
