@@ -342,9 +342,14 @@ class Tensor:
         from .autograd import engine
         from .autograd.functional import prepare_outputs
 
-        outputs, grads = prepare_outputs(
-            [self], None if gradient is None else [gradient], "backward"
-        )
+        if gradient is None and self.requires_grad and self._data.size == 1:
+            # the training loop's ``loss.backward()``: the seed is a one, no checks needed
+            data = self._data
+            outputs, grads = [self], [Tensor._make(self.device.xp.ones(data.shape, data.dtype))]
+        else:
+            outputs, grads = prepare_outputs(
+                [self], None if gradient is None else [gradient], "backward"
+            )
         capture = None
         if inputs is not None:
             capture = [inputs] if isinstance(inputs, Tensor) else list(inputs)

@@ -229,7 +229,9 @@ def _owned(array: Any, claimed: set[int]) -> Any:
     broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
     base = getattr(array, "base", None)
     shared = id(array) in claimed or (base is not None and id(base) in claimed)
-    broadcast = any(step == 0 for step, n in zip(array.strides, array.shape) if n > 1)
+    broadcast = 0 in array.strides and any(
+        step == 0 for step, n in zip(array.strides, array.shape) if n > 1
+    )
     if shared or broadcast or not getattr(array.flags, "writeable", True):
         array = array.copy()
     claimed.add(id(array))

@@ -156,15 +156,28 @@ def apply_binary(op: type[Node], a: Any, b: Any) -> Tensor:
 
 
 def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
-    node.next_edges = edges = tuple(
-        edge_of(x) if isinstance(x, Tensor) and x.requires_grad else None for x in inputs
-    )
-    node.needs_input_grad = tuple(edge is not None for edge in edges)
+    # One pass over the inputs (this runs for every recorded op, so it avoids generators).
+    edges, needs, versions, shapes = [], [], [], []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            needed = x.requires_grad
+            edges.append(edge_of(x) if needed else None)
+            needs.append(needed)
+            counter = x._vc
+            versions.append(0 if counter is None else counter[0])
+            shapes.append(x._data.shape)
+        else:  # a Python scalar operand
+            edges.append(None)
+            needs.append(False)
+            versions.append(None)
+            shapes.append(None)
+    node.next_edges = tuple(edges)
+    node.needs_input_grad = tuple(needs)
     if node.keeps_shapes:
-        node.shapes = tuple(x._data.shape if isinstance(x, Tensor) else None for x in inputs)
+        node.shapes = tuple(shapes)
     if node.saves is None or node.saves:
         node.inputs = inputs
-        node.saved_versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
+        node.saved_versions = tuple(versions)
     else:
         node.inputs = None
     result = _new(Tensor)
