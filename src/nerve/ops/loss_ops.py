@@ -71,12 +71,16 @@ class BinaryCrossEntropy(Node):
         self.reduction = reduction
         xp = xp_of(p)
         with _quiet(xp):
-            log_p = xp.maximum(xp.log(p), -100)
-            log_q = xp.maximum(xp.log1p(-p), -100)
-        loss = -(y * log_p + (1 - y) * log_q)
+            log_p, log_q = xp.log(p), xp.log1p(-p)
+        xp.maximum(log_p, -100, out=log_p)
+        xp.maximum(log_q, -100, out=log_q)
+        # y log p + (1 - y) log q = log q + y (log p - log q), in place
+        log_p -= log_q
+        log_p *= y
+        log_p += log_q
         if weight is not None:
-            loss = loss * weight
-        return _reduce(loss, reduction).astype(p.dtype, copy=False)
+            log_p *= weight
+        return (-_reduce(log_p, reduction)).astype(p.dtype, copy=False)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         p, y, weight = self.inputs
