@@ -32,7 +32,7 @@ import math
 import secrets
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -159,27 +159,9 @@ class Trainer:
         self._call("on_train_begin", {})
         # One bar over the epochs; over the batches when there is a single epoch.
         bar = self._bar(len(loader) if self.epochs == 1 else self.epochs)
-        try:
-            for epoch in range(1, self.epochs + 1):
-                start = time.perf_counter()
-                self._call("on_epoch_begin", epoch, {})
-                row = self._train_epoch(loader, metric, bar if self.epochs == 1 else None)
-                if val_data is not None:
-                    val = self.evaluate(val_data, metrics=False)
-                    row["val_loss"], row[f"val_{metric}"] = val["loss"], val[metric]
-                row["lr"] = float(self.optimizer.param_groups[0]["lr"])  # the lr of this epoch
-                self._step_scheduler(row)
-                row["time"] = time.perf_counter() - start
-                self.history.append(row)
-                self._call("on_epoch_end", epoch, dict(row))
-                if bar is not None:
-                    bar.set_postfix_str(_postfix(row, self.scheduler is not None), refresh=False)
-                    bar.update(1 if self.epochs > 1 else 0)
-                if self.stop_training:
-                    break
-        finally:
-            if bar is not None:
-                bar.close()
+        self._epochs(
+            lambda bar: self._train_epoch(_unscaled(loader), metric, bar), val_data, metric, bar
+        )
         self._call("on_train_end", {"stop_reason": self.stop_reason})
         self.model.eval()
         return self.history
@@ -215,32 +197,11 @@ class Trainer:
         self.history, self.stop_training, self.stop_reason = History(), False, ""
         self._call("on_train_begin", {})
         bar = self._bar(len(loader) if self.epochs == 1 else self.epochs) if rank == 0 else None
-        try:
-            for epoch in range(1, self.epochs + 1):
-                start = time.perf_counter()
-                self._call("on_epoch_begin", epoch, {})
-                batches = _shares(loader, rank, world, smallest)
-                row = self._train_epoch_distributed(batches, metric, bar, world)
-                if val_data is not None:  # every rank evaluates the whole split: cheap
-                    val = self.evaluate(val_data, metrics=False)
-                    row["val_loss"], row[f"val_{metric}"] = val["loss"], val[metric]
-                row["lr"] = float(self.optimizer.param_groups[0]["lr"])
-                row = comm.bcast(row, root=0)  # identical numbers, identical decisions
-                self._step_scheduler(row)
-                row["time"] = comm.bcast(time.perf_counter() - start, root=0)
-                self.history.append(row)
-                self._call("on_epoch_end", epoch, dict(row))
-                if bar is not None:
-                    bar.set_postfix_str(_postfix(row, self.scheduler is not None), refresh=False)
-                    bar.update(1 if self.epochs > 1 else 0)
-                self.stop_training, self.stop_reason = comm.bcast(
-                    (self.stop_training, self.stop_reason), root=0
-                )
-                if self.stop_training:
-                    break
-        finally:
-            if bar is not None:
-                bar.close()
+
+        def train_epoch(bar: Any) -> dict[str, float]:
+            return self._train_epoch(_shares(loader, rank, world, smallest), metric, bar, comm)
+
+        self._epochs(train_epoch, val_data, metric, bar, comm)
         self._call("on_train_end", {"stop_reason": self.stop_reason})
         # Every rank ends with rank 0's weights (also after EarlyStopping restored its best).
         self._ddp._sync_tensors(list(self.model.parameters()) + list(self.model.buffers()))
@@ -250,57 +211,68 @@ class Trainer:
         self.model.eval()
         return self.history
 
-    def _train_epoch_distributed(
-        self, batches: Iterator[tuple[Any, Any, float]], metric: str, bar: Any, world: int
-    ) -> dict[str, float]:
-        """One epoch of this rank's shares; the logged numbers are sums over all ranks."""
-        from nerve import distributed as dist
+    def _epochs(
+        self,
+        train_epoch: Callable[[Any], dict[str, float]],
+        val_data: ArrayData | None,
+        metric: str,
+        bar: Any,
+        comm: Any = None,
+    ) -> None:
+        """The epoch loop of fit(), in one process or on every rank of ``comm``: there the
+        logged row and the stop decision come from rank 0, so every rank agrees."""
+        try:
+            for epoch in range(1, self.epochs + 1):
+                start = time.perf_counter()
+                self._call("on_epoch_begin", epoch, {})
+                row = train_epoch(bar if self.epochs == 1 else None)
+                if val_data is not None:  # every rank evaluates the whole split: cheap
+                    val = self.evaluate(val_data, metrics=False)
+                    row["val_loss"], row[f"val_{metric}"] = val["loss"], val[metric]
+                row["lr"] = float(self.optimizer.param_groups[0]["lr"])  # the lr of this epoch
+                if comm is not None:
+                    row = comm.bcast(row, root=0)  # identical numbers, identical decisions
+                self._step_scheduler(row)
+                elapsed = time.perf_counter() - start
+                row["time"] = elapsed if comm is None else comm.bcast(elapsed, root=0)
+                self.history.append(row)
+                self._call("on_epoch_end", epoch, dict(row))
+                if bar is not None:
+                    bar.set_postfix_str(_postfix(row, self.scheduler is not None), refresh=False)
+                    bar.update(1 if self.epochs > 1 else 0)
+                if comm is not None:
+                    self.stop_training, self.stop_reason = comm.bcast(
+                        (self.stop_training, self.stop_reason), root=0
+                    )
+                if self.stop_training:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
 
-        self._ddp.train()
-        weights = [p for p in self.model.parameters() if p.dim() > 1]
-        total, count, score = 0.0, 0, 0.0
+    def _train_epoch(
+        self,
+        batches: Iterable[tuple[Any, Any, float]],
+        metric: str,
+        bar: Any,
+        comm: Any = None,
+    ) -> dict[str, float]:
+        """One pass of the lecture's loop over ``(x, y, loss scale)`` batches; returns the
+        epoch's training loss and metric (summed over all ranks of ``comm``, if given)."""
+        model = self.model if self._ddp is None else self._ddp
+        model.train()
+        weights = [p for p in self.model.parameters() if p.dim() > 1]  # no penalty on biases
+        total, count, outputs, targets = 0.0, 0, [], []
         for batch, (xb, yb, scale) in enumerate(batches):
             if self.device is not None:
                 xb, yb = xb.to(self.device), yb.to(self.device)
             self.optimizer.zero_grad()
-            out = self._ddp(xb)
+            out = model(xb)
             loss = self.loss_fn(out, yb)
             # DDP averages the R gradients; weighting by the share's size makes that the
             # gradient of the global batch's mean loss when the shares differ in size.
             scaled = loss if scale == 1.0 else loss * scale
             self._penalized(scaled, weights).backward()
-            if self.grad_clip is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-            self.optimizer.step()
-            if isinstance(self.scheduler, lr_scheduler.OneCycleLR):
-                self.scheduler.step()
-            value, size = loss.item(), len(xb)
-            total, count = total + value * size, count + size
-            score += headline_metric_sum(
-                out.detach().cpu().numpy(), yb.cpu().numpy(), self.task, self.head
-            )
-            self._call("on_batch_end", batch, {"loss": value, "size": size})
-            if bar is not None:
-                bar.update(1)
-        sums = nerve.from_numpy(np.array([total, count, score], dtype=np.float64))
-        dist.all_reduce(sums, op=dist.ReduceOp.SUM)
-        total, count, score = (float(v) for v in sums.numpy())
-        if count == 0:
-            raise DataError("the training data gave no batches; it needs at least one sample")
-        return {"train_loss": total / count, f"train_{metric}": score / count}
-
-    def _train_epoch(self, loader: DataLoader, metric: str, bar: Any) -> dict[str, float]:
-        """One pass of the lecture's loop; returns the epoch's training loss and metric."""
-        self.model.train()
-        weights = [p for p in self.model.parameters() if p.dim() > 1]  # no penalty on biases
-        total, count, outputs, targets = 0.0, 0, [], []
-        for batch, (xb, yb) in enumerate(loader):
-            if self.device is not None:
-                xb, yb = xb.to(self.device), yb.to(self.device)
-            self.optimizer.zero_grad()
-            out = self.model(xb)
-            loss = self.loss_fn(out, yb)
-            self._penalized(loss, weights).backward()
             if self.grad_clip is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
             self.optimizer.step()
@@ -315,12 +287,28 @@ class Trainer:
             self._call("on_batch_end", batch, {"loss": value, "size": size})
             if bar is not None:
                 bar.update(1)
+        if comm is None:
+            if count == 0:
+                raise DataError("the training data gave no batches; it needs at least one sample")
+            score = headline_metric(
+                np.concatenate(outputs), np.concatenate(targets), self.task, self.head
+            )
+            return {"train_loss": total / count, f"train_{metric}": score}
+        from nerve import distributed as dist
+
+        score = (
+            headline_metric_sum(
+                np.concatenate(outputs), np.concatenate(targets), self.task, self.head
+            )
+            if outputs
+            else 0.0
+        )
+        sums = nerve.from_numpy(np.array([total, count, score], dtype=np.float64))
+        dist.all_reduce(sums, op=dist.ReduceOp.SUM)
+        total, count, score = (float(v) for v in sums.numpy())
         if count == 0:
             raise DataError("the training data gave no batches; it needs at least one sample")
-        score = headline_metric(
-            np.concatenate(outputs), np.concatenate(targets), self.task, self.head
-        )
-        return {"train_loss": total / count, f"train_{metric}": score}
+        return {"train_loss": total / count, f"train_{metric}": score / count}
 
     def _check_data(self, data: ArrayData, name: str) -> None:
         if not isinstance(data, ArrayData):
@@ -422,6 +410,12 @@ def _rank() -> int:
     from nerve import distributed as dist
 
     return dist.get_rank() if dist.is_initialized() else 0
+
+
+def _unscaled(loader: DataLoader) -> Iterator[tuple[Any, Any, float]]:
+    """A single process's batches in the ``(x, y, loss scale)`` form that ``_train_epoch`` takes."""
+    for xb, yb in loader:
+        yield xb, yb, 1.0
 
 
 def _shares(
