@@ -10,20 +10,16 @@ from typing import Any
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad
+from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad
 
 
 def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
+    check_non_negative(lr=lr, eps=eps)
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if weight_decay < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    check_non_negative(weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -84,24 +80,15 @@ class Adam(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = (
-                group["weight_decay"],
-                group["amsgrad"],
-                group["maximize"],
-            )
+            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in params_with_grad(group):
-                w, grad = p._data, p.grad._data
+                w, grad = p._data, gradient(p, group, l2=not self.decoupled)
                 xp = p.device.xp
-                if maximize:
-                    grad = -grad
                 state = self._state(p, amsgrad)
                 state["step"]._data += 1
                 step = float(state["step"]._data)
-                if weight_decay:
-                    if self.decoupled:
-                        w *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * w
+                if weight_decay and self.decoupled:  # AdamW: shrink the weights themselves
+                    w *= 1 - lr * weight_decay
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 # One scratch buffer per parameter, reused every step: the update below then
                 # allocates nothing (on small networks allocation costs as much as the math).

@@ -183,4 +183,31 @@ def params_with_grad(group: dict[str, Any]) -> list[Tensor]:
     return [p for p in group["params"] if p.grad is not None]
 
 
-__all__ = ["Optimizer", "no_grad", "params_with_grad", "required"]
+def gradient(p: Tensor, group: dict[str, Any], l2: bool = True) -> Any:
+    """The gradient array a step uses: negated to ``maximize``, plus the L2 term
+    ``weight_decay * w`` (unless the optimizer decays the weights itself, as AdamW)."""
+    grad = p.grad._data  # type: ignore[union-attr]
+    if group["maximize"]:
+        grad = -grad
+    if l2 and group["weight_decay"]:
+        grad = grad + group["weight_decay"] * p._data
+    return grad
+
+
+_LABELS = {
+    "lr": "learning rate",
+    "eps": "epsilon value",
+    "momentum": "momentum value",
+    "weight_decay": "weight_decay value",
+    "alpha": "alpha value",
+}
+
+
+def check_non_negative(**values: float) -> None:
+    """torch's error for a negative hyper-parameter, e.g. ``Invalid learning rate: -1``."""
+    for name, value in values.items():
+        if value < 0.0:
+            raise ValueError(f"Invalid {_LABELS.get(name, name)}: {value}")
+
+
+__all__ = ["Optimizer", "check_non_negative", "gradient", "no_grad", "params_with_grad", "required"]

@@ -8,7 +8,7 @@ from typing import Any
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad
+from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad
 
 
 class RMSprop(Optimizer):
@@ -32,15 +32,9 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        for name, value in (
-            ("learning rate", lr),
-            ("epsilon value", eps),
-            ("momentum value", momentum),
-            ("weight_decay value", weight_decay),
-            ("alpha value", alpha),
-        ):
-            if value < 0.0:
-                raise ValueError(f"Invalid {name}: {value}")
+        check_non_negative(
+            lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
+        )
         defaults = {
             "lr": lr,
             "alpha": alpha,
@@ -57,16 +51,10 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            weight_decay, momentum, centered = (
-                group["weight_decay"],
-                group["momentum"],
-                group["centered"],
-            )
+            momentum, centered = group["momentum"], group["centered"]
             for p in params_with_grad(group):
-                w, grad = p._data, p.grad._data
+                w, grad = p._data, gradient(p, group)
                 xp = p.device.xp
-                if group["maximize"]:
-                    grad = -grad
                 state = self.state[p]
                 if not state:
                     state["step"] = tensor(0.0)
@@ -76,8 +64,6 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = Tensor._make(xp.zeros_like(w))
                 state["step"]._data += 1
-                if weight_decay:
-                    grad = grad + weight_decay * w
                 square_avg = state["square_avg"]._data
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
@@ -114,15 +100,13 @@ class Adagrad(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        for name, value in (
-            ("learning rate", lr),
-            ("lr_decay", lr_decay),
-            ("weight_decay value", weight_decay),
-            ("initial_accumulator_value", initial_accumulator_value),
-            ("epsilon value", eps),
-        ):
-            if value < 0.0:
-                raise ValueError(f"Invalid {name}: {value}")
+        check_non_negative(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,
@@ -145,15 +129,11 @@ class Adagrad(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             for p in params_with_grad(group):
-                w, grad = p._data, p.grad._data
+                w, grad = p._data, gradient(p, group)
                 xp = p.device.xp
-                if group["maximize"]:
-                    grad = -grad
                 state = self.state[p]
                 state["step"]._data += 1
                 step = float(state["step"]._data)
-                if group["weight_decay"]:
-                    grad = grad + group["weight_decay"] * w
                 clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
                 total = state["sum"]._data
                 total += grad * grad

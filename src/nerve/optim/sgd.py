@@ -7,7 +7,7 @@ from typing import Any
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, required
+from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad, required
 
 
 class SGD(Optimizer):
@@ -34,10 +34,7 @@ class SGD(Optimizer):
     ) -> None:
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_non_negative(momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {
@@ -55,17 +52,9 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = (
-                group["weight_decay"],
-                group["nesterov"],
-                group["maximize"],
-            )
+            nesterov = group["nesterov"]
             for p in params_with_grad(group):
-                w, d_p = p._data, p.grad._data
-                if maximize:
-                    d_p = -d_p
-                if weight_decay:
-                    d_p = d_p + weight_decay * w
+                w, d_p = p._data, gradient(p, group)
                 if momentum:
                     state = self.state[p]
                     buffer = state.get("momentum_buffer")
