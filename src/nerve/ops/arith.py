@@ -8,7 +8,7 @@ from typing import Any
 from ..autograd.node import Node, apply, apply_binary
 from ..tensor import Tensor
 from .broadcast import broadcast_shape, shape_of, sum_to, sum_to_array
-from .promotion import SCALARS, as_scalar, promote_pair, to_tensor_operand
+from .promotion import SCALARS, as_scalar, promote_pair, raw, to_tensor_operand
 
 
 class Binary(Node):
@@ -43,10 +43,6 @@ class Binary(Node):
             sum_to_array(ga, self.shapes[0]) if need_a and ga is not None else None,
             sum_to_array(gb, self.shapes[1]) if need_b and gb is not None else None,
         )
-
-    @staticmethod
-    def raw(x: Any) -> Any:
-        return x._data if isinstance(x, Tensor) else x
 
 
 class Add(Binary):
@@ -85,7 +81,7 @@ class Mul(Binary):
         return self.grads(g * b if need_a else None, g * a if need_b else None)
 
     def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = self.raw(self.inputs[0]), self.raw(self.inputs[1])
+        a, b = raw(self.inputs[0]), raw(self.inputs[1])
         need_a, need_b = self.needs_input_grad
         return self.array_grads(g * b if need_a else None, g * a if need_b else None)
 
@@ -100,7 +96,7 @@ class Div(Binary):
         return self.grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
     def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = self.raw(self.inputs[0]), self.raw(self.inputs[1])
+        a, b = raw(self.inputs[0]), raw(self.inputs[1])
         need_a, need_b = self.needs_input_grad
         return self.array_grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
 

@@ -10,7 +10,7 @@ from ..backend.device import xp_of
 from ..tensor import Tensor
 from .arith import Binary
 from .broadcast import broadcast_shape, sum_to
-from .promotion import as_scalar, promote_pair
+from .promotion import as_scalar, promote_pair, raw
 
 _COMPARISONS = {
     "eq": lambda a, b: a == b,
@@ -22,13 +22,9 @@ _COMPARISONS = {
 }
 
 
-def _raw(x: Any) -> Any:
-    return x._data if isinstance(x, Tensor) else x
-
-
 def _compare(name: str, a: Any, b: Any) -> Tensor:
     a, b = promote_pair(a, b, name)
-    return Tensor._make(_COMPARISONS[name](_raw(a), _raw(b)))
+    return Tensor._make(_COMPARISONS[name](raw(a), raw(b)))
 
 
 def eq(input: Any, other: Any) -> Tensor:
@@ -61,10 +57,10 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def _logical(function: str, a: Any, b: Any = None) -> Tensor:
-    xp = xp_of(_raw(a))
+    xp = xp_of(raw(a))
     if b is None:
-        return Tensor._make(getattr(xp, function)(_raw(a)))
-    return Tensor._make(getattr(xp, function)(_raw(a), _raw(b)))
+        return Tensor._make(getattr(xp, function)(raw(a)))
+    return Tensor._make(getattr(xp, function)(raw(a), raw(b)))
 
 
 def logical_and(input: Any, other: Any) -> Tensor:
@@ -123,13 +119,13 @@ def isfinite(input: Tensor) -> Tensor:
 def allclose(
     input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> bool:
-    return bool(xp_of(input._data).allclose(input._data, _raw(other), rtol, atol, equal_nan))
+    return bool(xp_of(input._data).allclose(input._data, raw(other), rtol, atol, equal_nan))
 
 
 def isclose(
     input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> Tensor:
-    return Tensor._make(xp_of(input._data).isclose(input._data, _raw(other), rtol, atol, equal_nan))
+    return Tensor._make(xp_of(input._data).isclose(input._data, raw(other), rtol, atol, equal_nan))
 
 
 class Where(Node):

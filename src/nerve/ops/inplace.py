@@ -17,7 +17,7 @@ from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .compare import where
-from .promotion import as_scalar
+from .promotion import as_scalar, raw
 from .shape import memory_owner
 
 
@@ -141,7 +141,7 @@ def _record_on_base(view: Tensor, result: Tensor) -> None:
 
 
 def _raw(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else as_scalar(value)
+    return raw(as_scalar(value))
 
 
 def _ufunc_inplace(
@@ -210,8 +210,8 @@ def fill_(x: Tensor, value: Any) -> Tensor:
             "fill_ only supports 0-dimension value tensor but got tensor with "
             f"{value._data.ndim} dimensions."
         )
-    raw = _raw(value)
-    return write_inplace(x, (value,), lambda shadow: _replaced(shadow, value), _assign(x, raw))
+    array = _raw(value)
+    return write_inplace(x, (value,), lambda shadow: _replaced(shadow, value), _assign(x, array))
 
 
 def copy_(x: Tensor, src: Any) -> Tensor:
@@ -220,8 +220,8 @@ def copy_(x: Tensor, src: Any) -> Tensor:
         if src.device != x.device:
             src = src.to(x.device)
         src = src.to(x.dtype)
-    raw = _raw(src)
-    return write_inplace(x, (src,), lambda shadow: _replaced(shadow, src), _assign(x, raw))
+    array = _raw(src)
+    return write_inplace(x, (src,), lambda shadow: _replaced(shadow, src), _assign(x, array))
 
 
 def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

@@ -24,6 +24,11 @@ def as_scalar(value: Any) -> Any:
     return value
 
 
+def raw(value: Any) -> Any:
+    """A tensor's array; anything else (a Python number) unchanged."""
+    return value._data if isinstance(value, Tensor) else value
+
+
 def to_tensor_operand(value: Any, like: Tensor) -> Tensor | None:
     """Lists and arrays in arithmetic with a tensor become tensors on its device."""
     if isinstance(value, (list, tuple, np.ndarray)):
