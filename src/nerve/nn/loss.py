@@ -19,8 +19,7 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    """A loss with a ``weight`` buffer; ``forward`` reads buffers from the registry directly
-    (the same tensors as ``self.weight``, without ``Module.__getattr__`` every step)."""
+    """A loss with a ``weight`` buffer (per-class or per-element rescaling)."""
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
@@ -72,9 +71,7 @@ class BCELoss(_WeightedLoss):
     hands-on binary network."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(
-            input, target, weight=self._buffers["weight"], reduction=self.reduction
-        )
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -92,7 +89,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(
-            input, target, self._buffers["weight"], self.reduction, self._buffers["pos_weight"]
+            input, target, self.weight, self.reduction, self.pos_weight
         )
 
 
@@ -115,7 +112,7 @@ class CrossEntropyLoss(_WeightedLoss):
         return F.cross_entropy(
             input,
             target,
-            self._buffers["weight"],
+            self.weight,
             self.ignore_index,
             self.reduction,
             self.label_smoothing,
@@ -132,4 +129,4 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self._buffers["weight"], self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)

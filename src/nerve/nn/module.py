@@ -30,6 +30,49 @@ class _IncompatibleKeys(NamedTuple):
         )
 
 
+class _Registry(OrderedDict):
+    """A Module's parameters, buffers or children by name, mirrored into the module's
+    instance dict on every change, so that ``module.weight`` is a plain attribute lookup
+    (``Module.__getattr__`` only runs after normal lookup failed, which costs ~10x more —
+    too much on the hot path of every layer)."""
+
+    def __init__(self, mirror: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self._mirror = mirror if mirror is not None else {}
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._mirror[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._mirror.pop(key, None)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self._mirror.pop(key, None)
+        return super().pop(key, *default)
+
+    def popitem(self, last: bool = True) -> tuple[str, Any]:
+        key, value = super().popitem(last)
+        self._mirror.pop(key, None)
+        return key, value
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        for key in self:
+            self._mirror.pop(key, None)
+        super().clear()
+
+
 class RemovableHandle:
     """Returned by the ``register_*_hook`` methods; ``remove()`` takes the hook away."""
 
@@ -75,10 +118,10 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_parameters", _Registry(self.__dict__))
+        object.__setattr__(self, "_buffers", _Registry(self.__dict__))
         object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_modules", _Registry(self.__dict__))
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
@@ -159,9 +202,19 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self.__dict__.pop(name, None)  # the mirror may live elsewhere after copy.copy
                 self._non_persistent.discard(name)
                 return
         object.__delattr__(self, name)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # copy.deepcopy and unpickling rebuild the instance dict: point the registries'
+        # mirrors at the new one
+        self.__dict__.update(state)
+        for name in ("_parameters", "_buffers", "_modules"):
+            registry = self.__dict__.get(name)
+            if isinstance(registry, _Registry):
+                registry._mirror = self.__dict__
 
     def __dir__(self) -> list[str]:
         return sorted(
