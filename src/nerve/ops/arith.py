@@ -15,7 +15,6 @@ class Binary(Node):
     """An elementwise op on two operands; remembers their shapes (``keeps_shapes``: only when
     the op is recorded) to un-broadcast gradients."""
 
-    symbol = ""
     keeps_shapes = True
 
     def forward(self, a: Any, b: Any) -> Any:

@@ -11,6 +11,14 @@ import numpy as np
 from ..tensor import Tensor
 
 
+def broadcast_axes(source: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``source`` that broadcasting ``shape`` to it added or stretched."""
+    lead = len(source) - len(shape)
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and source[lead + i] != 1
+    )
+
+
 def sum_to(grad: Tensor, shape: Sequence[int] | None) -> Tensor | None:
     """Reduce ``grad`` to ``shape`` (None for a Python scalar operand: no gradient)."""
     if shape is None:
@@ -18,10 +26,7 @@ def sum_to(grad: Tensor, shape: Sequence[int] | None) -> Tensor | None:
     shape = tuple(shape)
     if grad._data.shape == shape:
         return grad
-    lead = grad._data.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad._data.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(grad._data.shape, shape)
     if axes:
         grad = grad.sum(dim=axes, keepdim=True)
     return grad.reshape(shape) if grad._data.shape != shape else grad
@@ -34,10 +39,7 @@ def sum_to_array(grad: Any, shape: Sequence[int] | None) -> Any:
     shape = tuple(shape)
     if grad.shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
+    axes = broadcast_axes(grad.shape, shape)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
