@@ -201,8 +201,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if mpi_launch_size() > 1 and _launch_rank() != 0:
         # Every rank parses the same arguments: only rank 0 shows --help or a usage error.
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            args = parser.parse_args(argv)
+        try:
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                args = parser.parse_args(argv)
+        except SystemExit as stop:
+            if stop.code:  # a usage error: leaving now could end the job before rank 0 says why
+                time.sleep(_USER_ERROR_GRACE_S)
+            raise
     else:
         args = parser.parse_args(argv)
     if args.command != "playground" and mpi_launch_size() > 1:
