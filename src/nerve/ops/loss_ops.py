@@ -10,6 +10,7 @@ from ..autograd.grad_mode import state
 from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
+from .unary import sigmoid_array
 
 
 def _reduce(loss: Any, reduction: str) -> Any:
@@ -147,7 +148,7 @@ class BCEWithLogits(Node):
         g = _unreduce_array(g, x.shape, self.reduction)
         if weight is not None:
             g = g * weight._data
-        s = 1 / (1 + xp_of(x).exp(-x))
+        s = sigmoid_array(x)  # stable for any |x|
         return g * (s - y), None, None, None
 
 

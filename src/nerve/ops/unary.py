@@ -169,7 +169,7 @@ class Sigmoid(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        return _expit(x)
+        return sigmoid_array(x)
 
     def backward(self, g: Tensor) -> Tensor:
         out = self.output()
@@ -180,7 +180,7 @@ class Sigmoid(Node):
         return g * out * (1 - out)
 
 
-def _expit(x: Any) -> Any:
+def sigmoid_array(x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow: SciPy's (or CuPy's) expit when installed, else
     exp of -|x| only, with e / (1 + e) on the negative side (no cancellation)."""
     global _fast_expit
