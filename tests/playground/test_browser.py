@@ -219,7 +219,8 @@ def test_three_classes_and_points_added_by_clicking(page: Any) -> None:
     pick_dataset(page, "blobs")
     page.wait_for_selector(".node.output[data-neuron='2']")  # one output per class, softmax
     assert "softmax" in page.inner_text("#network").lower()
-    assert page.locator("#click-class option").count() == 3
+    # the class list comes with the data message, which may land after the network's
+    page.wait_for_function("document.querySelectorAll('#click-class option').length === 3")
     page.select_option("#click-class", "2")
     before = int(page.get_attribute("#data-info", "data-points"))
     page.click("#heatmap", position={"x": 300, "y": 20})

@@ -114,9 +114,9 @@ def test_websocket_greeting_and_a_setting_change(client: TestClient) -> None:
         assert first["hello"]["limits"] == LIMITS and "lr" in first["hello"]["spec"]
         assert first["frame"]["surface"]["n"] == 100
         ws.send_json({"type": "set", "settings": {"dataset": "circle", "lr": 0.03}})
+        assert ws.receive_json()["type"] == "data"  # the points before the state using them
         state = ws.receive_json()
         assert state["type"] == "state" and state["settings"]["dataset"] == "circle"
-        assert ws.receive_json()["type"] == "data"
         assert ws.receive_json()["type"] == "frame"
 
 

@@ -313,7 +313,7 @@ def test_regenerate_draws_new_points() -> None:
     session = Session()
     before = session.points.X.copy()
     replies = _do(session, "regenerate")
-    assert [r["type"] for r in replies] == ["state", "data", "frame"]
+    assert [r["type"] for r in replies] == ["data", "state", "frame"]
     assert not np.array_equal(before, session.points.X)
 
 

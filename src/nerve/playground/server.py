@@ -135,8 +135,8 @@ class Connection:
         session = self.session
         await self.send(
             {"type": "hello", "limits": LIMITS, "spec": settings_spec()},
+            session.points.to_message(),  # before the state that refers to it
             session.state(),
-            session.points.to_message(),
         )
         await self.send(await asyncio.to_thread(session.frame))
         while True:

@@ -158,7 +158,8 @@ class Session(TrainingLoop):
                 self._build_loss()
             if changed & OPTIM_KEYS:
                 self._build_optimizer(fresh="optimizer" in changed)
-        return [self.state(), *replies, self.frame()]
+        # The points go first: a page that draws the new state has the data it refers to.
+        return [*replies, self.state(), self.frame()]
 
     def _csv_problem(self) -> str | None:
         if self.csv_data is None:
