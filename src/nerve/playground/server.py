@@ -109,7 +109,7 @@ class Connection:
     def __init__(self, websocket: WebSocket) -> None:
         self.ws = websocket
         self.session: Session | None = None
-        self.lock = asyncio.Lock()  # one job on the session at a time
+        self.lock = asyncio.Lock()  # one job on the session at a time, replies in job order
         self.send_lock = asyncio.Lock()  # whole messages, never interleaved
         self.task: asyncio.Task[None] | None = None
         self.closed = False
@@ -155,10 +155,10 @@ class Connection:
             command = parse_message(raw)
             async with self.lock:
                 replies = await asyncio.to_thread(self.session.handle, command)
+                await self.send(*replies)
         except (ProtocolError, DataError) as err:
             await self.send({"type": "error", "message": str(err)})
             return
-        await self.send(*replies)
         if self.session.running and self.task is None:
             self.task = asyncio.create_task(self._train())
 
@@ -183,11 +183,12 @@ class Connection:
         try:
             while session.running and not self.closed:
                 started = time.perf_counter()
+                # Sent under the lock: a frame computed before a pause must not arrive after
+                # the paused state, or the page would show "running" for good.
                 async with self.lock:
                     if not session.running:
                         break
-                    messages = await asyncio.to_thread(self._tick)
-                await self.send(*messages)
+                    await self.send(*await asyncio.to_thread(self._tick))
                 speed = session.settings["speed"]
                 delay = 0.0
                 if speed:
