@@ -64,18 +64,20 @@ def measure(engine: str, workload: str, epochs: int, threads: int, quick: bool) 
 
 
 def import_seconds(module: str, threads: int, repeats: int) -> float:
+    """The median time of ``import module`` in a fresh process, as installed: with the bytecode
+    caches that pip writes at install time (a first, untimed import writes them for a source
+    checkout, even where PYTHONDONTWRITEBYTECODE is set, which would make every import of
+    nerve compile its sources while torch's site-packages are precompiled)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    env = _env(threads)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples = []
-    for _ in range(repeats):
+    for _ in range(repeats + 1):
         done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env=_env(threads),
-            check=True,
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
         )
         samples.append(float(done.stdout.strip()))
-    return statistics.median(samples)
+    return statistics.median(samples[1:])
 
 
 def available(engine: str) -> bool:
