@@ -61,6 +61,9 @@ def run_backward(
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
     restricts accumulation to them (``backward(inputs=...)``).
     """
+    if capture is None and not create_graph and not state.anomaly:
+        _run_plain(outputs, grad_outputs, retain_graph)
+        return None
     # Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
     # (no tensor per op); nodes with a ``backward_array`` fast path never see a tensor at all.
     raw = not create_graph
@@ -132,6 +135,63 @@ def run_backward(
         _as_dtype(_tensor(g), tensor) if g is not None else None
         for g, tensor in zip(captured, capture)
     ]
+
+
+def _run_plain(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain: bool) -> None:
+    """``loss.backward()`` of a training loop: no graph recorded, nothing captured, no anomaly
+    checks. The same steps as :func:`run_backward`, in one loop with the common cases inlined,
+    because this runs once per training step and its per-node cost adds up on small networks."""
+    grads: dict[Node, list[Any]] = {}
+    roots: list[Node] = []
+    for output, grad in zip(outputs, grad_outputs):
+        node, nr = edge_of(output)
+        _add(grads, node, nr, grad._data)
+        roots.append(node)
+    order = topological_order(roots)
+    claimed: set[int] = {id(g._data) for g in grad_outputs}
+    previous_mode = state.enabled
+    state.enabled = False
+    try:
+        for node in order:
+            slot = grads.pop(node, None)
+            if slot is None:
+                continue
+            if type(node) is AccumulateGrad:
+                grad = _run_leaf_hooks(node, slot[0], True)
+                if node.pre_hooks:
+                    grad = _run_hooks(node.pre_hooks, 0, grad, True)
+                _accumulate(node, grad, False, claimed)
+                continue
+            if node.pre_hooks:
+                for nr in range(len(slot)):
+                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], True)
+            if node.retained:
+                _retain(node, slot, False)
+            if node.freed:
+                raise RuntimeError(_FREED_MESSAGE)
+            node.check_versions()
+            fast = node.backward_array
+            if fast is not None and node.n_outputs == 1:
+                input_grads = fast(slot[0])
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            else:
+                input_grads = _call_backward(node, slot, True)
+            for edge, grad in zip(node.next_edges, input_grads):
+                if edge is None or grad is None:
+                    continue
+                target, nr = edge
+                target_slot = grads.get(target)
+                if target_slot is None:
+                    target_slot = grads[target] = [None] * target.n_outputs
+                    target_slot[nr] = grad
+                else:
+                    previous = target_slot[nr]
+                    target_slot[nr] = grad if previous is None else previous + grad
+            if not retain:
+                node.release()
+    finally:
+        state.enabled = previous_mode
 
 
 def _call_backward(node: Node, slot: list[Any], raw: bool) -> tuple[Any, ...]:
@@ -211,8 +271,9 @@ def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: se
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     else:
         array = grad._data if isinstance(grad, Tensor) else grad
-        if array.dtype != leaf._data.dtype:  # mixed-precision graphs: the leaf's own dtype
-            array = array.astype(leaf._data.dtype)
+        dtype = leaf._data.dtype
+        if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's
+            array = array.astype(dtype)
         if leaf.grad is None:
             leaf.grad = Tensor._make(_owned(array, claimed))
         elif leaf.grad.requires_grad:

@@ -84,12 +84,15 @@ class Node:
         """Raise torch's error when a tensor that backward needs was changed in place."""
         inputs = self.inputs
         if inputs is not None:
-            indices = range(len(inputs)) if self.saves is None else self.saves
-            for index in indices:
-                tensor = inputs[index]
-                saved = self.saved_versions[index]
-                if saved is not None and tensor._version != saved:
-                    _raise_version_error(tensor, saved, self)
+            versions = self.saved_versions
+            for index in range(len(inputs)) if self.saves is None else self.saves:
+                saved = versions[index]
+                if saved is None:  # a Python scalar
+                    continue
+                # A tensor without a counter was never changed in place (the common case).
+                counter = inputs[index]._vc
+                if counter is not None and counter[0] != saved:
+                    _raise_version_error(inputs[index], saved, self)
         if self.saves_output and self.out_counter[0] != self.out_version:
             _raise_version_error(None, self.out_version, self, self.out_counter[0])
 
@@ -157,24 +160,26 @@ def apply_binary(op: type[Node], a: Any, b: Any) -> Tensor:
 
 def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
     # One pass over the inputs (this runs for every recorded op, so it avoids generators).
-    edges, needs, versions, shapes = [], [], [], []
+    edges, needs, versions = [], [], []
     for x in inputs:
         if isinstance(x, Tensor):
-            needed = x.requires_grad
-            edges.append(edge_of(x) if needed else None)
-            needs.append(needed)
+            if x.requires_grad:
+                fn = x.grad_fn
+                edges.append(edge_of(x) if fn is None else (fn, x._output_nr))
+                needs.append(True)
+            else:
+                edges.append(None)
+                needs.append(False)
             counter = x._vc
             versions.append(0 if counter is None else counter[0])
-            shapes.append(x._data.shape)
         else:  # a Python scalar operand
             edges.append(None)
             needs.append(False)
             versions.append(None)
-            shapes.append(None)
     node.next_edges = tuple(edges)
     node.needs_input_grad = tuple(needs)
     if node.keeps_shapes:
-        node.shapes = tuple(shapes)
+        node.shapes = tuple(x._data.shape if isinstance(x, Tensor) else None for x in inputs)
     if node.saves is None or node.saves:
         node.inputs = inputs
         node.saved_versions = tuple(versions)

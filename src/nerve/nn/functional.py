@@ -245,12 +245,14 @@ def binary_cross_entropy(
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy")
     data = input._data  # checked on the raw array: this runs every training step
-    if bool(((data < 0) | (data > 1)).any()):
+    low, high = (float(data.min()), float(data.max())) if data.size else (0.5, 0.5)
+    if low < 0 or high > 1:  # (NaN passes, as a diverged network's loss should be NaN)
         raise RuntimeError(
             "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
             "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
         )
-    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction)
+    ends = not (low > 0 and high < 1)  # log(0) can happen, which the loss clamps at -100
+    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction, ends)
 
 
 def binary_cross_entropy_with_logits(
@@ -312,6 +314,17 @@ def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
     return total / weight_sum
 
 
+def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:
+    """Whether the (N,) targets of (N, C) scores are all valid classes, none ignored: the
+    common case, told by one min and one max (other cases take the general path, which
+    checks them in detail)."""
+    data = target._data
+    if data.ndim != 1 or data.shape[0] != input._data.shape[0] or not data.size:
+        return False
+    low, high = int(data.min()), int(data.max())
+    return low >= 0 and high < input._data.shape[1] and not low <= ignore_index <= high
+
+
 def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """(N, C, d1, ...) scores and (N, d1, ...) targets as (N*d1*..., C) and (N*d1*...)."""
     if input.dim() == 1:
@@ -346,12 +359,10 @@ def cross_entropy(
         not probabilities
         and weight is None
         and label_smoothing == 0
-        and input.dim() == 2
+        and input._data.ndim == 2
         and reduction != "none"
-        and not bool((target._data == ignore_index).any())
+        and _plain_class_indices(input, target, ignore_index)
     ):
-        _flatten_classes(input, target)
-        _check_targets(target, input.shape[1], ignore_index)
         return loss_ops.cross_entropy_indices(input, target, reduction)  # the fused fast path
     log_p = log_softmax(input, dim=1 if input.dim() > 1 else 0)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]

@@ -68,10 +68,15 @@ class MSE(Node):
 class BinaryCrossEntropy(Node):
     """-(y log p + (1 - y) log(1 - p)), logs clamped at -100 as torch does."""
 
-    def forward(self, p: Any, y: Any, weight: Any, reduction: str) -> Any:
+    def forward(self, p: Any, y: Any, weight: Any, reduction: str, ends: bool = True) -> Any:
+        """``ends``: whether some p may be exactly 0 or 1 (only then are NumPy's divide-by-zero
+        warnings for log(0) silenced: entering ``errstate`` costs more than the logs)."""
         self.reduction = reduction
         xp = xp_of(p)
-        with _quiet(xp):
+        if ends:
+            with _quiet(xp):
+                log_p, log_q = xp.log(p), xp.log1p(-p)
+        else:
             log_p, log_q = xp.log(p), xp.log1p(-p)
         xp.maximum(log_p, -100, out=log_p)
         xp.maximum(log_q, -100, out=log_q)
@@ -162,8 +167,8 @@ class CrossEntropy(Node):
         log_z = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         log_p = shifted - log_z
         self.log_p = log_p
-        picked = -xp.take_along_axis(log_p, target[:, None], axis=1)[:, 0]
-        return _reduce(picked, reduction)
+        picked = log_p[xp.arange(len(target)), target]  # (take_along_axis costs more)
+        return -_reduce(picked, reduction)
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, None]:
         logits, target = self.inputs
@@ -215,8 +220,10 @@ def mse(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     return apply(MSE, input, target, reduction=reduction)
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: str) -> Tensor:
-    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction)
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Any, reduction: str, ends: bool = True
+) -> Tensor:
+    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction, ends=ends)
 
 
 def bce_with_logits(

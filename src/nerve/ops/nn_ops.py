@@ -52,7 +52,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{list(weight.shape)}: the input's last dimension must be in_features = "
             f"{weight.shape[-1]}"
         )
-    if input._data.dtype != weight._data.dtype:
+    if input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear: expected input and weight to have the same dtype, but got {input.dtype} "
             f"and {weight.dtype}; convert the input, e.g. x.float()"
