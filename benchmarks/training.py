@@ -1,7 +1,9 @@
-"""The speed benchmark: training throughput of nerve, PyTorch and a hand-written NumPy MLP on
-the workloads W1, W2, W3 (see workloads.py), side by side in one run, plus import time and
-peak memory. Each (engine, workload) runs in a fresh process, rounds alternate between the
-engines, and the median is reported; every engine gets the same number of BLAS threads.
+"""The speed benchmark: training throughput of nerve, PyTorch, a hand-written NumPy MLP and,
+when jax is installed, JAX (jit-compiled step, on the CPU) on the workloads W1, W2, W3 (see
+workloads.py), side by side in one run, plus import time and peak memory. Each (engine,
+workload) runs in a fresh process, rounds alternate between the engines, and the median is
+reported; every engine gets the same number of BLAS threads (JAX: one thread, or XLA's default
+when --threads is above 1, as XLA has no thread-count setting).
 
 Run: python benchmarks/training.py [--rounds N] [--threads T] [--quick] [--write docs/benchmarks.md]
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ENGINES = ("numpy", "nerve", "torch")
+ENGINES = ("numpy", "nerve", "torch", "jax")  # jax only where installed
 EPOCHS = {"W1": 12, "W2": 8, "W3": 3}
 
 
@@ -26,6 +28,12 @@ def _env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
+    # JAX on the CPU; with one thread, XLA's Eigen kernels single-threaded too (the only XLA
+    # flag for it; an unknown flag in XLA_FLAGS is a fatal error)
+    env["JAX_PLATFORMS"] = "cpu"
+    if threads == 1:
+        flags = env.get("XLA_FLAGS", "").split() + ["--xla_cpu_multi_thread_eigen=false"]
+        env["XLA_FLAGS"] = " ".join(flags)
     src = str(HERE.parent / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -133,12 +141,22 @@ def format_report(
     args: argparse.Namespace,
     machine: str,
 ) -> str:
+    names = "nerve, PyTorch, JAX" if "jax" in engines else "nerve, PyTorch"
     lines = [
-        "# Training speed: nerve, PyTorch and a hand-written NumPy MLP",
+        f"# Training speed: {names} and a hand-written NumPy MLP",
         "",
         f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine; median over "
         f"{1 if args.quick else args.rounds} round(s), each engine in a fresh process.",
         "",
+    ]
+    if "jax" in engines:
+        lines += [
+            "JAX's training step is jit-compiled (one XLA program for forward, loss, gradient "
+            "and update, compiled in the first epoch, which is left out); the other engines "
+            "run eagerly, op by op.",
+            "",
+        ]
+    lines += [
         "| workload | engine | steps/s | vs torch | test accuracy | peak RSS (MB) |",
         "|---|---|---|---|---|---|",
     ]
