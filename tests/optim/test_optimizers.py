@@ -121,6 +121,44 @@ def test_parameters_without_gradient_are_skipped():
     assert pair.ours[1] not in ours.state
 
 
+@pytest.mark.parametrize("name, kwargs", [("Adam", {"lr": 0.1}), ("AdamW", {"amsgrad": True})])
+def test_a_gradient_missing_now_and_then_keeps_adam_equal_to_torch(name, kwargs):
+    # Adam steps a group's parameters together over flat buffers; a step where one parameter
+    # has no gradient goes one by one, and the step counts then differ between parameters.
+    pair = Pair()
+    ours = getattr(nerve.optim, name)(pair.ours, **kwargs)
+    theirs = getattr(torch.optim, name)(pair.theirs, **kwargs)
+    for step in range(8):
+        ours.zero_grad(), theirs.zero_grad()
+        pair.backward()
+        if step in (2, 3, 6):
+            pair.ours[0].grad, pair.theirs[0].grad = None, None
+        ours.step(), theirs.step()
+        pair.check(f"after step {step + 1}")
+        for p, q in zip(pair.ours, pair.theirs):
+            for key in ("exp_avg", "exp_avg_sq", "step"):
+                np.testing.assert_allclose(
+                    ours.state[p][key].numpy(), theirs.state[q][key].numpy(), rtol=1e-10
+                )
+
+
+def test_adam_state_tensors_follow_every_step_and_changed_parameters():
+    pair = Pair()
+    ours, theirs = nerve.optim.Adam(pair.ours, lr=0.1), torch.optim.Adam(pair.theirs, lr=0.1)
+    pair.run(ours, theirs, steps=2)
+    exp_avg = ours.state[pair.ours[0]]["exp_avg"]
+    before = exp_avg.numpy().copy()
+    pair.run(ours, theirs, steps=1)
+    assert not np.array_equal(before, exp_avg.numpy())  # the state tensor itself moved on
+    # Replacing a parameter's data or an optimizer state tensor is seen at the next step.
+    with torch.no_grad(), nerve.no_grad():
+        pair.ours[1].data = nerve.zeros(3, dtype=nerve.float64)
+        pair.theirs[1].data = torch.zeros(3, dtype=torch.float64)
+    ours.state[pair.ours[0]]["exp_avg"] = nerve.zeros(3, 4, dtype=nerve.float64)
+    theirs.state[pair.theirs[0]]["exp_avg"] = torch.zeros(3, 4, dtype=torch.float64)
+    pair.run(ours, theirs, steps=3)
+
+
 def test_optimizer_argument_errors():
     p = [nerve.nn.Parameter(nerve.ones(2))]
     with pytest.raises(ValueError, match="Invalid learning rate"):
