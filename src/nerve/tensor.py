@@ -423,13 +423,14 @@ def _seed_one(like: Any) -> Any:
     return seed
 
 
-def _init(tensor: Tensor, array: Any) -> None:
+def _init(tensor: Tensor, array: Any, grad_fn: Any = None) -> None:
+    """Fill a new tensor's slots; with ``grad_fn``, the output of that recorded op."""
     if type(array) is not np.ndarray and isinstance(array, np.generic):
         array = np.asarray(array)  # NumPy reductions return scalars; a tensor keeps an array
     tensor._data = array
-    tensor.requires_grad = False
+    tensor.requires_grad = grad_fn is not None
     tensor.grad = None
-    tensor.grad_fn = None
+    tensor.grad_fn = grad_fn
     tensor._output_nr = 0
     tensor._vc = None
     tensor._base = None

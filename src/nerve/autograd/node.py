@@ -133,7 +133,11 @@ def edge_of(tensor: Tensor) -> Edge:
 def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``inputs`` (tensors or Python scalars) and record it when needed."""
     node = _new(op)
-    out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+    if len(inputs) == 1:  # the activations: no list to build
+        x = inputs[0]
+        out = node.forward(x._data if isinstance(x, Tensor) else x, **params)
+    else:
+        out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
     if state.enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
@@ -186,9 +190,7 @@ def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
     else:
         node.inputs = None
     result = _new(Tensor)
-    _init(result, out)
-    result.requires_grad = True
-    result.grad_fn = node
+    _init(result, out, node)
     if node.saves_output:
         node.out = result._data
         node.out_counter = result._counter()
