@@ -12,7 +12,8 @@ from .promotion import promote_pair
 
 class Matmul(Node):
     def forward(self, a: Any, b: Any) -> Any:
-        return a @ b
+        # ndarray.dot is the same product as @ for 2-D operands, with half the call overhead
+        return a.dot(b) if a.ndim == 2 and b.ndim == 2 else a @ b
 
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
@@ -41,7 +42,7 @@ class Matmul(Node):
             grads = self.backward(Tensor._make(g))
             return tuple(None if t is None else t._data for t in grads)
         need_a, need_b = self.needs_input_grad
-        return (g @ b.T if need_a else None), (a.T @ g if need_b else None)
+        return (g.dot(b.T) if need_a else None), (a.T.dot(g) if need_b else None)
 
 
 def _check_matmul(a: Tensor, b: Tensor, op: str) -> None:
