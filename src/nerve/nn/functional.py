@@ -206,7 +206,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             input.expand(_broadcast(input, target)),
             target.expand(_broadcast(input, target)),
         )
-    return loss_ops.mse(input, target.to(input.dtype), reduction)
+    return loss_ops.mse(input, _as_dtype_of(target, input), reduction)
 
 
 def _broadcast(a: Tensor, b: Tensor) -> tuple[int, ...]:
@@ -252,7 +252,7 @@ def binary_cross_entropy(
             "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
         )
     ends = not (low > 0 and high < 1)  # log(0) can happen, which the loss clamps at -100
-    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction, ends)
+    return loss_ops.binary_cross_entropy(input, _as_dtype_of(target, input), weight, reduction, ends)
 
 
 def binary_cross_entropy_with_logits(
@@ -265,7 +265,7 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    return loss_ops.bce_with_logits(input, target.to(input.dtype), weight, pos_weight, reduction)
+    return loss_ops.bce_with_logits(input, _as_dtype_of(target, input), weight, pos_weight, reduction)
 
 
 def _check_targets(target: Tensor, classes: int, ignore_index: int) -> None:
@@ -312,6 +312,14 @@ def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
     if float(weight_sum.item()) == 0:
         return total + float("nan")  # the gradient of ``total`` is 0 where nothing is kept
     return total / weight_sum
+
+
+def _as_dtype_of(target: Tensor, input: Tensor) -> Tensor:
+    """``target.to(input.dtype)``, skipping the call when the dtypes already agree (every
+    training step of a regression or binary classifier)."""
+    if target._data.dtype is input._data.dtype:
+        return target
+    return target.to(input.dtype)
 
 
 def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:
