@@ -64,10 +64,20 @@ def make_data(name: str, quick: bool = False) -> tuple[np.ndarray, ...]:
     return x[:n], y[:n], x[n:], y[n:]
 
 
-def train_framework(
-    engine_name: str, workload: Workload, data: tuple[np.ndarray, ...], epochs: int
-) -> dict[str, Any]:
-    """Train with nerve or torch through the public API, exactly as a user writes the loop."""
+@dataclass
+class Setup:
+    """What a user's script builds before the loop, through the torch API of ``engine``."""
+
+    engine: Any
+    model: Any
+    loss_fn: Any
+    optimizer: Any
+    loader: Any
+    test: tuple[Any, Any]
+
+
+def build(engine_name: str, workload: Workload, data: tuple[np.ndarray, ...]) -> Setup:
+    """The model, loss, optimizer and DataLoader of ``workload``, as a user writes them."""
     engine: Any = importlib.import_module(engine_name)
     nn: Any = importlib.import_module(engine_name + ".nn")
     data_utils: Any = importlib.import_module(engine_name + ".utils.data")
@@ -90,6 +100,16 @@ def train_framework(
     loader = data_utils.DataLoader(
         data_utils.TensorDataset(x_train, y_train), batch_size=workload.batch_size, shuffle=True
     )
+    return Setup(engine, model, loss_fn, optimizer, loader, (x_test, y_test))
+
+
+def train_framework(
+    engine_name: str, workload: Workload, data: tuple[np.ndarray, ...], epochs: int
+) -> dict[str, Any]:
+    """Train with nerve or torch through the public API, exactly as a user writes the loop."""
+    setup = build(engine_name, workload, data)
+    model, loss_fn, optimizer, loader = setup.model, setup.loss_fn, setup.optimizer, setup.loader
+    x_test, y_test = setup.test
     epoch_seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
@@ -100,7 +120,7 @@ def train_framework(
             optimizer.step()
             loss.item()
         epoch_seconds.append(time.perf_counter() - start)
-    with engine.no_grad():
+    with setup.engine.no_grad():
         out = model(x_test)
         predicted = (out > 0.5).float() if workload.loss == "bce" else out.argmax(dim=1)
         accuracy = (predicted == y_test).float().mean().item()

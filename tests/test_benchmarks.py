@@ -42,3 +42,12 @@ def test_training_benchmark_runs_end_to_end_on_tiny_sizes() -> None:
     for engine in ("numpy", "nerve", "torch"):
         assert f"| W1 | {engine} |" in report
     assert "| import nerve |" in report
+
+
+def test_phase_profile_runs_and_covers_every_phase() -> None:
+    pytest.importorskip("torch")
+    import phases
+
+    report = phases.main(["--quick", "--workloads", "W1"])
+    for phase in (*phases.PHASES, "total"):
+        assert f"| W1 | {phase} |" in report

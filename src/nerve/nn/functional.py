@@ -252,7 +252,9 @@ def binary_cross_entropy(
             "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
         )
     ends = not (low > 0 and high < 1)  # log(0) can happen, which the loss clamps at -100
-    return loss_ops.binary_cross_entropy(input, _as_dtype_of(target, input), weight, reduction, ends)
+    return loss_ops.binary_cross_entropy(
+        input, _as_dtype_of(target, input), weight, reduction, ends
+    )
 
 
 def binary_cross_entropy_with_logits(
@@ -265,7 +267,9 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    return loss_ops.bce_with_logits(input, _as_dtype_of(target, input), weight, pos_weight, reduction)
+    return loss_ops.bce_with_logits(
+        input, _as_dtype_of(target, input), weight, pos_weight, reduction
+    )
 
 
 def _check_targets(target: Tensor, classes: int, ignore_index: int) -> None:
