@@ -116,6 +116,18 @@ def test_bce_clamps_log_at_minus_100_for_probabilities_0_and_1():
         nn.BCELoss()(nerve.tensor([1.5]), nerve.tensor([1.0]))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("p0", [1e-45, 3e-44, 1e-43, 2e-43, 1e-30])
+def test_bce_clamps_exactly_where_torch_does_near_0_and_1(p0, dtype):
+    # The clamp (and NumPy's errstate) is skipped when no log can fall below -100; at the
+    # edge of that decision the values still equal torch's.
+    one_below = float(np.nextafter(dtype(1), dtype(0)))
+    p = np.array([p0, 0.5, one_below, p0], dtype=dtype)
+    y = np.array([1.0, 1.0, 0.0, 0.0], dtype=dtype)
+    ours, theirs = _loss_pair("BCELoss", reduction="none")
+    check_function(ours, theirs, [p, y], dtype, grads=())
+
+
 # -- classification ------------------------------------------------------------------------
 
 LOGITS = rng.standard_normal((8, 5)) * 2

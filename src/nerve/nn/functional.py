@@ -251,9 +251,11 @@ def binary_cross_entropy(
             "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
             "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
         )
-    ends = not (low > 0 and high < 1)  # log(0) can happen, which the loss clamps at -100
+    # Whether a log may fall below -100, where the loss clamps it: only for p within e^-100
+    # of 0 or p = 1 (below 1, 1 - p >= 2^-53 and log(1 - p) > -37).
+    clamps = not (low > 1e-43 and high < 1)
     return loss_ops.binary_cross_entropy(
-        input, _as_dtype_of(target, input), weight, reduction, ends
+        input, _as_dtype_of(target, input), weight, reduction, clamps
     )
 
 

@@ -68,18 +68,20 @@ class MSE(Node):
 class BinaryCrossEntropy(Node):
     """-(y log p + (1 - y) log(1 - p)), logs clamped at -100 as torch does."""
 
-    def forward(self, p: Any, y: Any, weight: Any, reduction: str, ends: bool = True) -> Any:
-        """``ends``: whether some p may be exactly 0 or 1 (only then are NumPy's divide-by-zero
-        warnings for log(0) silenced: entering ``errstate`` costs more than the logs)."""
+    def forward(self, p: Any, y: Any, weight: Any, reduction: str, clamps: bool = True) -> Any:
+        """``clamps``: whether some log may fall below -100 (p near 0, or p = 1), where torch
+        clamps it; when the caller knows none can, neither the clamps nor NumPy's errstate
+        (for the divide-by-zero warning of log(0)) are needed, and both cost more than the
+        logs on a batch."""
         self.reduction = reduction
         xp = xp_of(p)
-        if ends:
+        if clamps:
             with _quiet(xp):
                 log_p, log_q = xp.log(p), xp.log1p(-p)
+            xp.maximum(log_p, -100, out=log_p)
+            xp.maximum(log_q, -100, out=log_q)
         else:
             log_p, log_q = xp.log(p), xp.log1p(-p)
-        xp.maximum(log_p, -100, out=log_p)
-        xp.maximum(log_q, -100, out=log_q)
         # y log p + (1 - y) log q = log q + y (log p - log q), in place
         log_p -= log_q
         log_p *= y
@@ -221,9 +223,9 @@ def mse(input: Tensor, target: Tensor, reduction: str) -> Tensor:
 
 
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Any, reduction: str, ends: bool = True
+    input: Tensor, target: Tensor, weight: Any, reduction: str, clamps: bool = True
 ) -> Tensor:
-    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction, ends=ends)
+    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction, clamps=clamps)
 
 
 def bce_with_logits(
