@@ -157,10 +157,13 @@ def _run_plain(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain
             if slot is None:
                 continue
             if type(node) is AccumulateGrad:
-                grad = _run_leaf_hooks(node, slot[0], True)
+                leaf = node.variable()
+                if leaf is None:
+                    continue
+                grad = slot[0] if leaf._hooks is None else _run_leaf_hooks(node, slot[0], True)
                 if node.pre_hooks:
                     grad = _run_hooks(node.pre_hooks, 0, grad, True)
-                _accumulate(node, grad, False, claimed)
+                _accumulate_array(leaf, grad, claimed)
                 continue
             if node.pre_hooks:
                 for nr in range(len(slot)):
@@ -266,20 +269,28 @@ def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: se
     leaf = node.variable()
     if leaf is None:
         return
-    if create_graph:
-        grad = _as_dtype(grad, leaf)
-        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    if not create_graph:
+        _accumulate_array(leaf, grad, claimed)
+        return
+    grad = _as_dtype(grad, leaf)
+    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    for hook in leaf._post_accumulate_hooks or ():
+        hook(leaf)
+
+
+def _accumulate_array(leaf: Tensor, grad: Any, claimed: set[int]) -> None:
+    """Add a gradient that was not recorded (an array) into ``leaf.grad``, then run the
+    leaf's post-accumulate hooks."""
+    array = grad._data if isinstance(grad, Tensor) else grad
+    dtype = leaf._data.dtype
+    if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's own
+        array = array.astype(dtype)
+    if leaf.grad is None:
+        leaf.grad = Tensor._make(_owned(array, claimed))
+    elif leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + Tensor._make(array)
     else:
-        array = grad._data if isinstance(grad, Tensor) else grad
-        dtype = leaf._data.dtype
-        if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's
-            array = array.astype(dtype)
-        if leaf.grad is None:
-            leaf.grad = Tensor._make(_owned(array, claimed))
-        elif leaf.grad.requires_grad:
-            leaf.grad = leaf.grad + Tensor._make(array)
-        else:
-            leaf.grad._data += array
+        leaf.grad._data += array
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
 
