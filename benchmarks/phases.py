@@ -3,8 +3,9 @@ PyTorch on the workloads of the speed benchmark, the loop exactly as in workload
 
 Each phase is timed around the user's own calls (``next(batch)``, ``model(x)``,
 ``loss_fn(out, y)``, ``loss.backward()``, ``zero_grad() + step()``, ``loss.item()``); the
-table shows microseconds per step (the median over epochs, the first left out; of several
-rounds, each engine in a fresh process, the fastest) and the ratio torch / nerve per phase.
+table shows microseconds per step (the median over epochs, the first left out) and the ratio
+torch / nerve per phase, from the median round (by total ratio) of several; in each round the
+engines run back to back, each in a fresh process.
 
 Run: python benchmarks/phases.py [--workloads W1,W2] [--epochs N] [--rounds R] [--quick]
 """
@@ -93,8 +94,12 @@ def main(argv: list[str] | None = None) -> str:
         for _ in range(1 if args.quick else args.rounds):  # rounds alternate the engines
             for engine in ENGINES:
                 runs[engine].append(_run(engine, workload, epochs, args.quick))
-        # The fastest round of each engine: on a shared machine noise only ever adds time.
-        times = {engine: min(runs[engine], key=lambda r: r["total"]) for engine in ENGINES}
+        # The round whose total ratio is the median: the engines of a round ran back to back,
+        # so its ratios are not skewed by the machine's slow spells.
+        pairs = sorted(
+            zip(runs["nerve"], runs["torch"]), key=lambda p: p[1]["total"] / p[0]["total"]
+        )
+        times = dict(zip(ENGINES, pairs[len(pairs) // 2]))
         for phase in (*PHASES, "total"):
             ours, theirs = times["nerve"][phase], times["torch"][phase]
             ratio = f"{theirs / ours:.1f}x" if ours > 0 else "-"

@@ -124,9 +124,30 @@ def main(argv: list[str] | None = None) -> str:
                 )
     report = format_report(results, engines, args, machine())
     print(report)
+    if "torch" in engines:  # where the time goes, and the cost of a single op
+        import op_overhead
+        import phases
+
+        quick = ["--quick"] if args.quick else []
+        phase_table = phases.main([*quick, "--workloads", args.workloads])
+        report += "\n\n## Where a step's time goes\n\n" + PHASES_INTRO + "\n\n" + phase_table
+        report += "\n\n## Per-op overhead\n\n" + op_overhead.main(quick)
+    report += "\n\n" + RERUN
     if args.write:
         Path(args.write).write_text(report + "\n")
     return report
+
+
+PHASES_INTRO = (
+    "Microseconds per training step in each phase of the loop as written (benchmarks/"
+    "phases.py; of 3 rounds, the one with the median ratio; in a round the engines run back to "
+    "back, each in a fresh process)."
+)
+RERUN = (
+    "Run `python benchmarks/training.py --write docs/benchmarks.md` to measure all of this "
+    "again; the machine these ran on is shared and noisy, so ratios move by 10-30% between "
+    "runs."
+)
 
 
 def _steps_per_second(runs: list[dict[str, Any]]) -> float:
@@ -145,8 +166,9 @@ def format_report(
     lines = [
         f"# Training speed: {names} and a hand-written NumPy MLP",
         "",
-        f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine; median over "
-        f"{1 if args.quick else args.rounds} round(s), each engine in a fresh process.",
+        f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine; "
+        f"{1 if args.quick else args.rounds} round(s), each engine in a fresh process; "
+        "steps/s: the median over rounds; vs torch: the median of each round's ratio.",
         "",
     ]
     if "jax" in engines:
@@ -167,7 +189,15 @@ def format_report(
         for engine in engines:
             runs = results[(engine, workload)]
             speed = _steps_per_second(runs)
-            ratio = f"{speed / torch_speed:.2f}x" if torch_speed else "-"
+            ratio = "-"
+            if torch_speed:
+                # Each round runs the engines back to back: the ratio within a round cancels
+                # the machine's slow spells, which last longer than a round.
+                paired = [
+                    _steps_per_second([ours]) / _steps_per_second([theirs])
+                    for ours, theirs in zip(runs, results[("torch", workload)])
+                ]
+                ratio = f"{statistics.median(paired):.2f}x"
             accuracy = statistics.median(r["accuracy"] for r in runs)
             rss = max(r["peak_rss_mb"] for r in runs)
             lines.append(
