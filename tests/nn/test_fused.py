@@ -1,0 +1,176 @@
+"""Sequential's fused runs of Linear layers and activations (nerve.nn.fused): the same values
+and gradients as layer by layer, torch's numbers, finite differences, higher order, and the
+cases that must run layer by layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+import nerve
+from nerve import nn
+from nerve.autograd import gradcheck, gradgradcheck
+from nerve.autograd.node import apply
+from nerve.nn.fused import LayerChain
+
+torch = pytest.importorskip("torch")
+
+from nn_parity import close, copy_parameters  # noqa: E402
+
+ARCHITECTURES: dict[str, Callable[[], list[nn.Module]]] = {
+    "lecture": lambda: [nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid()],
+    "tanh-no-bias": lambda: [nn.Linear(3, 5, bias=False), nn.Tanh(), nn.Linear(5, 2)],
+    "activation-first": lambda: [nn.ReLU(), nn.Linear(3, 4), nn.Sigmoid(), nn.Tanh()],
+    "deep": lambda: [nn.Linear(3, 6), nn.ReLU(), nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 4)],
+}
+
+
+@contextmanager
+def layer_by_layer() -> Iterator[None]:
+    nn.Sequential.fuse_layers = False
+    try:
+        yield
+    finally:
+        nn.Sequential.fuse_layers = True
+
+
+def _input(model: nn.Sequential, dtype: nerve.dtype, requires_grad: bool) -> nerve.Tensor:
+    first = next(m for m in model if isinstance(m, nn.Linear))
+    width = first.in_features
+    rng = np.random.default_rng(1)
+    x = nerve.tensor(rng.standard_normal((7, width)) * 2, dtype=dtype)
+    return x.requires_grad_(requires_grad)
+
+
+def _gradients(model: nn.Sequential, x: nerve.Tensor) -> tuple[np.ndarray, list[np.ndarray]]:
+    model.zero_grad()
+    x.grad = None
+    out = model(x)
+    (out * out.detach().sin()).sum().backward()  # a gradient that differs per element
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    if x.requires_grad:
+        grads.append(x.grad.numpy().copy())
+    return out.detach().numpy().copy(), grads
+
+
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["x", "x-with-grad"])
+@pytest.mark.parametrize("dtype", [nerve.float32, nerve.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_fused_equals_layer_by_layer_exactly(name, dtype, requires_grad):
+    nerve.manual_seed(0)
+    model = nn.Sequential(*ARCHITECTURES[name]()).to(dtype)
+    x = _input(model, dtype, requires_grad)
+    out, grads = _gradients(model, x)
+    assert model(x).grad_fn.name() == "LayerChainBackward0"
+    with layer_by_layer():
+        out_ref, grads_ref = _gradients(model, x)
+        assert model(x).grad_fn.name() != "LayerChainBackward0"
+    np.testing.assert_array_equal(out, out_ref)
+    assert len(grads) == len(grads_ref)
+    for ours, reference in zip(grads, grads_ref):
+        np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_fused_matches_torch(name):
+    nerve.manual_seed(0)
+    ours = nn.Sequential(*ARCHITECTURES[name]()).double()
+    theirs = torch.nn.Sequential(
+        *[getattr(torch.nn, type(m).__name__)(*_args(m)) for m in ours]
+    ).double()
+    copy_parameters(ours, theirs)
+    x = np.random.default_rng(2).standard_normal((5, _input(ours, nerve.float64, False).shape[1]))
+    xo = nerve.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    out_o, out_t = ours(xo), theirs(xt)
+    close(out_o.detach().numpy(), out_t.detach().numpy())
+    out_o.pow(2).sum().backward()
+    out_t.pow(2).sum().backward()
+    close(xo.grad.numpy(), xt.grad.numpy())
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        close(p.grad.numpy(), q.grad.numpy())
+
+
+def _args(module: nn.Module) -> tuple:
+    if isinstance(module, nn.Linear):
+        return (module.in_features, module.out_features, module.bias is not None)
+    return ()
+
+
+def test_finite_differences_first_and_second_order():
+    kinds = ("linear", "tanh", "linear", "sigmoid")
+
+    def chain(x, w1, b1, w2, b2):
+        return apply(LayerChain, x, w1, b1, w2, b2, kinds=kinds)
+
+    rng = np.random.default_rng(3)
+    shapes = [(5, 3), (4, 3), (4,), (2, 4), (2,)]
+    inputs = [nerve.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+    assert gradcheck(chain, inputs)
+    assert gradgradcheck(chain, inputs)
+
+
+def test_gradient_penalty_through_the_chain_equals_layer_by_layer():
+    nerve.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 1), nn.Sigmoid()).double()
+    x = nerve.randn(6, 3, dtype=nerve.float64, requires_grad=True)
+
+    def penalty_grads() -> list[np.ndarray]:
+        model.zero_grad()
+        (gx,) = nerve.autograd.grad(model(x).sum(), [x], create_graph=True)
+        (gx * gx).sum().backward()
+        return [p.grad.numpy().copy() for p in model.parameters()]
+
+    fused = penalty_grads()
+    with layer_by_layer():
+        reference = penalty_grads()
+    for ours, theirs in zip(fused, reference):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_hooks_dropout_and_bad_inputs_run_layer_by_layer():
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 3))
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    out = model(nerve.randn(5, 2, requires_grad=True))
+    assert seen == [nerve.Size([5, 4])] and out.grad_fn.name() == "LinearBackward0"
+    handle.remove()
+    assert model(nerve.randn(5, 2)).grad_fn.name() == "LayerChainBackward0"
+    # A Dropout splits the layers into two fused runs around it.
+    split = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 3), nn.Tanh())
+    out = split(nerve.randn(5, 2))
+    assert out.grad_fn.name() == "LayerChainBackward0"
+    out.sum().backward()
+    assert all(p.grad is not None for p in split.parameters())
+    # Inputs the layers reject get the layers' own errors.
+    with pytest.raises(RuntimeError, match="in_features = 2"):
+        model(nerve.randn(5, 3))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        model(nerve.randn(5, 2, dtype=nerve.float64))
+    # Without gradients, nothing is recorded; batched inputs run layer by layer.
+    with nerve.no_grad():
+        assert model(nerve.randn(5, 2)).grad_fn is None
+    assert model(nerve.randn(3, 5, 2)).shape == (3, 5, 3)
+
+
+def test_changing_the_output_in_place_is_caught_as_layer_by_layer():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid())
+    out = model(nerve.randn(4, 2))
+    out.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_a_layer_used_twice_sums_its_gradients():
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.Tanh(), shared)
+    x = nerve.randn(4, 3)
+    model(x).sum().backward()
+    fused = shared.weight.grad.numpy().copy()
+    shared.zero_grad()
+    with layer_by_layer():
+        model(x).sum().backward()
+    np.testing.assert_allclose(fused, shared.weight.grad.numpy(), rtol=1e-6)
