@@ -300,6 +300,10 @@ def _owned(array: Any, claimed: set[int]) -> Any:
     into it in place, so it must be neither another leaf's gradient nor a read-only or
     broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
     base = getattr(array, "base", None)
+    fresh = base is None and id(array) not in claimed  # a matmul's or a sum's result, say
+    if fresh and getattr(array.flags, "writeable", True) and 0 not in array.strides:
+        claimed.add(id(array))  # the usual case: owned as it is
+        return array
     shared = id(array) in claimed or (base is not None and id(base) in claimed)
     broadcast = 0 in array.strides and any(
         step == 0 for step, n in zip(array.strides, array.shape) if n > 1

@@ -162,8 +162,15 @@ class DataLoader:
             return
         order = self.sampler.indices()
         stop = len(order) - len(order) % size if self.drop_last else len(order)
+        if any(t.requires_grad for t in tensors):
+            for start in range(0, stop, size):
+                yield [_rows(t, order[start : start + size]) for t in tensors]
+            return
+        # The common case, written out: fancy indexing already copies the rows.
+        arrays, wrap = [t._data for t in tensors], Tensor._make
         for start in range(0, stop, size):
-            yield [_rows(t, order[start : start + size]) for t in tensors]
+            index = order[start : start + size]
+            yield [wrap(a[index]) for a in arrays]
 
     def _collated_batches(self) -> Iterator[Any]:
         collate = self.collate_fn or default_collate
