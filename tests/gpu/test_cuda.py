@@ -88,6 +88,33 @@ def test_training_steps_match_cpu() -> None:
         assert_same(p_cpu, p_gpu, tol=1e-4)
 
 
+def test_fused_layer_chain_and_flat_adam_match_cpu() -> None:
+    # Sequential's fused LayerChain (sigmoid via CuPy's expit) and Adam over flat buffers
+    nerve.manual_seed(0)
+
+    def layers() -> list[nn.Module]:
+        return [nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1)]
+
+    cpu_model = nn.Sequential(*layers(), nn.Sigmoid())
+    gpu_model = nn.Sequential(*layers(), nn.Sigmoid())
+    gpu_model.load_state_dict(cpu_model.state_dict())
+    gpu_model.to("cuda")
+    opts = [nerve.optim.Adam(m.parameters(), lr=1e-2) for m in (cpu_model, gpu_model)]
+    x = np.random.default_rng(5).standard_normal((16, 4)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    for _ in range(4):
+        for model, opt, device in ((cpu_model, opts[0], "cpu"), (gpu_model, opts[1], "cuda")):
+            opt.zero_grad()
+            out = model(nerve.tensor(x, device=device))
+            assert out.grad_fn.name() == "LayerChainBackward0"
+            F.binary_cross_entropy(out, nerve.tensor(y, device=device)).backward()
+            opt.step()
+    for p_cpu, p_gpu in zip(cpu_model.parameters(), gpu_model.parameters()):
+        assert_same(p_cpu, p_gpu, tol=1e-4)
+    exp_avg = opts[1].state[next(gpu_model.parameters())]["exp_avg"]
+    assert exp_avg.device.type == "cuda"
+
+
 def test_save_and_load_from_gpu(tmp_path: object) -> None:
     model = nn.Linear(3, 2).to("cuda")
     path = f"{tmp_path}/model.safetensors"
