@@ -65,6 +65,14 @@ def test_op_values_and_gradients_match_cpu(name: str) -> None:
 def test_mixed_devices_raise_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="same device"):
         nerve.ones(2, 2) + nerve.ones(2, 2, device="cuda")
+    with pytest.raises(RuntimeError, match="linear: expected all tensors to be on the same"):
+        nn.Linear(3, 2).to("cuda")(nerve.ones(4, 3))
+
+
+def test_nerve_train_on_the_gpu(tmp_path: object) -> None:
+    from nerve.cli import main
+
+    assert main(["train", "--device", "cuda", "--epochs", "2", "--runs-dir", str(tmp_path)]) == 0
 
 
 def test_training_steps_match_cpu() -> None:

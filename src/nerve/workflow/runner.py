@@ -48,10 +48,8 @@ from .model import (
     ModelSpec,
     build_loss,
     build_model,
-    head_of,
     output_size,
     predict_labels,
-    predict_proba,
     resolve_loss,
 )
 from .optimize import build_optimizer, build_scheduler, describe_optimizer
@@ -372,11 +370,10 @@ def _plots(
     if len(set(curves["lr"])) == 1:
         del curves["lr"]  # a flat line says nothing; keep the panel for real schedules
     plot_history(curves, folder / "loss_curves.png", title=f"{data.name}: learning curves")
-    head = head_of(trainer.loss_fn, data.task)
     if data.n_features == 2:
 
         def predict(grid: np.ndarray) -> np.ndarray:
-            return predict_proba(trainer.model, scaler.transform(grid), head)
+            return trainer.predict_proba(scaler.transform(grid))  # on the model's device
 
         plot_decision_boundary(
             predict,
@@ -389,7 +386,7 @@ def _plots(
     if data.task != "regression":
         name = next(n for n in ("test", "validation", "train") if n in parts)
         part = parts[name]
-        labels = predict_labels(predict_proba(trainer.model, part.X, head))
+        labels = predict_labels(trainer.predict_proba(part.X))
         cm = confusion_matrix(part.y, labels, data.n_classes)
         plot_confusion_matrix(
             cm,
