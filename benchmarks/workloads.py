@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -127,6 +128,13 @@ def train_framework(
     return {"epoch_seconds": epoch_seconds, "steps_per_epoch": len(loader), "accuracy": accuracy}
 
 
+def shuffled_batches(rng: np.random.Generator, n: int, size: int) -> Iterator[np.ndarray]:
+    """The row indices of each batch of one epoch, in a new random order."""
+    order = rng.permutation(n)
+    for first in range(0, n, size):
+        yield order[first : first + size]
+
+
 def train_numpy(workload: Workload, data: tuple[np.ndarray, ...], epochs: int) -> dict[str, Any]:
     """A hand-written MLP: forward, backward and update written out with NumPy, no autograd."""
     rng = np.random.default_rng(0)
@@ -153,9 +161,7 @@ def train_numpy(workload: Workload, data: tuple[np.ndarray, ...], epochs: int) -
     epoch_seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
-        order = rng.permutation(n)
-        for first in range(0, n, size):
-            index = order[first : first + size]
+        for index in shuffled_batches(rng, n, size):
             xb, yb = x_train[index], y_train[index]
             out, activations = forward(xb)
             if workload.loss == "bce":
@@ -274,9 +280,7 @@ def train_jax(workload: Workload, data: tuple[np.ndarray, ...], epochs: int) -> 
     # fall in the first epoch, which training.py leaves out of the median
     for _ in range(epochs):
         start = time.perf_counter()
-        order = shuffle.permutation(n)
-        for first in range(0, n, size):
-            index = order[first : first + size]
+        for index in shuffled_batches(shuffle, n, size):
             params, state, loss = train_step(params, state, x_train[index], y_train[index])
             float(loss)
         epoch_seconds.append(time.perf_counter() - start)
