@@ -343,10 +343,7 @@ class Tensor:
 
         if gradient is None and self.requires_grad and self._data.size == 1:
             # the training loop's ``loss.backward()``: the seed is a one, no checks needed
-            node = self.grad_fn
-            # A hook or retain_grad on the loss itself would see the seed: give it its own.
-            shared = node is not None and not node.retained and not node.pre_hooks
-            seed = _seed_one(self._data) if shared else self.device.xp.ones_like(self._data)
+            seed = self.device.xp.ones_like(self._data)
             outputs, grads = [self], [Tensor._make(seed)]
         else:
             from .autograd.functional import prepare_outputs
@@ -404,23 +401,6 @@ class HookHandle:
             self._hooks.remove(self._entry)
 
     __call__ = remove
-
-
-_SEEDS: dict[tuple[tuple[int, ...], Any], np.ndarray] = {}
-
-
-def _seed_one(like: Any) -> Any:
-    """A one shaped like a scalar loss: the start of ``loss.backward()``. On the CPU one
-    read-only array per shape and dtype serves every step (the engine copies any gradient it
-    cannot own, and nothing may write into an incoming gradient)."""
-    if type(like) is not np.ndarray:
-        return device_of(like).xp.ones(like.shape, like.dtype)
-    key = (like.shape, like.dtype)
-    seed = _SEEDS.get(key)
-    if seed is None:
-        seed = _SEEDS[key] = np.ones(like.shape, like.dtype)
-        seed.flags.writeable = False
-    return seed
 
 
 def _init(tensor: Tensor, array: Any, grad_fn: Any = None) -> None:

@@ -195,3 +195,35 @@ def test_a_float64_leaf_used_as_float32_gets_a_float64_grad():
     w = leaf(1.0, 2.0)
     (w.float() * 2).sum().backward()
     assert w.grad.dtype is nerve.float64 and values(w.grad) == [2.0, 2.0]
+
+
+def test_gradients_users_receive_can_be_changed_in_place():
+    # retain_grad, a hook and backward(inputs=) on a scalar loss all see writable gradients
+    x = nerve.tensor([2.0], requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.reshape(()).backward()
+    y.grad.add_(1)
+    assert y.grad.tolist() == [2.0]
+    z = x * 3
+    z.register_hook(lambda g: g.mul_(2))
+    z.sum().backward()
+    assert x.grad.tolist() == [3.0 + 6.0]
+
+
+def test_create_graph_gives_each_leaf_its_own_gradient():
+    x = nerve.tensor(1.0, requires_grad=True)
+    y = nerve.tensor(2.0, requires_grad=True)
+    (x + y).backward(create_graph=True)
+    x.grad.add_(1)
+    assert x.grad.item() == 2.0 and y.grad.item() == 1.0  # as torch: not the same tensor
+
+
+def test_a_leaf_hook_changing_its_gradient_leaves_other_branches_alone():
+    # add sends one gradient array to both operands; a leaf must not own what x2's branch
+    # still reads (the data-parallel reducer divides gradients in place from such a hook)
+    x = nerve.ones(3, requires_grad=True)
+    x2 = nerve.ones(3, requires_grad=True)
+    x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(0))
+    ((x2 * 3 + x) * nerve.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x2.grad.tolist() == [3.0, 6.0, 9.0] and x.grad.tolist() == [0.0, 0.0, 0.0]

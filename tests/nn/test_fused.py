@@ -104,7 +104,7 @@ def test_finite_differences_first_and_second_order():
     kinds = ("linear", "tanh", "linear", "sigmoid")
 
     def chain(x, w1, b1, w2, b2):
-        return apply(LayerChain, x, w1, b1, w2, b2, kinds=kinds)
+        return apply(LayerChain, x, w1, b1, w2, b2, kinds=kinds, saves=(0, 1, 2, 3, 4))
 
     rng = np.random.default_rng(3)
     shapes = [(5, 3), (4, 3), (4,), (2, 4), (2,)]
@@ -174,3 +174,67 @@ def test_a_layer_used_twice_sums_its_gradients():
     with layer_by_layer():
         model(x).sum().backward()
     np.testing.assert_allclose(fused, shared.weight.grad.numpy(), rtol=1e-6)
+
+
+def test_double_backward_runs_each_parameter_hook_once():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    calls = []
+    model[0].weight.register_hook(lambda g: (calls.append(1), g * 2)[1])
+    x = nerve.ones(2, 3, dtype=nerve.float64, requires_grad=True)
+    (gx,) = nerve.autograd.grad(model(x).sum(), [x], create_graph=True)
+    assert calls == []  # grad() did not ask for the weight
+    gx.pow(2).sum().backward()
+    fused = (len(calls), model[0].weight.grad.numpy().copy())
+    calls.clear()
+    model.zero_grad()
+    with layer_by_layer():
+        (gx,) = nerve.autograd.grad(model(x).sum(), [x], create_graph=True)
+        gx.pow(2).sum().backward()
+    assert fused[0] == len(calls) == 1
+    np.testing.assert_allclose(fused[1], model[0].weight.grad.numpy(), rtol=1e-12)
+
+
+def test_a_replaced_forward_is_honoured():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model[2].forward = lambda x: nerve.zeros(x.shape[0], 2)
+    assert model(nerve.randn(5, 3)).abs().sum().item() == 0.0
+
+
+def test_in_place_changes_are_caught_exactly_where_layer_by_layer_catches_them():
+    def attempt(build, change) -> bool:
+        """Whether backward raises after ``change`` (fused, then layer by layer: the same)."""
+        outcomes = []
+        for fuse in (True, False):
+            nn.Sequential.fuse_layers = fuse
+            try:
+                model, x = build()
+                out = model(x)
+                with nerve.no_grad():
+                    change(model, x)
+                try:
+                    out.sum().backward()
+                    outcomes.append(False)
+                except RuntimeError as err:
+                    assert "inplace operation" in str(err)
+                    outcomes.append(True)
+            finally:
+                nn.Sequential.fuse_layers = True
+        assert outcomes[0] == outcomes[1], outcomes
+        return outcomes[0]
+
+    def frozen_first():
+        model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+        model[0].requires_grad_(False)
+        return model, nerve.randn(5, 3)
+
+    def activation_first():
+        return nn.Sequential(nn.ReLU(), nn.Linear(3, 2), nn.Tanh()), nerve.randn(5, 3)
+
+    assert not attempt(frozen_first, lambda m, x: m[0].weight.mul_(0.5))
+    assert attempt(frozen_first, lambda m, x: m[2].weight.mul_(0.5))
+    assert not attempt(activation_first, lambda m, x: x.add_(1))
+    assert attempt(activation_first, lambda m, x: m[1].bias.add_(1))
+
+
+def test_half_precision_sigmoid_stays_half():
+    assert nerve.sigmoid(nerve.ones(2, dtype=nerve.float16)).dtype == nerve.float16

@@ -190,3 +190,25 @@ def test_optimizer_state_names_like_torch():
         pair.run(ours, theirs, steps=1)
         assert sorted(ours.state[pair.ours[0]]) == sorted(theirs.state[pair.theirs[0]]), name
         assert set(ours.param_groups[0]) - {"params"} <= set(theirs.param_groups[0]), name
+
+
+def test_adam_copies_pickles_and_follows_a_step_count_set_by_hand():
+    import copy
+    import pickle
+
+    pair = Pair()
+    ours, theirs = nerve.optim.Adam(pair.ours, lr=0.1), torch.optim.Adam(pair.theirs, lr=0.1)
+    pair.run(ours, theirs, steps=2)
+    pickle.dumps(ours)
+    assert copy.deepcopy(ours).state_dict()["state"][0]["step"].item() == 2
+    ours.state[pair.ours[1]]["step"].fill_(10)  # one parameter's bias correction restarts late
+    theirs.state[pair.theirs[1]]["step"].fill_(10)
+    pair.run(ours, theirs, steps=3)
+
+
+def test_a_parameter_listed_twice_steps_twice_as_torch():
+    pair = Pair()
+    ours = nerve.optim.Adam([pair.ours[0], pair.ours[0], pair.ours[1]], lr=0.1)
+    with pytest.warns(UserWarning):
+        theirs = torch.optim.Adam([pair.theirs[0], pair.theirs[0], pair.theirs[1]], lr=0.1)
+    pair.run(ours, theirs, steps=3)

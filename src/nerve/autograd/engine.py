@@ -124,6 +124,8 @@ def run_backward(
                 _check_finite(node, input_grads)
             for edge, grad in zip(node.next_edges, input_grads):
                 if edge is not None and grad is not None:
+                    if raw and type(edge[0]) is not AccumulateGrad:
+                        claimed.add(id(grad))  # read later: a leaf given it too must copy
                     _add(grads, edge[0], edge[1], grad)
             if not retain_graph:
                 node.release()
@@ -184,6 +186,9 @@ def _run_plain(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain
                 if edge is None or grad is None:
                     continue
                 target, nr = edge
+                if type(target) is not AccumulateGrad:
+                    # another node reads this array later: a leaf given the same one must copy
+                    claimed.add(id(grad))
                 target_slot = grads.get(target)
                 if target_slot is None:
                     target_slot = grads[target] = [None] * target.n_outputs
@@ -232,8 +237,17 @@ def _useful(order: list[Node], wanted: set[Node]) -> set[Node]:
     return useful
 
 
-def _run_hooks(hooks: list[tuple[int, Any]], nr: int, grad: Any, raw: bool) -> Any:
+def _for_user(grad: Any) -> Any:
+    """A gradient handed to user code (a hook, ``retain_grad``): a tensor the user may change
+    in place, so never a read-only or broadcast view."""
     grad = _tensor(grad)
+    if grad is not None and not getattr(grad._data.flags, "writeable", True):
+        grad = Tensor._make(grad._data.copy())
+    return grad
+
+
+def _run_hooks(hooks: list[tuple[int, Any]], nr: int, grad: Any, raw: bool) -> Any:
+    grad = _for_user(grad)
     for hook_nr, hook in hooks:
         if hook_nr == nr:
             result = hook(grad)
@@ -247,7 +261,8 @@ def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
         tensor = ref()
         if tensor is None or slot[nr] is None:
             continue
-        grad = _as_dtype(_tensor(slot[nr]), tensor)
+        # its own copy: the array flows on to other nodes (and maybe into a leaf's .grad)
+        grad = _as_dtype(_tensor(slot[nr]), tensor).clone()
         grad = grad if create_graph else grad.detach()
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
 
@@ -257,7 +272,7 @@ def _run_leaf_hooks(node: AccumulateGrad, grad: Any, raw: bool) -> Any:
     hooks = leaf._hooks if leaf is not None else None
     if not hooks:
         return grad
-    grad = _tensor(grad)
+    grad = _for_user(grad)
     for hook in hooks:
         result = hook(grad)
         if result is not None:
@@ -273,7 +288,8 @@ def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: se
         _accumulate_array(leaf, grad, claimed)
         return
     grad = _as_dtype(grad, leaf)
-    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    # a copy, as torch makes: the same gradient may reach other leaves or be read again
+    leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
 

@@ -32,6 +32,7 @@ from .module import Module
 LINEAR, RELU, SIGMOID, TANH = "linear", "relu", "sigmoid", "tanh"
 _KINDS: dict[type, str] = {Linear: LINEAR, ReLU: RELU, Sigmoid: SIGMOID, Tanh: TANH}
 _ACTIVATIONS = {RELU: relu, SIGMOID: sigmoid, TANH: tanh}
+_FORWARDS = {cls: cls.forward for cls in _KINDS}  # to notice a replaced forward
 
 
 class LayerChain(Node):
@@ -42,9 +43,11 @@ class LayerChain(Node):
     ``Tanh`` in ``nerve.ops``), so the numbers are the same as layer by layer.
     """
 
-    def forward(self, x: Any, *params: Any, kinds: tuple[str, ...]) -> Any:
+    def forward(self, x: Any, *params: Any, kinds: tuple[str, ...], saves: tuple[int, ...]) -> Any:
+        """``saves``: the inputs that layer by layer would guard against in-place changes (the
+        inputs and parameters of the Linear layers that would be recorded)."""
         xp = xp_of(x)
-        self.kinds = kinds
+        self.kinds, self.saves = kinds, saves
         saved = []  # per layer, what its backward reads: a Linear's input, an activation's output
         h, i = x, 0
         for kind in kinds:
@@ -72,7 +75,8 @@ class LayerChain(Node):
         inputs, need = self.inputs, self.needs_input_grad
         grads: list[Any] = [None] * len(need)
         index = len(need)  # the Linear layers' parameters, taken from the end
-        for layer in range(len(self.kinds) - 1, -1, -1):
+        lowest = 0 if need[0] else self._lowest_trainable()  # no gradient flows below it
+        for layer in range(len(self.kinds) - 1, lowest - 1, -1):
             kind, a = self.kinds[layer], self.saved[layer]
             if kind == RELU:
                 g = g * (a > 0)
@@ -86,23 +90,37 @@ class LayerChain(Node):
                     grads[index] = g.T.dot(a)
                 if inputs[index + 1] is not None and need[index + 1]:
                     grads[index + 1] = g.sum(axis=0)
-                if layer == 0 and not need[0]:
+                if layer == lowest and not need[0]:
                     return tuple(grads)
                 g = g.dot(inputs[index]._data)
         grads[0] = g if need[0] else None
         return tuple(grads)
 
+    def _lowest_trainable(self) -> int:
+        """The first Linear layer with a parameter that needs a gradient."""
+        index = 1
+        for layer, kind in enumerate(self.kinds):
+            if kind == LINEAR:
+                if self.needs_input_grad[index] or self.needs_input_grad[index + 1]:
+                    return layer
+                index += 2
+        return len(self.kinds)
+
     def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         """The differentiable form (``create_graph``): the layers again with tensor ops, and
-        their gradient by autograd, so that it can be differentiated once more."""
+        their gradient by autograd, so that it can be differentiated once more. The layers run
+        on aliases of the inputs, where that gradient stops: the inputs' own hooks and
+        ``retain_grad`` are the outer backward's business, and an input used twice gets one
+        gradient per use."""
         from ..autograd.functional import grad
 
-        inputs = self.inputs
+        need = self.needs_input_grad
         with enable_grad():
-            out = run_layers(self.kinds, inputs[0], inputs[1:])
-            wanted = [t for t, n in zip(inputs, self.needs_input_grad) if n]
+            aliases = [t.view_as(t) if n else t for t, n in zip(self.inputs, need)]
+            out = run_layers(self.kinds, aliases[0], aliases[1:])
+            wanted = [a for a, n in zip(aliases, need) if n]
             found = iter(grad([out], wanted, [g], create_graph=True, allow_unused=True))
-        return tuple(next(found) if n else None for n in self.needs_input_grad)
+        return tuple(next(found) if n else None for n in need)
 
     def release(self) -> None:
         super().release()
@@ -126,7 +144,7 @@ def run_sequence(modules: Iterable[Module], input: Any) -> Any:
     run: list[tuple[str, Module]] = []
     for module in modules:
         kind = _KINDS.get(type(module))
-        if kind is None or module._forward_hooks or module._forward_pre_hooks:
+        if kind is None or module._forward_hooks or module._forward_pre_hooks or _patched(module):
             input = _run(run, input)
             run = []
             input = module(input)
@@ -135,19 +153,29 @@ def run_sequence(modules: Iterable[Module], input: Any) -> Any:
     return _run(run, input)
 
 
+def _patched(module: Module) -> bool:
+    """Whether the layer's forward was replaced (on the instance or on its class)."""
+    return "forward" in module.__dict__ or type(module).forward is not _FORWARDS[type(module)]
+
+
 def _run(run: list[tuple[str, Module]], input: Any) -> Any:
     """A run of layers: fused when it is worth it and the layers would accept the input."""
-    params = _chain_params(run, input) if len(run) > 1 else None
-    if params is None:
+    chain = _chain_params(run, input) if len(run) > 1 else None
+    if chain is None:
         for _, module in run:
             input = module(input)
         return input
-    return apply(LayerChain, input, *params, kinds=tuple(kind for kind, _ in run))
+    params, saves = chain
+    kinds = tuple(kind for kind, _ in run)
+    return apply(LayerChain, input, *params, kinds=kinds, saves=saves)
 
 
-def _chain_params(run: list[tuple[str, Module]], input: Any) -> list[Any] | None:
-    """The Linear layers' weights and biases, or None when the input does not fit them (then
-    the layers run one by one and raise their own errors)."""
+def _chain_params(
+    run: list[tuple[str, Module]], input: Any
+) -> tuple[list[Any], tuple[int, ...]] | None:
+    """The Linear layers' weights and biases, and the inputs that layer by layer would guard
+    against in-place changes; None when the run has no Linear layer or the input does not fit
+    them (then the layers run one by one and raise their own errors)."""
     if not isinstance(input, Tensor):
         return None
     data = input._data
@@ -155,7 +183,9 @@ def _chain_params(run: list[tuple[str, Module]], input: Any) -> list[Any] | None
         return None
     width, dtype, kind_of_array = data.shape[1], data.dtype, type(data)
     params: list[Any] = []
-    for kind, module in run:
+    saves: list[int] = []
+    upstream = input.requires_grad  # whether a gradient flows into the current layer
+    for position, (kind, module) in enumerate(run):
         if kind != LINEAR:
             continue
         weight, bias = module.weight, module.bias
@@ -166,6 +196,12 @@ def _chain_params(run: list[tuple[str, Module]], input: Any) -> list[Any] | None
             b = bias._data
             if type(b) is not kind_of_array or b.dtype != dtype or b.shape != (w.shape[0],):
                 return None
+        # A Linear is recorded (and checks its inputs) when any of them requires a gradient.
+        recorded = upstream or weight.requires_grad or (bias is not None and bias.requires_grad)
+        if recorded:
+            saves += ([0] if position == 0 else []) + [len(params) + 1]
+            saves += [len(params) + 2] if bias is not None else []
+        upstream = recorded
         width = w.shape[0]
         params += (weight, bias)
-    return params
+    return (params, tuple(saves)) if params else None

@@ -192,7 +192,7 @@ def sigmoid_array(x: Any) -> Any:
         except ImportError:
             _fast_expit = False
     if _fast_expit and isinstance(x, np.ndarray):
-        return _fast_expit(x)
+        return _fast_expit(x).astype(x.dtype, copy=False)  # float16 comes back as float64
     if not isinstance(x, np.ndarray):
         import cupyx.scipy.special  # type: ignore[import-not-found]
 

@@ -89,6 +89,11 @@ class Adam(Optimizer):
                 self._step_each(group)
         return loss
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The flat buffers are a cache (rebuilt from ``state`` at the next step); they hold
+        # the array module, which neither pickles nor deep-copies.
+        return {**self.__dict__, "_flat": {}}
+
     def _flat_step(self, group: dict[str, Any], flat: FlatState) -> None:
         """The whole group at once: the same arithmetic as :meth:`_step_each`, elementwise,
         over flat buffers (about 15 array calls in all instead of 15 per parameter)."""

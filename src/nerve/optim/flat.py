@@ -81,8 +81,8 @@ class FlatState:
     def usable(params: list[Tensor], state: Any, names: tuple[str, ...]) -> bool:
         """Whether ``params`` can share flat state: all with a gradient, one array type and
         dtype, and either no state yet or state from the same number of steps."""
-        if not params:
-            return False
+        if not params or len({id(p) for p in params}) != len(params):
+            return False  # a parameter listed twice steps twice, one by one (as torch)
         first = params[0]._data
         steps = set()
         for p in params:
@@ -116,7 +116,9 @@ class FlatState:
                 return False
         current = [t._data for name in self.names for t in self.views[name]]
         current += [t._data for t in self.step_views]
-        return all(a is b for a, b in zip(current, self.arrays))
+        if not all(a is b for a, b in zip(current, self.arrays)):
+            return False
+        return bool((self.steps == self.steps[0]).all())  # a step count set by hand differs
 
     def gather_grads(self, maximize: bool) -> Any:
         """The group's gradients in one flat array (negated to maximize)."""
