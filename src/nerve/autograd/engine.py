@@ -61,9 +61,6 @@ def run_backward(
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
     restricts accumulation to them (``backward(inputs=...)``).
     """
-    if capture is None and not create_graph and not state.anomaly:
-        _run_plain(outputs, grad_outputs, retain_graph)
-        return None
     # Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
     # (no tensor per op); nodes with a ``backward_array`` fast path never see a tensor at all.
     raw = not create_graph
@@ -137,69 +134,6 @@ def run_backward(
         _as_dtype(_tensor(g), tensor) if g is not None else None
         for g, tensor in zip(captured, capture)
     ]
-
-
-def _run_plain(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor], retain: bool) -> None:
-    """``loss.backward()`` of a training loop: no graph recorded, nothing captured, no anomaly
-    checks. The same steps as :func:`run_backward`, in one loop with the common cases inlined,
-    because this runs once per training step and its per-node cost adds up on small networks."""
-    grads: dict[Node, list[Any]] = {}
-    roots: list[Node] = []
-    for output, grad in zip(outputs, grad_outputs):
-        node, nr = edge_of(output)
-        _add(grads, node, nr, grad._data)
-        roots.append(node)
-    order = topological_order(roots)
-    claimed: set[int] = {id(g._data) for g in grad_outputs}
-    previous_mode = state.enabled
-    state.enabled = False
-    try:
-        for node in order:
-            slot = grads.pop(node, None)
-            if slot is None:
-                continue
-            if type(node) is AccumulateGrad:
-                leaf = node.variable()
-                if leaf is None:
-                    continue
-                grad = slot[0] if leaf._hooks is None else _run_leaf_hooks(node, slot[0], True)
-                if node.pre_hooks:
-                    grad = _run_hooks(node.pre_hooks, 0, grad, True)
-                _accumulate_array(leaf, grad, claimed)
-                continue
-            if node.pre_hooks:
-                for nr in range(len(slot)):
-                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], True)
-            if node.retained:
-                _retain(node, slot, False)
-            if node.freed:
-                raise RuntimeError(_FREED_MESSAGE)
-            node.check_versions()
-            fast = node.backward_array
-            if fast is not None and node.n_outputs == 1:
-                input_grads = fast(slot[0])
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
-            else:
-                input_grads = _call_backward(node, slot, True)
-            for edge, grad in zip(node.next_edges, input_grads):
-                if edge is None or grad is None:
-                    continue
-                target, nr = edge
-                if type(target) is not AccumulateGrad:
-                    # another node reads this array later: a leaf given the same one must copy
-                    claimed.add(id(grad))
-                target_slot = grads.get(target)
-                if target_slot is None:
-                    target_slot = grads[target] = [None] * target.n_outputs
-                    target_slot[nr] = grad
-                else:
-                    previous = target_slot[nr]
-                    target_slot[nr] = grad if previous is None else previous + grad
-            if not retain:
-                node.release()
-    finally:
-        state.enabled = previous_mode
 
 
 def _call_backward(node: Node, slot: list[Any], raw: bool) -> tuple[Any, ...]:
@@ -284,29 +218,21 @@ def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: se
     leaf = node.variable()
     if leaf is None:
         return
-    if not create_graph:
-        _accumulate_array(leaf, grad, claimed)
-        return
-    grad = _as_dtype(grad, leaf)
-    # a copy, as torch makes: the same gradient may reach other leaves or be read again
-    leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
-    for hook in leaf._post_accumulate_hooks or ():
-        hook(leaf)
-
-
-def _accumulate_array(leaf: Tensor, grad: Any, claimed: set[int]) -> None:
-    """Add a gradient that was not recorded (an array) into ``leaf.grad``, then run the
-    leaf's post-accumulate hooks."""
-    array = grad._data if isinstance(grad, Tensor) else grad
-    dtype = leaf._data.dtype
-    if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's own
-        array = array.astype(dtype)
-    if leaf.grad is None:
-        leaf.grad = Tensor._make(_owned(array, claimed))
-    elif leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + Tensor._make(array)
+    if create_graph:
+        grad = _as_dtype(grad, leaf)
+        # a copy, as torch makes: the same gradient may reach other leaves or be read again
+        leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
     else:
-        leaf.grad._data += array
+        array = grad._data if isinstance(grad, Tensor) else grad
+        dtype = leaf._data.dtype
+        if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's own
+            array = array.astype(dtype)
+        if leaf.grad is None:
+            leaf.grad = Tensor._make(_owned(array, claimed))
+        elif leaf.grad.requires_grad:
+            leaf.grad = leaf.grad + Tensor._make(array)
+        else:
+            leaf.grad._data += array
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
 
@@ -316,15 +242,12 @@ def _owned(array: Any, claimed: set[int]) -> Any:
     into it in place, so it must be neither another leaf's gradient nor a read-only or
     broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
     base = getattr(array, "base", None)
-    fresh = base is None and id(array) not in claimed  # a matmul's or a sum's result, say
-    if fresh and getattr(array.flags, "writeable", True) and 0 not in array.strides:
-        claimed.add(id(array))  # the usual case: owned as it is
-        return array
-    shared = id(array) in claimed or (base is not None and id(base) in claimed)
-    broadcast = 0 in array.strides and any(
-        step == 0 for step, n in zip(array.strides, array.shape) if n > 1
-    )
-    if shared or broadcast or not getattr(array.flags, "writeable", True):
+    if (
+        id(array) in claimed
+        or (base is not None and id(base) in claimed)
+        or not getattr(array.flags, "writeable", True)
+        or (0 in array.strides and any(s == 0 for s, n in zip(array.strides, array.shape) if n > 1))
+    ):
         array = array.copy()
     claimed.add(id(array))
     if base is not None:

@@ -133,11 +133,7 @@ def edge_of(tensor: Tensor) -> Edge:
 def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``inputs`` (tensors or Python scalars) and record it when needed."""
     node = _new(op)
-    if len(inputs) == 1:  # the activations: no list to build
-        x = inputs[0]
-        out = node.forward(x._data if isinstance(x, Tensor) else x, **params)
-    else:
-        out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+    out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
     if state.enabled:
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
