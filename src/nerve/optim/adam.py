@@ -23,6 +23,9 @@ def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: floa
     check_non_negative(weight_decay=weight_decay)
 
 
+_MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last only with amsgrad
+
+
 class Adam(Optimizer):
     """Adam (Kingma and Ba). ``weight_decay`` adds an L2 term to the gradient; see
     :class:`AdamW` for decoupled decay. ``amsgrad`` keeps the maximum second moment.
@@ -81,7 +84,7 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+            names = _MOMENTS[: 3 if group["amsgrad"] else 2]
             flat = FlatState.of(self._flat, group, self.state, names)
             if flat is not None:
                 self._flat_step(group, flat)
@@ -97,8 +100,7 @@ class Adam(Optimizer):
     def _flat_step(self, group: dict[str, Any], flat: FlatState) -> None:
         """The whole group at once: the same arithmetic as :meth:`_step_each`, elementwise,
         over flat buffers (about 15 array calls in all instead of 15 per parameter)."""
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, xp, params = group["weight_decay"], flat.xp, flat.params
+        lr, weight_decay, xp, params = group["lr"], group["weight_decay"], flat.xp, flat.params
         grad = flat.gather_grads(group["maximize"])
         if weight_decay and not self.decoupled:  # L2: the gradient gets weight_decay * w
             for part, p in zip(flat.grad_views, params):
@@ -106,33 +108,17 @@ class Adam(Optimizer):
         if weight_decay and self.decoupled:  # AdamW: shrink the weights themselves
             for p in params:
                 p._data *= 1 - lr * weight_decay
-        m, v, tmp = flat.buffers["exp_avg"], flat.buffers["exp_avg_sq"], flat.work
-        xp.subtract(grad, m, out=tmp)
-        tmp *= 1 - beta1
-        m += tmp
-        v *= beta2
-        xp.multiply(grad, grad, out=tmp)
-        tmp *= 1 - beta2
-        v += tmp
-        if group["amsgrad"]:
-            v_max = flat.buffers["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)
-            v = v_max
         flat.steps += 1
-        step = float(flat.steps[0])
-        xp.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - beta2**step)
-        tmp += eps
-        xp.divide(m, tmp, out=tmp)
-        tmp *= lr / (1 - beta1**step)
+        moments = [flat.buffers[name] for name in flat.names]
+        _update(xp, grad, moments, flat.work, float(flat.steps[0]), group)
         for p, update in zip(params, flat.work_views):
             p._data -= update
             p._bump_version()
 
     def _step_each(self, group: dict[str, Any]) -> None:
         """One parameter at a time (parameters without a gradient this step, say)."""
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        lr, weight_decay, amsgrad = group["lr"], group["weight_decay"], group["amsgrad"]
+        names = _MOMENTS[: 3 if amsgrad else 2]
         for p in params_with_grad(group):
             w, grad = p._data, gradient(p, group, l2=not self.decoupled)
             xp = p.device.xp
@@ -141,30 +127,35 @@ class Adam(Optimizer):
             step = float(state["step"]._data)
             if weight_decay and self.decoupled:  # AdamW: shrink the weights themselves
                 w *= 1 - lr * weight_decay
-            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-            # One scratch buffer per parameter, reused every step: the update below then
-            # allocates nothing (on small networks allocation costs as much as the math).
+            # One scratch buffer per parameter, reused every step: the update then allocates
+            # nothing (on small networks allocation costs as much as the math).
             tmp = self._scratch_for(p)
-            xp.subtract(grad, m, out=tmp)
-            tmp *= 1 - beta1
-            m += tmp  # lerp towards the gradient, as torch
-            v *= beta2
-            xp.multiply(grad, grad, out=tmp)
-            tmp *= 1 - beta2
-            v += tmp
-            if amsgrad:
-                v_max = state["max_exp_avg_sq"]._data
-                xp.maximum(v_max, v, out=v_max)
-                v = v_max
-            bias_correction1 = 1 - beta1**step
-            bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-            xp.sqrt(v, out=tmp)
-            tmp /= bias_correction2_sqrt
-            tmp += eps  # the denominator
-            xp.divide(m, tmp, out=tmp)
-            tmp *= lr / bias_correction1
+            moments = [state[name]._data for name in names]
+            _update(xp, grad, moments, tmp, step, group)
             w -= tmp
             p._bump_version()
+
+
+def _update(xp: Any, grad: Any, moments: list[Any], out: Any, step: float, group: Any) -> None:
+    """Adam's moments (exp_avg, exp_avg_sq and, with amsgrad, max_exp_avg_sq) updated in place
+    from ``grad``, and the step to subtract from the weights written into ``out``: for one
+    parameter's arrays or a group's flat buffers alike."""
+    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+    m, v = moments[0], moments[1]
+    xp.subtract(grad, m, out=out)
+    out *= 1 - beta1
+    m += out  # lerp towards the gradient, as torch
+    v *= beta2
+    xp.multiply(grad, grad, out=out)
+    out *= 1 - beta2
+    v += out
+    if len(moments) == 3:  # amsgrad: the largest second moment so far
+        v = xp.maximum(moments[2], v, out=moments[2])
+    xp.sqrt(v, out=out)
+    out /= math.sqrt(1 - beta2**step)  # bias corrections
+    out += eps  # the denominator
+    xp.divide(m, out, out=out)
+    out *= lr / (1 - beta1**step)
 
 
 class AdamW(Adam):
