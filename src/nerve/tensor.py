@@ -207,6 +207,8 @@ class Tensor:
         Differentiable: the gradient flows back, converted to the original dtype and device.
         Returns ``self`` when nothing changes.
         """
+        if len(args) == 1 and not kwargs and args[0] is self.dtype:
+            return self  # ``target.to(input.dtype)`` in every loss call: no parsing needed
         target_dtype, target_device = _parse_to_args(args, kwargs)
         copy = bool(kwargs.get("copy", False))
         if (

@@ -206,7 +206,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
             input.expand(_broadcast(input, target)),
             target.expand(_broadcast(input, target)),
         )
-    return loss_ops.mse(input, _as_dtype_of(target, input), reduction)
+    return loss_ops.mse(input, target.to(input.dtype), reduction)
 
 
 def _broadcast(a: Tensor, b: Tensor) -> tuple[int, ...]:
@@ -254,9 +254,7 @@ def binary_cross_entropy(
     # Whether a log may fall below -100, where the loss clamps it: only for p within e^-100
     # of 0 or p = 1 (below 1, 1 - p >= 2^-53 and log(1 - p) > -37).
     clamps = not (low > 1e-43 and high < 1)
-    return loss_ops.binary_cross_entropy(
-        input, _as_dtype_of(target, input), weight, reduction, clamps
-    )
+    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction, clamps)
 
 
 def binary_cross_entropy_with_logits(
@@ -269,9 +267,7 @@ def binary_cross_entropy_with_logits(
     """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    return loss_ops.bce_with_logits(
-        input, _as_dtype_of(target, input), weight, pos_weight, reduction
-    )
+    return loss_ops.bce_with_logits(input, target.to(input.dtype), weight, pos_weight, reduction)
 
 
 def _check_targets(target: Tensor, classes: int, ignore_index: int) -> None:
@@ -318,14 +314,6 @@ def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
     if float(weight_sum.item()) == 0:
         return total + float("nan")  # the gradient of ``total`` is 0 where nothing is kept
     return total / weight_sum
-
-
-def _as_dtype_of(target: Tensor, input: Tensor) -> Tensor:
-    """``target.to(input.dtype)``, skipping the call when the dtypes already agree (every
-    training step of a regression or binary classifier)."""
-    if target._data.dtype is input._data.dtype:
-        return target
-    return target.to(input.dtype)
 
 
 def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:

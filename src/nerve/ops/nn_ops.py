@@ -53,8 +53,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{list(weight.shape)}: the input's last dimension must be in_features = "
             f"{weight.shape[-1]}"
         )
-    if type(input._data) is not type(weight._data):
-        check_same_device(input, weight, "linear")
+    check_same_device(input, weight, "linear")
     if input._data.dtype is not weight._data.dtype and input._data.dtype != weight._data.dtype:
         raise RuntimeError(
             f"linear: expected input and weight to have the same dtype, but got {input.dtype} "

@@ -53,9 +53,6 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             nesterov = group["nesterov"]
-            if not (momentum or group["weight_decay"] or group["maximize"]):
-                _plain_step(group["params"], lr)
-                continue
             for p in params_with_grad(group):
                 w, d_p = p._data, gradient(p, group)
                 if momentum:
@@ -74,17 +71,3 @@ class SGD(Optimizer):
                     w -= lr * d_p
                 p._bump_version()
         return loss
-
-
-def _plain_step(params: list[Tensor], lr: float) -> None:
-    """The lecture's ``w -= lr * grad`` for every parameter with a gradient: plain SGD has no
-    state, so this is the whole step (written out, as it runs every training step)."""
-    for p in params:
-        grad = p.grad
-        if grad is None:
-            continue
-        if lr == 1:
-            p._data -= grad._data
-        else:
-            p._data -= lr * grad._data
-        p._bump_version()
