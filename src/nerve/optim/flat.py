@@ -38,25 +38,23 @@ class FlatState:
         self.work = xp.empty(ends[-1], first.dtype)
         self.work_views = self._views(self.work)
         self.buffers: dict[str, Any] = {}
-        self.views: dict[str, list[Tensor]] = {}
         for name in names:
-            flat = xp.zeros(ends[-1], first.dtype)
-            views = [Tensor._make(v) for v in self._views(flat)]
-            for p, view in zip(params, views):
+            flat = self.buffers[name] = xp.zeros(ends[-1], first.dtype)
+            for p, view in zip(params, self._views(flat)):
                 old = state[p].get(name)
                 if old is not None:
-                    view._data[...] = old._data
-                state[p][name] = view
-            self.buffers[name], self.views[name] = flat, views
+                    view[...] = old._data
+                state[p][name] = Tensor._make(view)
         # The step counts, one 0-d view each (a tensor in the state, as torch keeps it).
         done = state[params[0]].get("step")
         self.steps = tensor([0.0 if done is None else float(done._data)] * len(params))._data
-        self.step_views = [Tensor._make(s.reshape(())) for s in self.steps.reshape(-1, 1)]
-        for p, step in zip(params, self.step_views):
-            state[p]["step"] = step
-        # The arrays behind the state tensors: a tensor whose data was replaced no longer counts.
-        self.arrays = [t._data for name in names for t in self.views[name]]
-        self.arrays += [t._data for t in self.step_views]
+        for p, step in zip(params, self.steps.reshape(-1, 1)):
+            state[p]["step"] = Tensor._make(step.reshape(()))
+        # Per parameter, the state's tensors and their arrays as set here: if either is
+        # replaced (a reloaded state dict, say), this flat state no longer describes it.
+        self.entries = [
+            [(key, state[p][key], state[p][key]._data) for key in (*names, "step")] for p in params
+        ]
 
     @classmethod
     def of(
@@ -109,15 +107,9 @@ class FlatState:
             entry = state.get(p)
             if entry is None:
                 return False
-            for name in self.names:
-                if entry.get(name) is not self.views[name][i]:
+            for key, value, array in self.entries[i]:
+                if entry.get(key) is not value or value._data is not array:
                     return False
-            if entry.get("step") is not self.step_views[i]:
-                return False
-        current = [t._data for name in self.names for t in self.views[name]]
-        current += [t._data for t in self.step_views]
-        if not all(a is b for a, b in zip(current, self.arrays)):
-            return False
         return bool((self.steps == self.steps[0]).all())  # a step count set by hand differs
 
     def gather_grads(self, maximize: bool) -> Any:
