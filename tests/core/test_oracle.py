@@ -1,5 +1,6 @@
-"""Reductions, softmax and matrix products against torch: values and gradients, float64 and
-float32, non-contiguous inputs (the table is cases_reduce.py)."""
+"""Every op of the case tables against torch: values and gradients, float64 and float32,
+broadcasting and non-contiguous inputs (the tables are cases_elementwise.py, cases_reduce.py
+and cases_shape_index.py; the machinery is oracle.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from cases_reduce import CASES  # noqa: E402 - after the skip: the table needs torch
+# after the skip: the tables need torch
+import cases_elementwise  # noqa: E402
+import cases_reduce  # noqa: E402
+import cases_shape_index  # noqa: E402
 from oracle import case_ids, run_case  # noqa: E402
+
+CASES = cases_elementwise.CASES + cases_reduce.CASES + cases_shape_index.CASES
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
