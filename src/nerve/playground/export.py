@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from string import Template
 from typing import TYPE_CHECKING, Any
 
@@ -46,9 +47,25 @@ FEATURE_CODE = {
 }
 
 
+# What of a user's text may appear as plain words (the docstring, a file name): letters,
+# digits and a few harmless marks. Everything else becomes "_", so that no quote, backslash,
+# newline or "$" from an uploaded file's name can end a literal or reach the template.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def plain_text(text: str, limit: int = 40) -> str:
+    """``text`` with every character outside ``[A-Za-z0-9_.-]`` replaced by ``_``.
+
+    Example:
+        >>> plain_text("x'; import os.csv")
+        'x___import_os.csv'
+    """
+    return _UNSAFE.sub("_", text[:limit]).lstrip(".") or "data"
+
+
 def export_message(session: Session, fmt: str) -> dict[str, Any]:
     """The ``export`` message for the page: a file name, a MIME type and the content."""
-    stem = f"playground_{session.points.name}".replace("-", "_")
+    stem = f"playground_{plain_text(session.points.name)}".replace("-", "_")
     if fmt == "safetensors":
         data = base64.b64encode(weights_bytes(session)).decode("ascii")
         return {
@@ -172,7 +189,9 @@ def script_source(session: Session, flavour: str) -> str:
         module=module,
         # torch's thread pool costs more than it saves on layers this small.
         threads="T.set_num_threads(1)\n    " if module == "torch" else "",
-        title=f"The nerve playground's {pts.name} network, as a {module} script.",
+        title=f"The nerve playground's {plain_text(pts.name)} network, as a {module} script.",
+        # The only place the name appears as it was: a repr, which is always a closed literal.
+        name=repr(pts.name),
         describe=_describe(session),
         data=_data_rows(session),
         task=pts.task,
@@ -196,10 +215,10 @@ def script_source(session: Session, flavour: str) -> str:
 
 
 def _describe(session: Session) -> str:
-    s = session.settings
+    s, pts = session.settings, session.points
     hidden = " -> ".join(f"{n} {a}" for n, a in zip(s["hidden"], s["activations"]))
     return (
-        f"data {session.points.name} ({session.points.task}, {len(session.points.y)} points, "
+        f"data {plain_text(pts.name)} ({pts.task}, {len(pts.y)} points, "
         f"noise {s['noise']}%), features {', '.join(s['features'])}, hidden layers "
         f"[{hidden or 'none'}], loss {s['loss']}, optimizer {s['optimizer']} lr {s['lr']:g}, "
         f"batch size {s['batch_size']}, {session.epoch} epochs trained in the playground"
@@ -223,6 +242,7 @@ import $module as T
 from $module import nn
 from $module.nn import functional as F
 
+DATA_NAME = $name  # the data set, as the playground named it
 TASK = "$task"  # binary, multiclass or regression
 N_CLASSES = $n_classes
 LR = $lr
