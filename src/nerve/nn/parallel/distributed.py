@@ -90,7 +90,8 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         # A private duplicate communicator: the reducer's non-blocking messages never mix
         # with the collectives that user code (or SyncBatchNorm) issues on the default group.
-        self.process_group = dist.process_group.communicator(process_group).Dup()
+        with timed("DistributedDataParallel (communicator duplicate, during construction)"):
+            self.process_group = dist.process_group.communicator(process_group).Dup()
         self.world_size = self.process_group.Get_size()
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._check_same_model(named)
@@ -149,7 +150,7 @@ class DistributedDataParallel(Module):
             dtype=np.int64,
         )
         every = np.empty((self.world_size, 3), dtype=np.int64)
-        with timed():
+        with timed("DistributedDataParallel's model check (during construction)"):
             self.process_group.Allgather(signature, every)
         if not (every == every[0]).all():
             raise RuntimeError(
@@ -165,7 +166,7 @@ class DistributedDataParallel(Module):
             by_dtype.setdefault(t._data.dtype, []).append(t)
         for group in by_dtype.values():
             flat = np.concatenate([np.asarray(t._data).reshape(-1) for t in group])
-            with timed():
+            with timed("DistributedDataParallel's broadcast of rank 0's parameters/buffers"):
                 self.process_group.Bcast(flat, root=0)
             offset = 0
             for t in group:
