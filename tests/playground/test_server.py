@@ -31,9 +31,20 @@ from nerve.playground.protocol import LIMITS  # noqa: E402
 from nerve.playground.session import Session  # noqa: E402
 
 
+class LocalClient(TestClient):
+    """A TestClient that addresses the server as ``localhost`` (Starlette's default name,
+    ``testserver``, is refused by the Host check), for pages and WebSockets alike."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, base_url="http://localhost")
+
+    def websocket_connect(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        return super().websocket_connect(f"ws://localhost{url}", *args, **kwargs)
+
+
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(server.create_app())
+    return LocalClient(server.create_app())
 
 
 def _open(ws: Any) -> dict[str, dict]:
@@ -222,7 +233,7 @@ def test_a_closed_tab_stops_its_training(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(server, "Session", Recorded)
     app = server.create_app()
-    with TestClient(app) as client:
+    with LocalClient(app) as client:
         with client.websocket_connect("/ws") as ws:
             _open(ws)
             ws.send_json({"type": "play"})

@@ -197,6 +197,12 @@ def parse_message(raw: str | bytes) -> Command:
         )
     try:
         msg = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        # json's decoder recurses once per bracket: a small message of nested brackets would
+        # otherwise escape as a RecursionError and end the session.
+        raise ProtocolError(
+            "a message must be JSON nested a few levels deep, not thousands"
+        ) from None
     except (ValueError, UnicodeDecodeError) as err:
         if isinstance(err, ProtocolError):
             raise
@@ -276,7 +282,14 @@ def _check_choice(name: str, value: Any, spec: Spec) -> str:
 def _check_str(name: str, value: Any, spec: Spec) -> str:
     if not isinstance(value, str):
         raise ProtocolError(f"{name} must be a string, got {type(value).__name__}")
-    size = len(value.encode("utf-8", "surrogatepass"))
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        # JSON's \\ud800 escapes decode to lone surrogates, which no file or encoder accepts.
+        raise ProtocolError(
+            f"{name} is not valid text: it holds a lone surrogate "
+            f"(U+{ord(value[err.start]):04X}) at character {err.start}"
+        ) from None
     if size > spec.max_len:
         raise ProtocolError(f"{name} is too large ({size} bytes); the limit is {spec.max_len}")
     return value

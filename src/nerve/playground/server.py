@@ -10,7 +10,9 @@ the WebSocket, which stops its training and frees its place among the ``LIMITS['
 
 It listens on the loopback interface by default: the playground is for the learner's own
 machine. WebSocket connections from another site's pages are refused (a page on the internet
-could otherwise drive a local playground).
+could otherwise drive a local playground), and so is every request whose ``Host`` header is not
+a loopback name (``localhost``, ``127.0.0.0/8``, ``[::1]``) or the address ``--host`` names: a
+DNS-rebinding page (``evil.example`` made to resolve to 127.0.0.1) sends its own name there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import json
 import logging
 import math
@@ -43,7 +46,7 @@ from nerve.workflow import DataError
 from .protocol import LIMITS, ProtocolError, parse_message, settings_spec
 from .session import Session
 
-__all__ = ["STATIC_DIR", "create_app", "serve", "running_server"]
+__all__ = ["STATIC_DIR", "create_app", "host_allowed", "serve", "running_server"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("nerve.playground")
@@ -82,6 +85,84 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HostCheck:
+    """ASGI middleware: answer only requests addressed to this machine by a loopback name.
+
+    A refused page gets ``400`` with the reason; a refused WebSocket handshake is closed before
+    it is accepted (code 1008 and the reason; uvicorn answers it with ``403``).
+    """
+
+    def __init__(self, app: Any, host: str | None = None) -> None:
+        self.app = app
+        self.extra = _host_name(host) if host else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if host_allowed(header, self.extra):
+            await self.app(scope, receive, send)
+            return
+        reason = (
+            f"Host {header[:100]!r} refused: the playground answers only to localhost, "
+            "127.0.0.1 and [::1] (and the --host it was started with); another name may be a "
+            "DNS-rebinding attack"
+        )
+        log.warning("%s", reason)
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008, "reason": reason[:120]})
+            return
+        body = reason.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(header: str) -> str | None:
+    """The lower-cased name of a Host header (``name``, ``name:port``, ``[v6]:port``), or None
+    when it is malformed (a port that is not a number, characters no host name has)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        name, _, rest = header[1:].partition("]")
+        if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+            return None
+        return name if name and all(c in "0123456789abcdef:." for c in name) else None
+    name, colon, port = header.partition(":")
+    if colon and not port.isdigit():
+        return None
+    ok = name and all(c.isascii() and (c.isalnum() or c in ".-_") for c in name)
+    return name if ok else None
+
+
+def host_allowed(header: str, extra: str | None = None) -> bool:
+    """Whether a request with this ``Host`` header is for this playground: ``localhost``, an
+    address in 127.0.0.0/8, ``[::1]``, or exactly the name ``extra`` (``--host``).
+
+    Example:
+        >>> host_allowed("127.0.0.1:8000"), host_allowed("evil.example:8000")
+        (True, False)
+    """
+    name = _host_name(header)
+    if name is None:
+        return False
+    if name == "localhost" or (extra is not None and name == extra):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _to_json(message: dict[str, Any]) -> str:
@@ -159,6 +240,11 @@ class Connection:
         except (ProtocolError, DataError) as err:
             await self.send({"type": "error", "message": str(err)})
             return
+        except Exception as err:  # a bug: report it, keep the page's session alive
+            log.exception("internal error while handling a message")
+            message = f"internal error ({type(err).__name__}: {err}); the session goes on"
+            await self.send({"type": "error", "message": message})
+            return
         if self.session.running and self.task is None:
             self.task = asyncio.create_task(self._train())
 
@@ -215,7 +301,7 @@ def _same_origin(websocket: WebSocket) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
         return True  # not a browser (a test client or a script on this machine)
-    return urlsplit(origin).netloc == websocket.headers.get("host")
+    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
 
 
 async def _websocket(websocket: WebSocket) -> None:
@@ -248,8 +334,11 @@ async def _index(request: Request) -> Response:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
-def create_app(max_sessions: int = LIMITS["sessions"]) -> Starlette:
-    """The ASGI app: ``/`` (the page), ``/static/*`` (its files only) and ``/ws``."""
+def create_app(max_sessions: int = LIMITS["sessions"], host: str | None = None) -> Starlette:
+    """The ASGI app: ``/`` (the page), ``/static/*`` (its files only) and ``/ws``.
+
+    ``host`` (what ``--host`` names) is answered besides the loopback names.
+    """
     app = Starlette(
         routes=[
             Route("/", _index),
@@ -260,7 +349,8 @@ def create_app(max_sessions: int = LIMITS["sessions"]) -> Starlette:
     )
     app.state.sessions = 0
     app.state.max_sessions = max_sessions
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(HostCheck, host=host)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: the 400s get it too
     return app
 
 
@@ -280,11 +370,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(sock: socket.socket, log_level: str = "warning") -> Any:
+def _server(sock: socket.socket, host: str, log_level: str = "warning") -> Any:
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(), log_level=log_level, ws_max_size=WS_MAX_SIZE, lifespan="off"
+        create_app(host=host), log_level=log_level, ws_max_size=WS_MAX_SIZE, lifespan="off"
     )
     return uvicorn.Server(config)
 
@@ -314,7 +404,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: other machines can reach this playground")
     print(f"nerve playground: {url}  (Ctrl-C to stop)")
-    server = _server(sock)
+    server = _server(sock, host)
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     try:
@@ -338,7 +428,7 @@ def _open_when_started(server: Any, url: str) -> None:
 def running_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run the playground in a background thread (for tests and scripts); yields its URL."""
     sock = bind(host, port)
-    server = _server(sock)
+    server = _server(sock, host)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
