@@ -30,9 +30,11 @@ import numpy as np
 
 from .errors import DataError, check_choice
 
-__all__ = ["MISSING_TOKENS", "MAX_CATEGORIES", "RawTable", "read_table", "CsvSchema"]
+__all__ = ["MISSING_TOKENS", "FLOAT32_MAX", "MAX_CATEGORIES", "RawTable", "read_table", "CsvSchema"]
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null"})
+# Features and regression targets are float32: a cell beyond its range would become inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 # One-hot encoding a column of IDs or free text would create a column per row; refuse instead.
 MAX_CATEGORIES = 250
 _FORMAT = "nerve.csvschema"
@@ -45,10 +47,29 @@ class RawTable:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    # Column name -> position: ``header.index`` per column made wide files quadratic (20,000
+    # columns took 42 s to read). A repeated name keeps its first position, as index() did.
+    _positions: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._positions = {}
+        for j, name in enumerate(self.header):
+            self._positions.setdefault(name, j)
+
+    def position(self, name: str) -> int:
+        """The index of the column called ``name`` (ValueError if there is none)."""
+        try:
+            return self._positions[name]
+        except KeyError:
+            raise ValueError(f"{name!r} is not a column") from None
+
+    def has(self, name: str) -> bool:
+        """Whether a column is called ``name``."""
+        return name in self._positions
 
     def column(self, name: str) -> list[str]:
         """All cells of the column called ``name``."""
-        j = self.header.index(name)
+        j = self.position(name)
         return [row[j] for row in self.rows]
 
 
@@ -109,7 +130,9 @@ def _number(cell: str) -> float | None:
 
 
 def _check_cell(table: RawTable, i: int, col: str, cell: str) -> None:
-    """Raise for a missing value or a non-finite number such as ``inf``."""
+    """Raise for a missing value, a non-finite number such as ``inf``, or a number beyond
+    float32's range (it would become inf). Training and prediction both read cells through
+    here, so a file that cannot train cannot be predicted on either."""
     if cell.lower() in MISSING_TOKENS:
         shown = "an empty cell" if not cell else f"{cell!r}"
         raise DataError(
@@ -119,6 +142,11 @@ def _check_cell(table: RawTable, i: int, col: str, cell: str) -> None:
     value = _number(cell)
     if value is not None and not math.isfinite(value):
         raise DataError(f"line {table.lines[i]}, column {col!r}: {cell!r} is not a finite number")
+    if value is not None and abs(value) > FLOAT32_MAX:
+        raise DataError(
+            f"line {table.lines[i]}, column {col!r}: {cell!r} is beyond float32's range "
+            f"(+-{FLOAT32_MAX:.4g}); rescale the column"
+        )
 
 
 def _column_kind(table: RawTable, col: str) -> str:
@@ -182,7 +210,7 @@ class CsvSchema:
     @classmethod
     def fit(cls, table: RawTable, target: str, task: str | None = None) -> CsvSchema:
         """Infer the schema of a training table (see the module docstring for the rules)."""
-        if target not in table.header:
+        if not table.has(target):
             hint = ""
             if len(table.header) == 1 and any(s in table.header[0] for s in ";\t|"):
                 hint = " (the file seems to use another separator; nerve reads comma-separated)"
@@ -237,7 +265,7 @@ class CsvSchema:
 
     def transform_table(self, table: RawTable) -> np.ndarray:
         """Encode the feature columns of a parsed table; see :meth:`transform_rows`."""
-        missing = [c for c in self.columns if c not in table.header]
+        missing = [c for c in self.columns if not table.has(c)]
         if missing:
             raise DataError(
                 f"the CSV lacks the column(s) {', '.join(map(repr, missing))} the model was "
@@ -246,7 +274,7 @@ class CsvSchema:
         X = np.zeros((len(table.rows), len(self.feature_names)), dtype=np.float32)
         offset = 0
         for col in self.columns:
-            j = table.header.index(col)
+            j = table.position(col)
             if col in self.categories:
                 cats = self.categories[col]
                 position = {cat: k for k, cat in enumerate(cats)}
@@ -266,7 +294,7 @@ class CsvSchema:
 
     def encode_target(self, table: RawTable) -> np.ndarray:
         """The target column as int64 labels (classification) or float32 values (regression)."""
-        if self.target not in table.header:
+        if not table.has(self.target):
             raise DataError(f"target column {self.target!r} not found in the CSV")
         if self.task == "regression":
             return self._numbers(table, self.target).astype(np.float32)

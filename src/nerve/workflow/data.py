@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import DataError, as_labels, check_choice
 
-__all__ = ["TASKS", "ArrayData"]
+__all__ = ["TASKS", "ArrayData", "as_features"]
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -57,7 +57,7 @@ class ArrayData:
 
     def __post_init__(self) -> None:
         check_choice("task", self.task, TASKS)
-        self.X = _as_features(self.X)
+        self.X = as_features(self.X)
         n, d = self.X.shape
         y = np.asarray(self.y)
         if y.ndim != 1 or y.shape[0] != n:
@@ -168,15 +168,30 @@ class ArrayData:
         return text
 
 
-def _as_features(X: Any) -> np.ndarray:
-    """Convert ``X`` to a finite float32 ``(n, d)`` array or raise a DataError."""
+def as_features(X: Any, name: str = "X") -> np.ndarray:
+    """Convert ``X`` to a finite float32 ``(n, d)`` array or raise a DataError.
+
+    The one rule for feature values, for training data and for inputs to predict alike.
+
+    Example:
+        >>> as_features([[1e39, 0.0]])
+        Traceback (most recent call last):
+        ...
+        nerve.workflow.errors.DataError: X[0, 0] is 1e+39: NaN, infinite or beyond float32's range
+    """
     arr = np.asarray(X)
     if arr.ndim != 2:
-        raise DataError(f"X must be 2-D with shape (n_samples, n_features), got shape {arr.shape}")
+        raise DataError(
+            f"{name} must be 2-D with shape (n_samples, n_features), got shape {arr.shape}"
+        )
     if arr.dtype.kind not in "biuf":
-        raise DataError(f"X must be numeric, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.all(np.isfinite(arr)):
-        # float64 values beyond float32's range also land here, as inf after the cast.
-        raise DataError("X contains NaN or infinite values (or values too large for float32)")
-    return arr
+        raise DataError(f"{name} must be numeric, got dtype {arr.dtype}")
+    with np.errstate(over="ignore"):  # float64 values beyond float32's range become inf here
+        out = np.ascontiguousarray(arr, dtype=np.float32)
+    bad = np.argwhere(~np.isfinite(out))
+    if len(bad):
+        i, j = (int(k) for k in bad[0])
+        raise DataError(
+            f"{name}[{i}, {j}] is {float(arr[i, j])!r}: NaN, infinite or beyond float32's range"
+        )
+    return out

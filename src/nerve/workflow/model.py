@@ -36,6 +36,9 @@ from .errors import DataError, check_choice, check_fraction, check_int
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
+    "MAX_UNITS",
+    "MAX_LAYERS",
+    "MAX_PARAMETERS",
     "DEFAULT_LOSS",
     "ModelSpec",
     "resolve_loss",
@@ -72,6 +75,17 @@ _TASK_LOSSES = {
 }
 _TASKS = tuple(_TASK_LOSSES)
 
+# Sizes a fully connected network of this workbench may have, checked before any weight is
+# allocated (a model file or an option could otherwise ask for terabytes). 50 million
+# parameters are 200 MB of float32 weights, about 800 MB with their gradients and Adam's two
+# moments -- far beyond what the lecture's networks need (digits: 64-128-64-10 has 17,226),
+# yet small enough for any laptop. 65,536 units is the widest layer (wider ones exceed the
+# parameter budget next to any real layer anyway), and 256 hidden layers the deepest (a plain
+# MLP stops training long before that: its gradients vanish without residual connections).
+MAX_UNITS = 65_536
+MAX_LAYERS = 256
+MAX_PARAMETERS = 50_000_000
+
 
 @dataclass
 class ModelSpec:
@@ -106,15 +120,46 @@ class ModelSpec:
     loss: str | None = None
 
     def __post_init__(self) -> None:
-        self.input_size = check_int("input_size", self.input_size, minimum=1)
-        self.output_size = check_int("output_size", self.output_size, minimum=1)
-        self.hidden = [check_int("hidden layer size", h, minimum=1) for h in list(self.hidden)]
+        # Every check here is on plain numbers: nothing is allocated before they all pass.
+        self.input_size = check_int("input_size", self.input_size, 1, MAX_UNITS)
+        self.output_size = check_int("output_size", self.output_size, 1, MAX_UNITS)
+        if not isinstance(self.hidden, (list, tuple)):
+            raise DataError(f"hidden must be a list of layer sizes, got {self.hidden!r:.60}")
+        if len(self.hidden) > MAX_LAYERS:
+            raise DataError(f"hidden lists {len(self.hidden)} layers; at most {MAX_LAYERS}")
+        self.hidden = [check_int("hidden layer size", h, 1, MAX_UNITS) for h in self.hidden]
+        if self.n_parameters() > MAX_PARAMETERS:
+            raise DataError(
+                f"the network {self.input_size} -> {' -> '.join(map(str, self.hidden))} -> "
+                f"{self.output_size} has {self.n_parameters():,} parameters; at most "
+                f"{MAX_PARAMETERS:,} (use fewer or smaller hidden layers)"
+            )
         self.dropout = check_fraction("dropout", self.dropout, 0.0, 0.99)
         if not isinstance(self.batch_norm, bool):
             raise DataError(f"batch_norm must be true or false, got {self.batch_norm!r}")
         if self.loss is not None:
             check_choice("loss", self.loss, LOSSES)
         self.activations()  # validates names and count
+
+    def weight_shapes(self) -> list[tuple[int, int]]:
+        """The ``(out, in)`` shape of each Linear layer's weight, in order, as plain numbers.
+
+        Example:
+            >>> ModelSpec(2, [8, 4], output_size=1).weight_shapes()
+            [(8, 2), (4, 8), (1, 4)]
+        """
+        sizes = [self.input_size, *self.hidden, self.output_size]
+        return [(b, a) for a, b in zip(sizes, sizes[1:])]
+
+    def n_parameters(self) -> int:
+        """Weights and biases of the Linear layers (BatchNorm adds 2 per hidden unit).
+
+        Example:
+            >>> ModelSpec(2, [8], output_size=1).n_parameters()
+            33
+        """
+        linear = sum(out * (inp + 1) for out, inp in self.weight_shapes())
+        return linear + (2 * sum(self.hidden) if self.batch_norm is True else 0)
 
     def activations(self) -> list[str]:
         """The activation of each hidden layer.

@@ -28,9 +28,10 @@ import numpy as np
 import nerve
 from nerve import nn
 
+from .bundle import BUNDLE_FORMAT, check_bundle
 from .config import RunConfig, load_config
 from .csvschema import CsvSchema, read_table
-from .data import ArrayData
+from .data import ArrayData, as_features
 from .errors import DataError
 from .metrics import majority_baseline, mean_baseline
 from .model import ModelSpec, build_loss, build_model, head_of, predict_labels, predict_proba
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 RUN_FILES = ("config.toml", "history.csv", "metrics.json", "model.safetensors")
-_FORMAT = "nerve.run"
 
 
 class RunDirExistsError(FileExistsError):
@@ -152,7 +152,7 @@ def save_bundle(
     else:
         summary = {"class_counts": np.bincount(y_train, minlength=data.n_classes).tolist()}
     bundle = {
-        "format": _FORMAT,
+        "format": BUNDLE_FORMAT,
         "version": 1,
         "model": model.state_dict(),
         "spec": spec.to_dict(),
@@ -189,17 +189,33 @@ class SavedRun:
         return build_loss(self.task, self.spec.loss)
 
     def _scaled(self, X: Any) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or X.shape[1] != self.spec.input_size:
+        X = as_features(X, "inputs")  # the same rule as for training data
+        if X.shape[1] != self.spec.input_size:
             raise DataError(
                 f"inputs must have {self.spec.input_size} columns "
                 f"({', '.join(self.feature_names)}), got shape {X.shape}"
             )
-        return self.scaler.transform(X).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = self.scaler.transform(X).astype(np.float32)
+        bad = np.argwhere(~np.isfinite(scaled))
+        if len(bad):  # finite, but so far from the training data that scaling overflows
+            i, j = (int(k) for k in bad[0])
+            raise DataError(
+                f"input row {i}, feature {self.feature_names[j]!r}: {float(X[i, j])!r} lies too "
+                "far outside the range the model was trained on (it overflows float32 once scaled)"
+            )
+        return scaled
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, k)``, or values ``(n,)`` for regression, of raw ``X``."""
-        return predict_proba(self.model, self._scaled(X), self.head)
+        out = predict_proba(self.model, self._scaled(X), self.head)
+        bad = np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))
+        if len(bad):  # e.g. an input so far outside the training range that the scaler overflows
+            raise DataError(
+                f"the model's output for input row {int(bad[0])} is not finite; its values lie "
+                "far outside the range the model was trained on"
+            )
+        return out
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (int64) or regression values of raw ``X``."""
@@ -222,9 +238,11 @@ class SavedRun:
         """The majority-class (or training-mean) baseline on ``data``."""
         if self.task == "regression":
             return mean_baseline([self.train_targets["mean"]], data.y)
-        counts = np.asarray(self.train_targets["class_counts"], dtype=np.int64)
-        y_train = np.repeat(np.arange(len(counts)), counts)
-        return majority_baseline(y_train, data.y, len(self.class_names))
+        # Only the majority class matters: never rebuild the labels from the counts (a
+        # count of 1e12 in a file would ask for terabytes).
+        counts = self.train_targets["class_counts"]
+        majority = max(range(len(counts)), key=counts.__getitem__)
+        return majority_baseline([majority], data.y, len(self.class_names))
 
     def prediction_table(self, X: Any) -> tuple[list[str], list[list[str]]]:
         """``(header, rows)`` of predictions for raw ``X``: the class label and one
@@ -266,10 +284,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> SavedRun:
         bundle = nerve.load(path)
     except (ValueError, KeyError, TypeError) as err:
         raise DataError(f"{path}: not a readable nerve model file ({err})") from err
-    if not isinstance(bundle, dict) or bundle.get("format") != _FORMAT:
-        raise DataError(f"{path}: not a nerve run bundle (no format={_FORMAT!r})")
+    spec, schema = check_bundle(bundle, path)  # every size checked before anything is built
     try:
-        spec = ModelSpec.from_dict(bundle["spec"])
         task = str(bundle["task"])
         model = build_model(spec, task)
         model.load_state_dict(bundle["model"])
@@ -277,20 +293,25 @@ def load_run(run_dir: str | os.PathLike[str]) -> SavedRun:
         scaler_state = {
             k: (v if isinstance(v, str) else np.asarray(v)) for k, v in bundle["scaler"].items()
         }
-        schema = None if bundle["schema"] is None else CsvSchema.from_dict(bundle["schema"])
-        saved = SavedRun(
-            run_dir=root,
-            model=model,
-            spec=spec,
-            task=task,
-            scaler=scaler_from_state_dict(scaler_state),
-            class_names=[str(c) for c in bundle["class_names"]],
-            feature_names=[str(f) for f in bundle["feature_names"]],
-            schema=schema,
-            train_targets=dict(bundle["train_targets"]),
+        scaler = scaler_from_state_dict(scaler_state)
+    except (KeyError, TypeError, RuntimeError, DataError) as err:
+        raise DataError(f"{path}: malformed run bundle ({err})") from err
+    if getattr(scaler, "n_features", spec.input_size) not in (None, spec.input_size):
+        raise DataError(
+            f"{path}: key 'scaler': fitted on {scaler.n_features} features, "
+            f"the model takes {spec.input_size}"
         )
-    except (KeyError, TypeError, RuntimeError) as err:
-        raise DataError(f"{path}: malformed run bundle ({err!r})") from err
+    saved = SavedRun(
+        run_dir=root,
+        model=model,
+        spec=spec,
+        task=task,
+        scaler=scaler,
+        class_names=list(bundle["class_names"]),
+        feature_names=list(bundle["feature_names"]),
+        schema=schema,
+        train_targets=dict(bundle["train_targets"]),
+    )
     config_path = root / "config.toml"
     if config_path.is_file():
         saved.config = load_config(config_path)

@@ -238,7 +238,7 @@ def _load(
 
 
 def _require_target(table: RawTable, schema: CsvSchema) -> None:
-    if schema.target not in table.header:
+    if not table.has(schema.target):
         raise DataError(
             f"the CSV has no target column {schema.target!r}; to predict on unlabelled rows "
             "use load_csv_features(path, schema)"
