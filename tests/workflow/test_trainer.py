@@ -397,3 +397,46 @@ def test_progress_false_prints_nothing(capsys) -> None:
     _lecture_trainer(epochs=2, batch_size=8, progress=True).fit(train)  # stdout is no terminal
     _lecture_trainer(epochs=2, batch_size=8, progress=False).fit(train)
     assert capsys.readouterr().out == ""
+
+
+# ------------------------------------------------------------------ the single training step
+
+
+def _twin_models(seed: int = 3) -> tuple[nn.Module, nn.Module]:
+    nerve.manual_seed(seed)
+    a = nn.Sequential(nn.Linear(2, 5), nn.Tanh(), nn.Linear(5, 1), nn.Sigmoid())
+    b = nn.Sequential(nn.Linear(2, 5), nn.Tanh(), nn.Linear(5, 1), nn.Sigmoid())
+    b.load_state_dict(a.state_dict())
+    return a, b
+
+
+@pytest.mark.parametrize("l1,l2,clip", [(0.0, 0.0, None), (0.01, 0.0, None), (0.0, 0.1, 0.5)])
+def test_train_step_is_the_lectures_loop_body(l1: float, l2: float, clip: float | None) -> None:
+    from nerve.workflow.step import add_weight_penalty, penalized_weights, train_step
+
+    rng = np.random.default_rng(0)
+    x = nerve.from_numpy(rng.normal(size=(8, 2)).astype(np.float32))
+    y = nerve.from_numpy((rng.random((8, 1)) > 0.5).astype(np.float32))
+    ours, written = _twin_models()
+    opt_a = nerve.optim.SGD(ours.parameters(), lr=0.3, momentum=0.9)
+    opt_b = nerve.optim.SGD(written.parameters(), lr=0.3, momentum=0.9)
+    for _ in range(3):
+        loss, out = train_step(ours, nn.BCELoss(), opt_a, x, y, l1=l1, l2=l2, grad_clip=clip)
+        # The loop written out by hand, penalty by its formula.
+        opt_b.zero_grad()
+        expected = nn.BCELoss()(written(x), y)
+        weights = [written[0].weight, written[2].weight]
+        total = expected + l1 * sum(w.abs().sum() for w in weights) if l1 else expected
+        total = total + 0.5 * l2 * sum((w * w).sum() for w in weights) if l2 else total
+        total.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(written.parameters(), clip)
+        opt_b.step()
+        assert loss.item() == expected.item()  # the data loss, without the penalty
+        assert out.shape == (8, 1)
+    for p, q in zip(ours.parameters(), written.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert [tuple(w.shape) for w in penalized_weights(ours)] == [(5, 2), (1, 5)]
+    w = nerve.tensor([[1.0, -2.0]])
+    value = add_weight_penalty(nerve.tensor(0.5), [w], l1=0.1, l2=0.2).item()
+    assert value == pytest.approx(0.5 + 0.1 * 3.0 + 0.1 * 5.0)

@@ -15,21 +15,16 @@ stopping, checkpoints) and a progress bar. It uses only the public API of ``nerv
 ``nerve.optim`` and ``nerve.utils.data``, as a user script would, and consumes
 :class:`~nerve.workflow.ArrayData`.
 
-**Data-parallel training.** When :mod:`nerve.distributed` is initialized with more than one
-rank (``mpirun -n R nerve train``), :meth:`Trainer.fit` trains data-parallel: the model is
-wrapped in :class:`~nerve.nn.parallel.DistributedDataParallel` (which shares the model's
-Parameter objects, so an optimizer built on the plain model works unchanged), ``batch_size``
-stays the *global* batch and each rank trains on its share of every batch (about
-``batch_size // R`` samples), the loss sums, correct counts and sample counts are combined
-with ``all_reduce``, and every decision (early stopping, ``stop()``) is taken from rank 0's
-numbers, so that every rank logs the same history and ends with the same weights. Only rank 0
-draws the progress bar.
+The loop's body, one mini-batch's step with its penalty, is :func:`~nerve.workflow.step.train_step`
+(the playground takes the same step). When :mod:`nerve.distributed` is initialized with more
+than one rank (``mpirun -n R nerve train``), :meth:`Trainer.fit` trains data-parallel, each rank
+on its share of every batch (:mod:`nerve.workflow.dataparallel`); only rank 0 draws the
+progress bar.
 """
 
 from __future__ import annotations
 
 import math
-import secrets
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -44,12 +39,14 @@ from nerve.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 from .callbacks import Callback
 from .data import ArrayData
+from .dataparallel import fit_data_parallel, group, rank, reduce_epoch
 from .errors import DataError, check_int
-from .evaluation import evaluate_model, headline_metric, headline_metric_sum
+from .evaluation import evaluate_model, headline_metric
 from .history import History
 from .metrics import main_metric
 from .model import head_of, predict_labels, predict_proba, target_tensor
 from .preprocess import sample_weights
+from .step import penalized_weights, train_step
 
 __all__ = ["History", "Trainer", "evaluate_model"]
 
@@ -148,9 +145,9 @@ class Trainer:
                 val_data = None
         self.head = head_of(self.loss_fn, self.task)
         metric = main_metric(self.task)
-        comm = _group()
+        comm = group()
         if comm is not None:
-            return self._fit_distributed(comm, train_data, val_data, metric)
+            return fit_data_parallel(self, comm, train_data, val_data, metric)
         if self.seed is not None:
             nerve.manual_seed(self.seed)  # dropout masks come from the global generator
         loader = self._loader(train_data)
@@ -163,51 +160,6 @@ class Trainer:
             lambda bar: self._train_epoch(_unscaled(loader), metric, bar), val_data, metric, bar
         )
         self._call("on_train_end", {"stop_reason": self.stop_reason})
-        self.model.eval()
-        return self.history
-
-    def _fit_distributed(
-        self, comm: Any, train_data: ArrayData, val_data: ArrayData | None, metric: str
-    ) -> History:
-        """fit() on every rank of a process group of R > 1 (see the module doc).
-
-        Each epoch draws the same global order as a single process would (the loader's
-        generator is seeded identically on every rank), cuts it into global batches of
-        ``batch_size`` and gives rank ``r`` the samples ``r, r + R, ...`` of each batch. The
-        ranks' losses are weighted by their share's size, so that DDP's gradient average is the
-        gradient of the global batch's mean loss: R ranks take the steps one process takes.
-        """
-        from nerve.nn.parallel import DistributedDataParallel
-
-        rank, world = comm.Get_rank(), comm.Get_size()
-        has_bn = any(isinstance(m, nn.BatchNorm1d) for m in self.model.modules())
-        smallest = 2 * world if has_bn else world  # BatchNorm needs 2 samples per rank
-        if self.batch_size < smallest:
-            need = "at least 2 samples per rank for batch normalisation" if has_bn else "one"
-            raise DataError(
-                f"batch_size {self.batch_size} is the global batch and must give every one of "
-                f"the {world} ranks {need}; use --batch-size {smallest} or more"
-            )
-        # The shuffle must be the same on every rank: without a seed, rank 0 draws one.
-        seed = self.seed if self.seed is not None else comm.bcast(secrets.randbits(31), root=0)
-        nerve.manual_seed(seed + rank)  # dropout: each rank its own masks
-        loader = self._loader(train_data, seed)
-        wrapped = isinstance(self.model, DistributedDataParallel)  # the caller wrapped it
-        self._ddp = self.model if wrapped else DistributedDataParallel(self.model)
-        self.history, self.stop_training, self.stop_reason = History(), False, ""
-        self._call("on_train_begin", {})
-        bar = self._bar(len(loader) if self.epochs == 1 else self.epochs) if rank == 0 else None
-
-        def train_epoch(bar: Any) -> dict[str, float]:
-            return self._train_epoch(_shares(loader, rank, world, smallest), metric, bar, comm)
-
-        self._epochs(train_epoch, val_data, metric, bar, comm)
-        self._call("on_train_end", {"stop_reason": self.stop_reason})
-        # Every rank ends with rank 0's weights (also after EarlyStopping restored its best).
-        self._ddp._sync_tensors(list(self.model.parameters()) + list(self.model.buffers()))
-        if not wrapped:
-            self._ddp.process_group.Free()
-        self._ddp = None
         self.model.eval()
         return self.history
 
@@ -261,21 +213,25 @@ class Trainer:
         epoch's training loss and metric (summed over all ranks of ``comm``, if given)."""
         model = self.model if self._ddp is None else self._ddp
         model.train()
-        weights = [p for p in self.model.parameters() if p.dim() > 1]  # no penalty on biases
+        weights = penalized_weights(self.model)  # no penalty on biases
         total, count, outputs, targets = 0.0, 0, [], []
         for batch, (xb, yb, scale) in enumerate(batches):
             if self.device is not None:
                 xb, yb = xb.to(self.device), yb.to(self.device)
-            self.optimizer.zero_grad()
-            out = model(xb)
-            loss = self.loss_fn(out, yb)
-            # DDP averages the R gradients; weighting by the share's size makes that the
-            # gradient of the global batch's mean loss when the shares differ in size.
-            scaled = loss if scale == 1.0 else loss * scale
-            self._penalized(scaled, weights).backward()
-            if self.grad_clip is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-            self.optimizer.step()
+            # DDP averages the R gradients; weighting by the share's size (scale) makes that
+            # the gradient of the global batch's mean loss when the shares differ in size.
+            loss, out = train_step(
+                model,
+                self.loss_fn,
+                self.optimizer,
+                xb,
+                yb,
+                weights=weights,
+                l1=self.l1,
+                l2=self.l2,
+                grad_clip=self.grad_clip,
+                loss_scale=scale,
+            )
             if isinstance(self.scheduler, lr_scheduler.OneCycleLR):
                 self.scheduler.step()  # the 1cycle policy is defined per batch
             # Log the data loss without the penalty, so that training and validation losses
@@ -287,28 +243,14 @@ class Trainer:
             self._call("on_batch_end", batch, {"loss": value, "size": size})
             if bar is not None:
                 bar.update(1)
-        if comm is None:
-            if count == 0:
-                raise DataError("the training data gave no batches; it needs at least one sample")
-            score = headline_metric(
-                np.concatenate(outputs), np.concatenate(targets), self.task, self.head
-            )
-            return {"train_loss": total / count, f"train_{metric}": score}
-        from nerve import distributed as dist
-
-        score = (
-            headline_metric_sum(
-                np.concatenate(outputs), np.concatenate(targets), self.task, self.head
-            )
-            if outputs
-            else 0.0
-        )
-        sums = nerve.from_numpy(np.array([total, count, score], dtype=np.float64))
-        dist.all_reduce(sums, op=dist.ReduceOp.SUM)
-        total, count, score = (float(v) for v in sums.numpy())
+        if comm is not None:
+            return reduce_epoch(total, count, outputs, targets, self.task, self.head, metric)
         if count == 0:
             raise DataError("the training data gave no batches; it needs at least one sample")
-        return {"train_loss": total / count, f"train_{metric}": score / count}
+        score = headline_metric(
+            np.concatenate(outputs), np.concatenate(targets), self.task, self.head
+        )
+        return {"train_loss": total / count, f"train_{metric}": score}
 
     def _check_data(self, data: ArrayData, name: str) -> None:
         if not isinstance(data, ArrayData):
@@ -342,13 +284,6 @@ class Trainer:
             generator=generator,
         )
 
-    def _penalized(self, loss: nerve.Tensor, weights: list[nerve.Tensor]) -> nerve.Tensor:
-        if self.l1 > 0:
-            loss = loss + self.l1 * sum(w.abs().sum() for w in weights)
-        if self.l2 > 0:
-            loss = loss + 0.5 * self.l2 * sum((w * w).sum() for w in weights)
-        return loss
-
     def _step_scheduler(self, row: dict[str, float]) -> None:
         if self.scheduler is None or isinstance(self.scheduler, lr_scheduler.OneCycleLR):
             return
@@ -364,7 +299,7 @@ class Trainer:
     def _bar(self, total: int) -> Any:
         """A tqdm bar on stdout, or None when quiet, when stdout is not a terminal (a pipe, a
         log file, a test) or when tqdm is missing."""
-        if not self.progress or not _isatty(sys.stdout) or _rank() != 0:
+        if not self.progress or not _isatty(sys.stdout) or rank() != 0:
             return None
         try:
             from tqdm import tqdm
@@ -396,47 +331,10 @@ class Trainer:
         return out if self.task == "regression" else predict_labels(out)
 
 
-def _group() -> Any:
-    """The default process group's communicator when nerve.distributed is initialized with
-    more than one rank, else None (plain single-process training)."""
-    from nerve import distributed as dist
-
-    if not dist.is_initialized() or dist.get_world_size() < 2:
-        return None
-    return dist.process_group.communicator()
-
-
-def _rank() -> int:
-    from nerve import distributed as dist
-
-    return dist.get_rank() if dist.is_initialized() else 0
-
-
 def _unscaled(loader: DataLoader) -> Iterator[tuple[Any, Any, float]]:
     """A single process's batches in the ``(x, y, loss scale)`` form that ``_train_epoch`` takes."""
     for xb, yb in loader:
         yield xb, yb, 1.0
-
-
-def _shares(
-    loader: DataLoader, rank: int, world: int, smallest: int
-) -> Iterator[tuple[Any, Any, float]]:
-    """This rank's part of each global batch of ``loader``: ``(x, y, loss weight)``.
-
-    The global order is the loader's (the same on every rank); rank ``r`` takes the samples
-    ``r, r + R, ...`` of each batch. A trailing batch smaller than ``smallest`` (so that some
-    rank would get no sample, or BatchNorm a single one) is skipped on every rank alike.
-    """
-    tensors = loader.dataset.tensors  # type: ignore[attr-defined]
-    order = np.asarray(loader.sampler.indices(), dtype=np.int64)  # type: ignore[union-attr]
-    size = loader.batch_size or 1
-    stop = len(order) - len(order) % size if loader.drop_last else len(order)
-    for start in range(0, stop, size):
-        batch = order[start : min(start + size, stop)]
-        if len(batch) < smallest:
-            continue
-        share = batch[rank::world]
-        yield (*(t[share] for t in tensors), len(share) * world / len(batch))
 
 
 def _isatty(stream: Any) -> bool:
