@@ -13,16 +13,6 @@ from ..tensor import Tensor
 from .flat import FlatState
 from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad
 
-
-def _check(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
-    check_non_negative(lr=lr, eps=eps)
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    check_non_negative(weight_decay=weight_decay)
-
-
 _MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last only with amsgrad
 
 
@@ -49,18 +39,40 @@ class Adam(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        _check(lr, betas, eps, weight_decay)
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, defaults)  # checks the options (_check_options)
         self._scratch: dict[Tensor, Any] = {}  # per-parameter work buffers for _step_each()
         self._flat: dict[int, FlatState] = {}  # by id of the group: its state in flat buffers
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """torch's checks and order: lr, eps, then each beta in [0, 1), then weight_decay."""
+        check_non_negative(lr=options["lr"], eps=options["eps"])
+        betas = options["betas"]
+        try:
+            betas = options["betas"] = tuple(betas)
+            pair = betas[0], betas[1]
+        except (TypeError, IndexError):
+            raise TypeError(
+                f"betas must be a pair of numbers (beta1, beta2), got {options['betas']!r}"
+            ) from None
+        for index, beta in enumerate(pair):
+            try:
+                valid = bool(0.0 <= beta < 1.0)  # False for NaN
+            except TypeError:
+                raise TypeError(
+                    f"Invalid beta parameter at index {index}: {beta!r} (expected a number "
+                    f"in [0, 1), got {type(beta).__name__})"
+                ) from None
+            if not valid:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        check_non_negative(weight_decay=options["weight_decay"])
 
     def _scratch_for(self, p: Tensor) -> Any:
         scratch = self._scratch

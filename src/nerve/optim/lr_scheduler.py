@@ -255,9 +255,9 @@ class OneCycleLR(LRScheduler):
                 raise ValueError(
                     "You must define either total_steps OR (epochs AND steps_per_epoch)"
                 )
+            _check_positive_int(epochs=epochs, steps_per_epoch=steps_per_epoch)
             total_steps = epochs * steps_per_epoch
-        if total_steps <= 0:
-            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        _check_positive_int(total_steps=total_steps)
         if not 0 <= pct_start <= 1:
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -266,7 +266,7 @@ class OneCycleLR(LRScheduler):
             )
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         groups = optimizer.param_groups
-        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        max_lrs = _per_group(max_lr, groups, "max_lr")
         self.cycle_momentum = cycle_momentum
         self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
@@ -343,7 +343,7 @@ class ReduceLROnPlateau:
         min_lr: float | Sequence[float] = 0,
         eps: float = 1e-8,
     ) -> None:
-        if factor >= 1.0:
+        if not factor < 1.0:  # written so that NaN fails too
             raise ValueError("Factor should be < 1.0.")
         if mode not in ("min", "max"):
             raise ValueError(f"mode {mode} is unknown!")
@@ -358,6 +358,8 @@ class ReduceLROnPlateau:
         )
         groups = len(optimizer.param_groups)
         self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(self.min_lrs) != groups:
+            raise ValueError(f"expected {groups} min_lrs, got {len(self.min_lrs)}")
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -398,3 +400,22 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
+
+
+def _check_positive_int(**values: Any) -> None:
+    """torch's check of OneCycleLR's step counts: a positive int (not 1.5, not NaN)."""
+    for name, value in values.items():
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"Expected positive integer {name}, but got {value!r}")
+
+
+def _per_group(value: Any, groups: list[dict[str, Any]], name: str) -> list[Any]:
+    """One value per parameter group: a list or tuple must have exactly one per group."""
+    if not isinstance(value, (list, tuple)):
+        return [value] * len(groups)
+    if len(value) != len(groups):
+        raise ValueError(
+            f"{name} must have the same length as optimizer.param_groups. {name} has "
+            f"{len(value)} values, param_groups has {len(groups)}."
+        )
+    return list(value)

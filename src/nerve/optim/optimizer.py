@@ -27,6 +27,11 @@ required = _Required()
 class Optimizer:
     """Base class: subclasses set ``defaults`` and implement ``step``.
 
+    Hyper-parameters are checked as torch checks them (``Invalid learning rate: nan``), in
+    the constructor's defaults and in every parameter group's own options alike: subclasses
+    list the options that must be non-negative numbers in ``_non_negative`` and add other
+    checks by overriding :meth:`_check_options`.
+
     Example:
         >>> import nerve
         >>> w = nerve.nn.Parameter(nerve.tensor([1.0]))
@@ -37,7 +42,10 @@ class Optimizer:
         tensor([0.8000], requires_grad=True)
     """
 
+    _non_negative: tuple[str, ...] = ()  # options that must be numbers >= 0 (not NaN)
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self._check_options(defaults)
         self.defaults = defaults
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -76,10 +84,22 @@ class Optimizer:
                     f"parameter {name}"
                 )
             group.setdefault(name, default)
+        self._check_options(group)  # a group's own lr=nan hides the same bug as the default's
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Raise torch's ValueError for an invalid hyper-parameter in ``options`` (the defaults
+        or one parameter group); ``required`` (SGD's lr, not given) is checked later."""
+        check_non_negative(
+            **{
+                name: options[name]
+                for name in self._non_negative
+                if name in options and options[name] is not required
+            }
+        )
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the last step (by default: set ``.grad`` to None)."""
@@ -194,20 +214,27 @@ def gradient(p: Tensor, group: dict[str, Any], l2: bool = True) -> Any:
     return grad
 
 
-_LABELS = {
-    "lr": "learning rate",
-    "eps": "epsilon value",
-    "momentum": "momentum value",
-    "weight_decay": "weight_decay value",
-    "alpha": "alpha value",
-}
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}  # the others: "<name> value"
 
 
-def check_non_negative(**values: float) -> None:
-    """torch's error for a negative hyper-parameter, e.g. ``Invalid learning rate: -1``."""
+def check_non_negative(**values: Any) -> None:
+    """torch's error for a negative or NaN hyper-parameter, e.g. ``Invalid learning rate: nan``.
+
+    Written as ``not value >= 0``, which NaN fails (``value < 0`` would let it through and
+    silently fill the weights with NaN at the first step). Something that is not a number
+    at all is a TypeError naming the option.
+    """
     for name, value in values.items():
-        if value < 0.0:
-            raise ValueError(f"Invalid {_LABELS.get(name, name)}: {value}")
+        label = _LABELS.get(name, f"{name} value")
+        try:
+            valid = bool(value >= 0.0)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Invalid {label}: {value!r} ({name} must be a non-negative number, got "
+                f"{type(value).__name__})"
+            ) from None
+        if not valid:
+            raise ValueError(f"Invalid {label}: {value}")
 
 
 __all__ = ["Optimizer", "check_non_negative", "gradient", "no_grad", "params_with_grad", "required"]

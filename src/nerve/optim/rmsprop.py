@@ -8,7 +8,7 @@ from typing import Any
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad
+from .optimizer import Optimizer, gradient, params_with_grad
 
 
 class RMSprop(Optimizer):
@@ -18,6 +18,8 @@ class RMSprop(Optimizer):
         >>> import nerve
         >>> opt = nerve.optim.RMSprop(nerve.nn.Linear(2, 1).parameters(), lr=0.01, momentum=0.9)
     """
+
+    _non_negative = ("lr", "eps", "momentum", "weight_decay", "alpha")  # torch's order
 
     def __init__(
         self,
@@ -32,9 +34,6 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        check_non_negative(
-            lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
-        )
         defaults = {
             "lr": lr,
             "alpha": alpha,
@@ -88,6 +87,8 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Per-parameter learning rates that shrink with the sum of past squared gradients."""
 
+    _non_negative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -100,13 +101,6 @@ class Adagrad(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        check_non_negative(
-            lr=lr,
-            lr_decay=lr_decay,
-            weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value,
-            eps=eps,
-        )
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad, required
+from .optimizer import Optimizer, gradient, params_with_grad, required
 
 
 class SGD(Optimizer):
@@ -19,6 +19,8 @@ class SGD(Optimizer):
         >>> model = nerve.nn.Linear(2, 1)
         >>> opt = nerve.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     """
+
+    _non_negative = ("lr", "momentum", "weight_decay")
 
     def __init__(
         self,
@@ -32,11 +34,6 @@ class SGD(Optimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        check_non_negative(momentum=momentum, weight_decay=weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -45,7 +42,12 @@ class SGD(Optimizer):
             "nesterov": nesterov,
             "maximize": maximize,
         }
-        super().__init__(params, defaults)
+        super().__init__(params, defaults)  # checks the options (_check_options)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        super()._check_options(options)
+        if options.get("nesterov") and (options["momentum"] <= 0 or options["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
