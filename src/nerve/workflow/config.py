@@ -23,16 +23,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import tomlio
+from .configcheck import ALIASES, check, parse, suggest
 from .data import TASKS
 from .errors import ConfigError
-from .model import ACTIVATIONS, LOSSES
+from .model import ACTIVATIONS, LOSSES, MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS
 from .preprocess import SCALERS
 from .tabular import SKLEARN_DATASETS
 from .toy import TOY_DATASETS
@@ -41,6 +41,8 @@ __all__ = ["RunConfig", "load_config", "data_kind", "option_help", "OPTIMIZERS",
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "multistep", "exponential", "cosine", "onecycle", "plateau")
+# A run config is a few dozen lines; anything far larger is not one (and is not read whole).
+MAX_CONFIG_BYTES = 1 << 20
 _MONITORS = tuple(f"{s}_{m}" for s in ("val", "train") for m in ("loss", "accuracy", "mse"))
 
 
@@ -91,7 +93,7 @@ class PreprocessConfig:
 class ModelConfig:
     """``[model]``: the network (step 02)."""
 
-    hidden: list[int] = _opt([8], "hidden layer sizes, e.g. 64,32", low=1)
+    hidden: list[int] = _opt([8], "hidden layer sizes, e.g. 64,32", low=1, high=MAX_UNITS)
     activation: str | list[str] = _opt(
         "tanh", "one activation, or one per hidden layer", choices=tuple(ACTIVATIONS)
     )
@@ -197,7 +199,7 @@ class RunConfig:
         for section, table in d.items():
             if section not in _SECTIONS:
                 raise ConfigError(
-                    f"{where}: unknown table [{section}]{_suggest(section, _SECTIONS)}"
+                    f"{where}: unknown table [{section}]{suggest(section, _SECTIONS)}"
                 )
             if not isinstance(table, dict):
                 raise ConfigError(
@@ -219,8 +221,8 @@ class RunConfig:
             section, _, key = str(dotted).partition(".")
             f = _field(dotted, where)
             if parse_strings and isinstance(value, str) and f.type != "str":
-                value = _parse(dotted, value, str(f.type), where)
-            setattr(getattr(cfg, section), key, _check(dotted, value, f, where))
+                value = parse(dotted, value, str(f.type), where)
+            setattr(getattr(cfg, section), key, check(dotted, value, f, where))
         return cfg.validate(where)
 
     def validate(self, where: str = "config") -> RunConfig:
@@ -250,6 +252,17 @@ class RunConfig:
             raise ConfigError(
                 f"{where}: optimizer.betas must be 2 numbers, got {self.optimizer.betas}"
             )
+        hidden = self.model.hidden
+        if len(hidden) > MAX_LAYERS:
+            raise ConfigError(
+                f"{where}: model.hidden lists {len(hidden)} layers; at most {MAX_LAYERS}"
+            )
+        between = sum(a * b for a, b in zip(hidden, hidden[1:]))
+        if between > MAX_PARAMETERS:  # the full count (inputs, outputs) is checked at build
+            raise ConfigError(
+                f"{where}: model.hidden {hidden} needs {between:,} weights between its layers; at "
+                f"most {MAX_PARAMETERS:,} (each layer at most {MAX_UNITS:,} units)"
+            )
         acts = self.model.activation
         if isinstance(acts, list) and len(acts) != len(self.model.hidden):
             raise ConfigError(
@@ -273,15 +286,28 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     Raises FileNotFoundError for a missing file and ConfigError for bad TOML or bad values.
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"config file not found: {str(p)!r}")
+    if p.is_dir():
+        raise ConfigError(f"config {str(p)!r} is a directory; expected a TOML file")
+    if not p.is_file():  # /dev/null, a FIFO (reading one could block forever), a socket
+        raise ConfigError(f"config {str(p)!r} is not a regular file; expected a TOML file")
     where = p.name
     try:
-        d = tomlio.loads(p.read_text(encoding="utf-8"))
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{where}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a run config is a few "
+                "dozen lines"
+            )
+        d = tomlio.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise ConfigError(f"{where}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     except tomlio.TOMLDecodeError as err:
         raise ConfigError(f"{where}: invalid TOML: {err}") from err
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"{where}: invalid TOML: nested too deeply") from None
     data = d.get("data")
     source = data.get("source") if isinstance(data, dict) else None
     if isinstance(source, str) and data_kind(source, where) == "csv":
@@ -311,7 +337,7 @@ def data_kind(source: str, where: str = "config") -> str:
     raise ConfigError(
         f"{where}: unknown data.source {source!r}; expected a toy set ({', '.join(TOY_DATASETS)}), "
         f"a scikit-learn set ({', '.join(SKLEARN_DATASETS)}) or a path to a .csv file"
-        f"{_suggest(source, names)}"
+        f"{suggest(source, names)}"
     )
 
 
@@ -327,123 +353,16 @@ def option_help() -> str:
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------------------- checking
-
-
-# Names users bring from other tools, mapped to this config's keys.
-_ALIASES = {
-    "learning_rate": "lr",
-    "layers": "hidden",
-    "hidden_sizes": "hidden",
-    "hidden_layers": "hidden",
-    "activations": "activation",
-    "scheduler": "name",
-    "optimizer": "name",
-    "patience": "early_stopping",
-    "clip": "grad_clip",
-    "max_norm": "grad_clip",
-}
-
-
-def _suggest(word: str, options: Any) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _field(dotted: str, where: str) -> dataclasses.Field:
     section, _, key = dotted.partition(".")
     if section not in _SECTIONS:
-        raise ConfigError(f"{where}: unknown key {dotted!r}{_suggest(section, _SECTIONS)}")
+        raise ConfigError(f"{where}: unknown key {dotted!r}{suggest(section, _SECTIONS)}")
     fields = {f.name: f for f in dataclasses.fields(_SECTIONS[section])}
     if key not in fields:
         # Common synonyms first (learning_rate -> lr), then the section's keys, then all keys.
-        close = [_ALIASES[key]] if _ALIASES.get(key) in fields else []
+        close = [ALIASES[key]] if ALIASES.get(key) in fields else []
         close = close or difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
         near = f"; did you mean '{section}.{close[0]}'?" if close else ""
         every = [f"{s}.{f.name}" for s, c in _SECTIONS.items() for f in dataclasses.fields(c)]
-        raise ConfigError(f"{where}: unknown key {dotted!r}{near or _suggest(dotted, every)}")
+        raise ConfigError(f"{where}: unknown key {dotted!r}{near or suggest(dotted, every)}")
     return fields[key]
-
-
-def _parse(key: str, text: str, kind: str, where: str) -> Any:
-    """A command-line string as a value of ``kind`` (a field's annotation)."""
-    text = text.strip()
-    if "None" in kind and text.lower() in ("", "none"):
-        return None
-    base = kind.replace(" | None", "")
-    try:
-        if base == "int":
-            return int(text)
-        if base == "float":
-            return float(text)
-        if base == "bool":
-            words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-            return words[text.lower()]
-        items = [s.strip() for s in text.strip("[]").split(",") if s.strip()]
-        if base == "list[int]":
-            return [int(s) for s in items]
-        if base == "list[float]":
-            return [float(s) for s in items]
-        if base == "str | list[str]":
-            return items[0] if len(items) == 1 else [s.strip("'\"") for s in items]
-    except (ValueError, KeyError):
-        raise ConfigError(f"{where}: {key} must be {_describe(base)}, got {text!r}") from None
-    return text
-
-
-def _describe(kind: str) -> str:
-    return {
-        "int": "an integer",
-        "float": "a number",
-        "bool": "true or false",
-        "str": "a string",
-        "list[int]": "a list of integers such as 64,32",
-        "list[float]": "a list of numbers",
-        "str | list[str]": "a name or a list of names",
-    }[kind]
-
-
-def _check(key: str, value: Any, f: dataclasses.Field, where: str) -> Any:
-    """Check ``value`` against the field's type and metadata; returns it normalised."""
-    kind = str(f.type)
-    if value is None:
-        if "None" in kind:
-            return None
-        raise ConfigError(f"{where}: {key} must be set")
-    base = kind.replace(" | None", "")
-    ok = {
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "str": lambda v: isinstance(v, str),
-    }
-    if base.startswith("list[") or base == "str | list[str]":
-        item = base.removeprefix("str | ").removeprefix("list[").removesuffix("]")
-        if base != "str | list[str]" or not isinstance(value, str):
-            if not isinstance(value, (list, tuple)) or not all(ok[item](v) for v in value):
-                raise ConfigError(f"{where}: {key} must be {_describe(base)}, got {value!r}")
-            return [_bounds(f"{key}[{i}]", v, f, where) for i, v in enumerate(value)]
-    elif not ok[base](value):
-        raise ConfigError(f"{where}: {key} must be {_describe(base)}, got {value!r}")
-    return _bounds(key, float(value) if base == "float" else value, f, where)
-
-
-def _bounds(key: str, value: Any, f: dataclasses.Field, where: str) -> Any:
-    meta = f.metadata
-    choices = meta["choices"]
-    if choices is not None and value not in choices:
-        raise ConfigError(
-            f"{where}: {key} {value!r} is not valid; expected one of: {', '.join(choices)}"
-            f"{_suggest(value, choices)}"
-        )
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        low, high, above = meta["low"], meta["high"], meta["above"]
-        if not math.isfinite(value):
-            raise ConfigError(f"{where}: {key} must be a finite number, got {value}")
-        if low is not None and value < low:
-            raise ConfigError(f"{where}: {key} must be >= {low:g}, got {value:g}")
-        if above is not None and value <= above:
-            raise ConfigError(f"{where}: {key} must be > {above:g}, got {value:g}")
-        if high is not None and value > high:
-            raise ConfigError(f"{where}: {key} must be <= {high:g}, got {value:g}")
-    return value
