@@ -12,13 +12,13 @@ import pytest
 
 import nerve
 from nerve import nn
-from nerve.autograd import gradcheck, gradgradcheck
-from nerve.autograd.node import apply
-from nerve.nn.fused import LayerChain
+from nerve.ops.chain import layer_chain
+from nerve.ops.nn_ops import Linear
+from nerve.ops.unary import Sigmoid, Tanh
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import close, copy_parameters  # noqa: E402
+from parity import close, copy_parameters, gradcheck, gradgradcheck  # noqa: E402
 
 ARCHITECTURES: dict[str, Callable[[], list[nn.Module]]] = {
     "lecture": lambda: [nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1), nn.Sigmoid()],
@@ -101,10 +101,10 @@ def _args(module: nn.Module) -> tuple:
 
 
 def test_finite_differences_first_and_second_order():
-    kinds = ("linear", "tanh", "linear", "sigmoid")
+    ops = (Linear, Tanh, Linear, Sigmoid)
 
     def chain(x, w1, b1, w2, b2):
-        return apply(LayerChain, x, w1, b1, w2, b2, kinds=kinds, saves=(0, 1, 2, 3, 4))
+        return layer_chain(x, [w1, b1, w2, b2], ops, saves=(0, 1, 2, 3, 4))
 
     rng = np.random.default_rng(3)
     shapes = [(5, 3), (4, 3), (4,), (2, 4), (2,)]

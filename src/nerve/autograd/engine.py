@@ -2,7 +2,8 @@
 
 The chain rule, applied once per node: nodes are visited in reverse topological order (found
 iteratively, so a chain of 100,000 ops needs no recursion), the partial gradients that reach a
-node are summed before its ``backward`` runs, and leaves accumulate into ``.grad``.
+node are summed before its ``backward`` runs, and leaves accumulate into ``.grad``. Gradients
+are raw arrays unless the backward is recorded (``create_graph``), when they are tensors.
 """
 
 from __future__ import annotations
@@ -61,93 +62,103 @@ def run_backward(
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
     restricts accumulation to them (``backward(inputs=...)``).
     """
-    # Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
-    # (no tensor per op); nodes with a ``backward_array`` fast path never see a tensor at all.
-    raw = not create_graph
-    grads: dict[Node, list[Any]] = {}
-    roots: list[Node] = []
-    for output, grad in zip(outputs, grad_outputs):
-        node, nr = edge_of(output)
-        _add(grads, node, nr, grad._data if raw else grad)
-        roots.append(node)
-
-    targets: dict[tuple[Node, int], int] = {}
-    if capture is not None:
-        for index, tensor in enumerate(capture):
-            targets[edge_of(tensor)] = index
-    captured: list[Any] = [None] * (len(capture) if capture else 0)
-
-    order = topological_order(roots)
-    useful: set[Node] | None = None
-    if capture is not None:
-        useful = _useful(order, {node for node, _ in targets})
-        order = [node for node in order if node in useful]
-    # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets a
-    # copy, so that an in-place change of one .grad (clip_grad_norm_, say) leaves the other alone.
-    claimed: set[int] = {id(g._data) for g in grad_outputs}
-
+    backward = _Pass(outputs, grad_outputs, create_graph, capture, accumulate)
     previous_mode = state.enabled
-    state.enabled = create_graph
-    anomaly = state.anomaly
+    state.enabled = create_graph  # what the backward formulas compute is recorded, or not
     try:
-        for node in order:
-            slot = grads.pop(node, None)
-            if slot is None:
-                continue
-            leaf = type(node) is AccumulateGrad
-            if leaf:  # a leaf's hooks also see what grad() returns
-                slot[0] = _run_leaf_hooks(node, slot[0], raw)
-            if node.pre_hooks or targets:
-                for nr in range(len(slot)):
-                    if node.pre_hooks:
-                        slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
-                    if (node, nr) in targets:
-                        captured[targets[(node, nr)]] = slot[nr]
-            if leaf:
-                if accumulate and (capture is None or (node, 0) in targets):
-                    _accumulate(node, slot[0], create_graph, claimed)
-                continue
-            if node.retained:
-                _retain(node, slot, create_graph)
-            if useful is not None and not any(
-                e is not None and e[0] in useful for e in node.next_edges
-            ):
-                continue  # a captured tensor's own history is not needed
-            if node.freed:
-                raise RuntimeError(_FREED_MESSAGE)
-            node.check_versions()
-            input_grads = _call_backward(node, slot, raw)
-            if anomaly:
-                _check_finite(node, input_grads)
-            for edge, grad in zip(node.next_edges, input_grads):
-                if edge is not None and grad is not None:
-                    if raw and type(edge[0]) is not AccumulateGrad:
-                        claimed.add(id(grad))  # read later: a leaf given it too must copy
-                    _add(grads, edge[0], edge[1], grad)
-            if not retain_graph:
-                node.release()
+        for node in backward.order:
+            slot = backward.grads.pop(node, None)
+            if slot is not None:
+                backward.visit(node, slot, retain_graph)
     finally:
         state.enabled = previous_mode
-    if capture is None:
-        return None
-    return [
-        _as_dtype(_tensor(g), tensor) if g is not None else None
-        for g, tensor in zip(captured, capture)
-    ]
+    return backward.captured_grads()
 
 
-def _call_backward(node: Node, slot: list[Any], raw: bool) -> tuple[Any, ...]:
-    """Run a node's backward on the summed output gradients; arrays in, arrays out when raw."""
-    if raw and node.backward_array is not None and node.n_outputs == 1:
-        result = node.backward_array(slot[0])
-        return result if isinstance(result, tuple) else (result,)
-    grads = [_tensor(g) for g in slot] if raw else slot
-    result = node.backward(grads[0]) if node.n_outputs == 1 else node.backward(*grads)
-    if not isinstance(result, tuple):
-        result = (result,)
-    if raw:
-        return tuple(g._data if isinstance(g, Tensor) else g for g in result)
-    return result
+class _Pass:
+    """One backward pass: the nodes in order, the gradients summed for each so far, and what
+    is captured for ``autograd.grad``.
+
+    Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
+    (``raw``): each node's backward formula runs on arrays and no tensor is made per op."""
+
+    def __init__(
+        self,
+        outputs: Sequence[Tensor],
+        grad_outputs: Sequence[Tensor],
+        create_graph: bool,
+        capture: Sequence[Tensor] | None,
+        accumulate: bool,
+    ) -> None:
+        self.raw = raw = not create_graph
+        self.create_graph, self.capture, self.accumulate = create_graph, capture, accumulate
+        self.anomaly = state.anomaly
+        self.grads: dict[Node, list[Any]] = {}
+        roots: list[Node] = []
+        for output, grad in zip(outputs, grad_outputs):
+            node, nr = edge_of(output)
+            _add(self.grads, node, nr, grad._data if raw else grad)
+            roots.append(node)
+        self.targets: dict[tuple[Node, int], int] = {}
+        for index, tensor in enumerate(capture or ()):
+            self.targets[edge_of(tensor)] = index
+        self.captured: list[Any] = [None] * len(capture or ())
+        self.order = topological_order(roots)
+        self.useful: set[Node] | None = None
+        if capture is not None:
+            self.useful = _useful(self.order, {node for node, _ in self.targets})
+            self.order = [node for node in self.order if node in self.useful]
+        # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets
+        # a copy, so an in-place change of one .grad (clip_grad_norm_, say) leaves the other.
+        self.claimed: set[int] = {id(g._data) for g in grad_outputs}
+
+    def visit(self, node: Node, slot: list[Any], retain_graph: bool) -> None:
+        """The chain rule at ``node``: hooks, captures, then its backward's input gradients
+        sent along its edges (a leaf accumulates instead)."""
+        raw, targets = self.raw, self.targets
+        leaf = type(node) is AccumulateGrad
+        if leaf:  # a leaf's hooks also see what grad() returns
+            slot[0] = _run_leaf_hooks(node, slot[0], raw)
+        if node.pre_hooks or targets:
+            for nr in range(len(slot)):
+                if node.pre_hooks:
+                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
+                if (node, nr) in targets:
+                    self.captured[targets[(node, nr)]] = slot[nr]
+        if leaf:
+            if self.accumulate and (self.capture is None or (node, 0) in targets):
+                _accumulate(node, slot[0], self.create_graph, self.claimed)
+            return
+        if node.retained:
+            _retain(node, slot, self.create_graph)
+        useful = self.useful
+        if useful is not None and not any(
+            e is not None and e[0] in useful for e in node.next_edges
+        ):
+            return  # a captured tensor's own history is not needed
+        if node.freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        node.check_versions()
+        input_grads = node.backward(slot[0]) if node.n_outputs == 1 else node.backward(*slot)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if self.anomaly:
+            _check_finite(node, input_grads)
+        for edge, grad in zip(node.next_edges, input_grads):
+            if edge is not None and grad is not None:
+                if raw and type(edge[0]) is not AccumulateGrad:
+                    self.claimed.add(id(grad))  # read later: a leaf given it too must copy
+                _add(self.grads, edge[0], edge[1], grad)
+        if not retain_graph:
+            node.release()
+
+    def captured_grads(self) -> list[Tensor | None] | None:
+        if self.capture is None:
+            return None
+        return [
+            _as_dtype(_tensor(g), tensor) if g is not None else None
+            for g, tensor in zip(self.captured, self.capture)
+        ]
 
 
 def _tensor(grad: Any) -> Any:

@@ -93,6 +93,19 @@ class FunctionCtx(Node):
             self.freed = True
 
     def backward(self, *grads: Any) -> tuple[Any, ...]:
+        """The user's backward, which takes and returns tensors as in torch: when the backward
+        pass is not recorded the engine's arrays are wrapped, and the results unwrapped."""
+        from ..tensor import Tensor
+
+        arrays = not state.enabled
+        if arrays:
+            grads = tuple(None if g is None else Tensor._make(g) for g in grads)
+        results = self._user_backward(grads)
+        if arrays:
+            return tuple(r._data if isinstance(r, Tensor) else r for r in results)
+        return results
+
+    def _user_backward(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         if self.materialize_grads:
             grads = tuple(
                 g if g is not None else _zeros_like_output(self, i) for i, g in enumerate(grads)
@@ -123,7 +136,7 @@ def _zeros_like_output(ctx: FunctionCtx, index: int) -> Any:
 
 def _check_grad(ctx: FunctionCtx, index: int, grad: Any, meta: Any) -> Any:
     from ..creation import tensor as make_tensor
-    from ..ops.shape import sum_to
+    from ..ops.dual import sum_to
     from ..tensor import Tensor
 
     if not isinstance(grad, Tensor):

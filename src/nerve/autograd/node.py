@@ -4,9 +4,15 @@ Every differentiable op is a small :class:`Node` subclass with
 
 * ``forward(self, *arrays, **params)`` over raw NumPy/CuPy arrays (Python scalars pass through),
   returning the output array, and
-* ``backward(self, grad)`` over *tensors*, returning one gradient per input (``None`` where an
-  input needs none). Because it is written with tensor ops, the backward pass is itself
-  differentiable when ``create_graph=True`` (higher-order gradients come for free).
+* ``backward(self, grad)``, the op's derivative written once, returning one gradient per input
+  (``None`` where an input needs none).
+
+The one backward runs on two kinds of values. When the backward pass is not recorded (the usual
+``loss.backward()``), ``grad``, :meth:`Node.input` and :meth:`Node.output` are raw arrays, so a
+step of the chain rule costs only its arithmetic. Under ``create_graph=True`` they are tensors,
+so the same formula records a graph of its own and higher-order gradients come for free.
+Python's operators work on both; a backward that needs another op calls :func:`run` (and
+``nerve.ops.dual`` holds the few helpers spelled differently for arrays and tensors).
 
 :func:`apply` runs ``forward`` and, only when grad mode is on and some input requires a
 gradient, records the node as the output's ``grad_fn``. The engine (``engine.py``) walks the
@@ -34,10 +40,6 @@ class Node:
     # Whether backward reads the output (then ``self.output()`` returns it as a tensor).
     saves_output = False
     n_outputs = 1
-    # Optional fast path: ``backward_array(grad_array) -> input gradients as arrays``, used by
-    # the engine when the backward itself is not recorded (no ``create_graph``). It must compute
-    # exactly what ``backward`` computes; hot ops define it to skip the tensor-op overhead.
-    backward_array: Any = None
     # Whether the engine needs the inputs' shapes (``self.shapes``, None for Python scalars):
     # set only when the op is recorded, so that unrecorded ops do no work for it.
     keeps_shapes = False
@@ -49,17 +51,25 @@ class Node:
     def forward(self, *args: Any, **params: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, grad: Tensor) -> Any:
+    def backward(self, grad: Any) -> Any:
         raise NotImplementedError(f"{self.name()} is not differentiable")
 
-    # -- helpers for backward ------------------------------------------------------------
+    # -- what backward reads: arrays, or tensors when the backward is recorded ------------
 
-    def output(self) -> Tensor:
-        """The forward's output as a tensor; with ``create_graph`` it is part of the graph."""
+    def input(self, index: int) -> Any:
+        """Input ``index`` as the backward formula sees it: its array, or under
+        ``create_graph`` the tensor itself (Python scalars and None pass through)."""
+        x = self.inputs[index]
+        return x._data if not state.enabled and isinstance(x, Tensor) else x
+
+    def output(self) -> Any:
+        """The forward's output (for ops with ``saves_output``): its array, or under
+        ``create_graph`` a tensor that is part of the graph (it depends on the inputs)."""
+        if not state.enabled:
+            return self.out
         out = Tensor._make(self.out)
-        if state.enabled:  # the backward is being recorded: the output depends on the inputs
-            out.requires_grad = True
-            out.grad_fn = self
+        out.requires_grad = True
+        out.grad_fn = self
         return out
 
     def name(self) -> str:
@@ -146,16 +156,15 @@ def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
 _new = object.__new__
 
 
-def apply_binary(op: type[Node], a: Any, b: Any) -> Tensor:
-    """:func:`apply` for exactly two operands: the arithmetic operators' hot path."""
-    node = _new(op)
-    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-    out = node.forward(a._data if a_tensor else a, b._data if b_tensor else b)
-    if state.enabled and ((a_tensor and a.requires_grad) or (b_tensor and b.requires_grad)):
-        return _record(node, (a, b), out)
-    result = _new(Tensor)
-    _init(result, out)
-    return result
+def run(op: type[Node], *inputs: Any, **params: Any) -> Any:
+    """Another op inside a formula: on arrays its forward kernel (nothing recorded, no tensor
+    made), on tensors the op itself, recorded as usual. A backward written with it runs on
+    arrays, and under ``create_graph`` on tensors, so the gradient is differentiated in turn.
+    Example, the gradient of ``tril``: ``run(Triangle, g, diagonal=k, lower=True)``."""
+    for x in inputs:
+        if isinstance(x, Tensor):
+            return apply(op, *inputs, **params)
+    return _new(op).forward(*inputs, **params)
 
 
 def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:

@@ -244,17 +244,8 @@ def binary_cross_entropy(
     """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy")
-    data = input._data  # checked on the raw array: this runs every training step
-    low, high = (float(data.min()), float(data.max())) if data.size else (0.5, 0.5)
-    if low < 0 or high > 1:  # (NaN passes, as a diverged network's loss should be NaN)
-        raise RuntimeError(
-            "all elements of input should be between 0 and 1 (binary_cross_entropy takes "
-            "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits)"
-        )
-    # Whether a log may fall below -100, where the loss clamps it: only for p within e^-100
-    # of 0 or p = 1 (below 1, 1 - p >= 2^-53 and log(1 - p) > -37).
-    clamps = not (low > 1e-43 and high < 1)
-    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction, clamps)
+    # (the values' range, [0, 1] for both, is checked by the op on its arrays)
+    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -316,17 +307,6 @@ def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
     return total / weight_sum
 
 
-def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:
-    """Whether the (N,) targets of (N, C) scores are all valid classes, none ignored: the
-    common case, told by one min and one max (other cases take the general path, which
-    checks them in detail)."""
-    data = target._data
-    if data.ndim != 1 or data.shape[0] != input._data.shape[0] or not data.size:
-        return False
-    low, high = int(data.min()), int(data.max())
-    return low >= 0 and high < input._data.shape[1] and not low <= ignore_index <= high
-
-
 def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """(N, C, d1, ...) scores and (N, d1, ...) targets as (N*d1*..., C) and (N*d1*...)."""
     if input.dim() == 1:
@@ -357,15 +337,10 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probabilities = target._data.dtype.kind == "f"
-    if (
-        not probabilities
-        and weight is None
-        and label_smoothing == 0
-        and input._data.ndim == 2
-        and reduction != "none"
-        and _plain_class_indices(input, target, ignore_index)
-    ):
-        return loss_ops.cross_entropy_indices(input, target, reduction)  # the fused fast path
+    if weight is None and label_smoothing == 0:  # the fused op, when the targets suit it
+        fused = loss_ops.cross_entropy_indices(input, target, ignore_index, reduction)
+        if fused is not None:
+            return fused
     log_p = log_softmax(input, dim=1 if input.dim() > 1 else 0)
     classes = input.shape[1] if input.dim() > 1 else input.shape[0]
     if probabilities:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.node import Node, apply, apply_binary
+from ..autograd.node import Node, apply, run
 from ..tensor import Tensor
-from .broadcast import broadcast_shape, shape_of, sum_to, sum_to_array
-from .promotion import SCALARS, as_scalar, promote_pair, raw, to_tensor_operand
+from .broadcast import broadcast_shape, shape_of
+from .dual import sum_to, where
+from .promotion import SCALARS, as_scalar, promote_pair, to_tensor_operand
+from .unary import Log
 
 
 class Binary(Node):
@@ -27,20 +29,12 @@ class Binary(Node):
     def compute(self, a: Any, b: Any) -> Any:
         raise NotImplementedError
 
-    def grads(self, ga: Tensor | None, gb: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+    def grads(self, ga: Any, gb: Any) -> tuple[Any, Any]:
         """Un-broadcast per-input gradients (None where an input needs none)."""
         need_a, need_b = self.needs_input_grad
         return (
-            sum_to(ga, self.shapes[0]) if need_a and ga is not None else None,
-            sum_to(gb, self.shapes[1]) if need_b and gb is not None else None,
-        )
-
-    def array_grads(self, ga: Any, gb: Any) -> tuple[Any, Any]:
-        """:meth:`grads` on raw arrays (the engine's fast path)."""
-        need_a, need_b = self.needs_input_grad
-        return (
-            sum_to_array(ga, self.shapes[0]) if need_a and ga is not None else None,
-            sum_to_array(gb, self.shapes[1]) if need_b and gb is not None else None,
+            sum_to(ga, self.shapes[0]) if need_a else None,
+            sum_to(gb, self.shapes[1]) if need_b else None,
         )
 
 
@@ -50,11 +44,8 @@ class Add(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return a + b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         return self.grads(g, g)
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        return self.array_grads(g, g)
 
 
 class Sub(Binary):
@@ -63,62 +54,62 @@ class Sub(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return a - b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         return self.grads(g, -g if self.needs_input_grad[1] else None)
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        return self.array_grads(g, -g if self.needs_input_grad[1] else None)
 
 
 class Mul(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return a * b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         need_a, need_b = self.needs_input_grad
         return self.grads(g * b if need_a else None, g * a if need_b else None)
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = raw(self.inputs[0]), raw(self.inputs[1])
-        need_a, need_b = self.needs_input_grad
-        return self.array_grads(g * b if need_a else None, g * a if need_b else None)
 
 
 class Div(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return a / b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         need_a, need_b = self.needs_input_grad
         return self.grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = raw(self.inputs[0]), raw(self.inputs[1])
-        need_a, need_b = self.needs_input_grad
-        return self.array_grads(g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
 class FloorDiv(Binary):
     saves = ()
 
     def compute(self, a: Any, b: Any) -> Any:
+        if _is_integer(a) and _is_integer(b) and _has_zero(b):
+            raise RuntimeError("ZeroDivisionError: integer division by zero (floor_divide)")
         return a // b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         zero = g * 0  # floor is piecewise constant: zero gradient almost everywhere
         return self.grads(zero, zero)
 
 
 class Remainder(Binary):
     def compute(self, a: Any, b: Any) -> Any:
+        if _is_integer(a) and _is_integer(b) and _has_zero(b):
+            raise RuntimeError("ZeroDivisionError: integer division by zero (remainder)")
         return a % b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         need_b = self.needs_input_grad[1]
-        return self.grads(g, -g * (a // b) if need_b else None)  # a % b = a - floor(a/b) * b
+        return self.grads(g, -g * run(FloorDiv, a, b) if need_b else None)  # a - floor(a/b) b
+
+
+def _is_integer(x: Any) -> bool:
+    kind = x.dtype.kind if hasattr(x, "dtype") else ("b" if isinstance(x, bool) else None)
+    return kind in ("i", "u", "b") or (kind is None and isinstance(x, int))
+
+
+def _has_zero(x: Any) -> bool:
+    return bool((x == 0).any()) if hasattr(x, "dtype") else x == 0
 
 
 class Pow(Binary):
@@ -129,26 +120,26 @@ class Pow(Binary):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return a**b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         need_a, need_b = self.needs_input_grad
         ga = gb = None
         if need_a:
             if isinstance(b, (int, float)):
                 ga = g * b * a ** (b - 1) if b != 0 else g * 0
             else:  # d/da a^b = b a^(b-1), defined as 0 where b == 0 (as torch)
-                ga = (g * b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+                ga = where(b == 0, 0.0, g * b * a ** (b - 1))
         if need_b:
-            out = self.output()
-            log_a = a.log() if isinstance(a, Tensor) else _log_scalar(a, g)
+            scalar_base = isinstance(a, (int, float))
+            log_a = _log_scalar(a) if scalar_base else run(Log, a)
             # where a == 0 and b >= 0 the true gradient is 0, not 0 * -inf
-            gb = g * out * log_a
-            if isinstance(a, Tensor):
-                gb = gb.masked_fill((a == 0) & (b >= 0), 0.0)
+            gb = g * self.output() * log_a
+            if not scalar_base:
+                gb = where((a == 0) & (b >= 0), 0.0, gb)
         return self.grads(ga, gb)
 
 
-def _log_scalar(a: float, like: Tensor) -> float:
+def _log_scalar(a: float) -> float:
     return math.log(a) if a > 0 else (float("-inf") if a == 0 else float("nan"))
 
 
@@ -162,11 +153,11 @@ def _binary(op: type[Node], a: Any, b: Any, name: str, *, to_float: bool = False
                 and type(a._data) is type(b._data)
                 and (not to_float or a._data.dtype.kind == "f")
             ):
-                return apply_binary(op, a, b)
+                return apply(op, a, b)
         elif type(b) in _FLOAT_SAFE and a._data.dtype.kind == "f":
-            return apply_binary(op, a, b)
+            return apply(op, a, b)
     elif type(a) in _FLOAT_SAFE and isinstance(b, Tensor) and b._data.dtype.kind == "f":
-        return apply_binary(op, a, b)
+        return apply(op, a, b)
     a, b = as_scalar(a), as_scalar(b)
     if isinstance(a, Tensor) and not isinstance(b, (Tensor, *SCALARS)):
         b = _maybe_tensor(b, a)  # lists and arrays join in; anything else fails below

@@ -1,14 +1,11 @@
-"""Un-broadcasting, in one place: the gradient of a broadcast operand is the output's
-gradient summed over the dimensions that broadcasting added or stretched."""
+"""Broadcasting's shapes: which axes it stretched (the gradient of a broadcast operand is summed
+over them, ``dual.sum_to``) and the broadcast shape of several operands, with a clear error."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-
-from ..tensor import Tensor
 
 
 def broadcast_axes(source: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -17,32 +14,6 @@ def broadcast_axes(source: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int
     return tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and source[lead + i] != 1
     )
-
-
-def sum_to(grad: Tensor, shape: Sequence[int] | None) -> Tensor | None:
-    """Reduce ``grad`` to ``shape`` (None for a Python scalar operand: no gradient)."""
-    if shape is None:
-        return None
-    shape = tuple(shape)
-    if grad._data.shape == shape:
-        return grad
-    axes = broadcast_axes(grad._data.shape, shape)
-    if axes:
-        grad = grad.sum(dim=axes, keepdim=True)
-    return grad.reshape(shape) if grad._data.shape != shape else grad
-
-
-def sum_to_array(grad: Any, shape: Sequence[int] | None) -> Any:
-    """:func:`sum_to` on a raw array (the engine's fast path)."""
-    if shape is None:
-        return None
-    shape = tuple(shape)
-    if grad.shape == shape:
-        return grad
-    axes = broadcast_axes(grad.shape, shape)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
 
 
 def broadcast_shape(op: str, *shapes: Sequence[int]) -> tuple[int, ...]:

@@ -9,7 +9,9 @@ from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .arith import Binary
-from .broadcast import broadcast_shape, sum_to
+from .broadcast import broadcast_shape
+from .dual import cast, sum_to
+from .dual import where as dual_where
 from .promotion import as_scalar, promote_pair, raw
 
 _COMPARISONS = {
@@ -139,12 +141,12 @@ class Where(Node):
             broadcast_shape("where", condition.shape, *(s or () for s in self.shapes[1:]))
             raise
 
-    def backward(self, g: Tensor) -> tuple[None, Tensor | None, Tensor | None]:
-        condition = self.inputs[0]
+    def backward(self, g: Any) -> tuple[None, Any, Any]:
+        condition = self.input(0)
         _, need_a, need_b = self.needs_input_grad
         # a literal 0, not g * 0: an infinite gradient must not leak nan into the other side
-        ga = sum_to(where(condition, g, 0.0), self.shapes[1]) if need_a else None
-        gb = sum_to(where(condition, 0.0, g), self.shapes[2]) if need_b else None
+        ga = sum_to(dual_where(condition, g, 0.0), self.shapes[1]) if need_a else None
+        gb = sum_to(dual_where(condition, 0.0, g), self.shapes[2]) if need_b else None
         return None, ga, gb
 
 
@@ -173,8 +175,8 @@ class Maximum(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return xp_of(a).maximum(a, b)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         return _split_ties(self, g, a > b, a == b)
 
 
@@ -182,14 +184,14 @@ class Minimum(Binary):
     def compute(self, a: Any, b: Any) -> Any:
         return xp_of(a).minimum(a, b)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         return _split_ties(self, g, a < b, a == b)
 
 
-def _split_ties(node: Binary, g: Tensor, wins: Tensor, ties: Tensor) -> Any:
+def _split_ties(node: Binary, g: Any, wins: Any, ties: Any) -> Any:
     """The winner takes the gradient; ties share it equally (as torch)."""
-    share_a = wins.to(g.dtype) + ties.to(g.dtype) * 0.5
+    share_a = cast(wins, g) + cast(ties, g) * 0.5
     return node.grads(g * share_a, g * (1 - share_a))
 
 
@@ -208,26 +210,26 @@ class Clamp(Node):
         self.shapes = tuple(getattr(v, "shape", None) for v in (x, low, high))
         return xp_of(x).clip(x, low, high)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, low, high = self.inputs
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        x, low, high = self.input(0), self.input(1), self.input(2)
         need_x, need_low, need_high = self.needs_input_grad
         # torch's rule: x gets the gradient on [low, high] (bounds included); a bound gets it
         # where it wins, and ``high`` also where the bounds cross (then the result is ``high``)
         gx = glow = ghigh = None
         if need_x:
             inside = _both(None if low is None else x >= low, None if high is None else x <= high)
-            gx = where(inside, g, 0.0)
+            gx = dual_where(inside, g, 0.0)
         if need_low:
             wins = x < low if high is None else (x < low) & (low < high)
-            glow = where(wins, g, 0.0)
+            glow = dual_where(wins, g, 0.0)
         if need_high:
             wins = x > high if low is None else (x > high) | (high < low)
-            ghigh = where(wins, g, 0.0)
+            ghigh = dual_where(wins, g, 0.0)
         grads = (gx, glow, ghigh)
         return tuple(None if d is None else sum_to(d, s) for d, s in zip(grads, self.shapes))
 
 
-def _both(a: Tensor | None, b: Tensor | None) -> Tensor:
+def _both(a: Any, b: Any) -> Any:
     return b if a is None else (a if b is None else a & b)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend import dtypes
 from ..backend.device import device, move
 from ..tensor import Tensor
@@ -18,10 +18,9 @@ class Convert(Node):
         self.source_device = _device_of(x)
         return move(x, target).astype(dtype.np, copy=True)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return apply(
-            Convert, g, dtype=dtypes.from_numpy_dtype(self.source_dtype), target=self.source_device
-        )
+    def backward(self, g: Any) -> Any:
+        dtype = dtypes.from_numpy_dtype(self.source_dtype)
+        return run(Convert, g, dtype=dtype, target=self.source_device)
 
 
 def _device_of(array: Any) -> device:

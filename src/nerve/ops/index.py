@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend import dtypes
 from ..backend.device import xp_of
 from ..tensor import Tensor, _check_dim
-from .broadcast import sum_to
+from .dual import const, data, shape_of, sum_to
+from .dual import sum as dual_sum
 from .shape import as_view
 
 
@@ -65,8 +66,8 @@ class GetItem(Node):
             return x[(*key, Ellipsis)]
         return x[key]
 
-    def backward(self, g: Tensor) -> Tensor:
-        return apply(IndexBackward, g, key=self.key, advanced=self.advanced, shape=self.shape)
+    def backward(self, g: Any) -> Any:
+        return run(IndexBackward, g, key=self.key, advanced=self.advanced, shape=self.shape)
 
 
 class IndexBackward(Node):
@@ -85,8 +86,8 @@ class IndexBackward(Node):
             out[key] = g
         return out
 
-    def backward(self, g: Tensor) -> Tensor:
-        return apply(GetItem, g, key=self.key, advanced=self.advanced)
+    def backward(self, g: Any) -> Any:
+        return run(GetItem, g, key=self.key, advanced=self.advanced)
 
 
 def getitem(input: Tensor, key: Any) -> Tensor:
@@ -110,15 +111,15 @@ class SetItem(Node):
         out[key] = value
         return out
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         need_x, need_value = self.needs_input_grad
         gx = gv = None
         if need_x:
-            mask = xp_of(g._data).ones(g._data.shape, dtype=bool)
+            mask = xp_of(data(g)).ones(shape_of(g), dtype=bool)
             mask[self.key] = False
-            gx = g * Tensor._make(mask)
+            gx = g * const(mask, g)
         if need_value:
-            gv = sum_to(apply(GetItem, g, key=self.key, advanced=self.advanced), self.value_shape)
+            gv = sum_to(run(GetItem, g, key=self.key, advanced=self.advanced), self.value_shape)
         return gx, gv
 
 
@@ -180,13 +181,13 @@ class ScatterAdd(Node):
         index_add_into(xp_of(out), out, key, src[self.block])
         return out
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         need_target, need_src = self.needs_input_grad
         gs = None
         if need_src:
-            gs = apply(GetItem, g, key=self.key, advanced=True)
-            if tuple(gs.shape) != tuple(self.src_shape):
-                gs = apply(IndexBackward, gs, key=self.block, advanced=False, shape=self.src_shape)
+            gs = run(GetItem, g, key=self.key, advanced=True)
+            if tuple(shape_of(gs)) != tuple(self.src_shape):
+                gs = run(IndexBackward, gs, key=self.block, advanced=False, shape=self.src_shape)
         return (g if need_target else None), gs
 
 
@@ -223,11 +224,11 @@ class MaskedFill(Node):
         self.mask = mask
         return xp_of(x).where(mask, value, x).astype(x.dtype, copy=False)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, None, Any]:
         need_x, _, need_value = self.needs_input_grad
-        mask = Tensor._make(self.mask)
-        gx = g.masked_fill(mask, 0.0) if need_x else None
-        gv = (g * mask).sum() if need_value else None
+        mask = const(self.mask, g)
+        gx = run(MaskedFill, g, mask, 0.0) if need_x else None
+        gv = dual_sum(g * mask, None) if need_value else None
         return gx, None, gv
 
 

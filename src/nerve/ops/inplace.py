@@ -17,6 +17,8 @@ from ..autograd.node import Node, apply
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .compare import where
+from .dual import const, data, shape_of
+from .dual import where as dual_where
 from .promotion import as_scalar, raw
 from .shape import memory_owner
 
@@ -120,15 +122,15 @@ class CopySlices(Node):
         region[...] = value
         return out
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    def backward(self, g: Any) -> tuple[Any, Any]:
         need_base, need_value = self.needs_input_grad
         gb = gv = None
         if need_base:  # the overwritten region gets no gradient
-            keep = Tensor._make(xp_of(g._data).ones(g._data.shape, dtype=bool))
-            self.replay(keep)._data[...] = False
-            gb = where(keep, g, 0.0)
-        if need_value:
-            gv = self.replay(g)
+            keep = xp_of(data(g)).ones(shape_of(g), dtype=bool)
+            self.replay(Tensor._make(keep))._data[...] = False
+            gb = dual_where(const(keep, g), g, 0.0)
+        if need_value:  # the view's region of the gradient (replay takes tensors)
+            gv = self.replay(g) if isinstance(g, Tensor) else self.replay(Tensor._make(g))._data
         return gb, gv
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..autograd.node import Node, apply
 from ..tensor import Tensor
-from .broadcast import sum_to
+from . import dual
+from .dual import mT, shape_of, sum_to
 from .promotion import promote_pair
 
 
@@ -15,34 +16,29 @@ class Matmul(Node):
         # ndarray.dot is the same product as @ for 2-D operands, with half the call overhead
         return a.dot(b) if a.ndim == 2 and b.ndim == 2 else a @ b
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
         need_a, need_b = self.needs_input_grad
-        a_vector, b_vector = a._data.ndim == 1, b._data.ndim == 1
-        if a_vector and b_vector:  # a dot product: g is a scalar
+        a_ndim, b_ndim = len(shape_of(a)), len(shape_of(b))
+        if a_ndim == 2 and b_ndim == 2:  # the common case: two matrices
+            return (dual.mm(g, mT(b)) if need_a else None), (dual.mm(mT(a), g) if need_b else None)
+        if a_ndim == 1 and b_ndim == 1:  # a dot product: g is a scalar
             return (g * b if need_a else None), (g * a if need_b else None)
-        a2 = a.unsqueeze(0) if a_vector else a
-        b2 = b.unsqueeze(-1) if b_vector else b
-        if a_vector:
-            g = g.unsqueeze(-2)
-        if b_vector:
-            g = g.unsqueeze(-1)
+        # vectors become matrices (and back), batch dimensions are summed where broadcast
+        a2 = a.reshape((1, -1)) if a_ndim == 1 else a
+        b2 = b.reshape((-1, 1)) if b_ndim == 1 else b
+        if a_ndim == 1:
+            g = g.reshape(shape_of(g)[:-1] + (1, shape_of(g)[-1]))
+        if b_ndim == 1:
+            g = g.reshape(shape_of(g) + (1,))
         ga = gb = None
         if need_a:
-            ga = sum_to(g @ b2.mT, a2.shape)
-            ga = ga.reshape(a.shape) if a_vector else ga
+            ga = sum_to(g @ mT(b2), shape_of(a2))
+            ga = ga.reshape(shape_of(a)) if a_ndim == 1 else ga
         if need_b:
-            gb = sum_to(a2.mT @ g, b2.shape)
-            gb = gb.reshape(b.shape) if b_vector else gb
+            gb = sum_to(mT(a2) @ g, shape_of(b2))
+            gb = gb.reshape(shape_of(b)) if b_ndim == 1 else gb
         return ga, gb
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = self.inputs[0]._data, self.inputs[1]._data
-        if a.ndim != 2 or b.ndim != 2:  # vectors and batches: the general formula
-            grads = self.backward(Tensor._make(g))
-            return tuple(None if t is None else t._data for t in grads)
-        need_a, need_b = self.needs_input_grad
-        return (g.dot(b.T) if need_a else None), (a.T.dot(g) if need_b else None)
 
 
 def _check_matmul(a: Tensor, b: Tensor, op: str) -> None:

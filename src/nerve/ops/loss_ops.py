@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.grad_mode import state
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor
-from .unary import sigmoid_array
+from .compare import Maximum
+from .dual import const, data, shape_of
+from .softmax import LogSoftmax
+from .unary import Abs, Exp, Log, Log1p, Sigmoid
 
 
 def _reduce(loss: Any, reduction: str) -> Any:
@@ -23,25 +25,20 @@ def _reduce(loss: Any, reduction: str) -> Any:
     return loss
 
 
-def _unreduce(g: Tensor, shape: tuple[int, ...], reduction: str) -> Tensor:
+def _unreduce(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
+    """A reduced loss's gradient per element: for "mean" and "sum" a scalar that broadcasts in
+    the formula that multiplies it (no array of the input's shape is made for it)."""
     if reduction == "mean":
         count = 1
         for n in shape:
             count *= n
-        return (g / max(count, 1)).expand(shape)
-    if reduction == "sum":
-        return g.expand(shape)
+        return g / max(count, 1)
     return g
 
 
-def _unreduce_array(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
-    """``_unreduce`` on raw arrays (the engine's fast path when no graph is recorded)."""
-    if reduction == "none":
-        return g
-    count = 1
-    for n in shape:
-        count *= n
-    return g / max(count, 1) if reduction == "mean" else g
+def _clamped_log(x: Any) -> Any:
+    """log(x) clamped below at -100, as torch's binary cross entropy clamps its logs."""
+    return run(Maximum, run(Log, x), -100.0)
 
 
 class MSE(Node):
@@ -50,16 +47,9 @@ class MSE(Node):
         diff = a - b
         return _reduce(diff * diff, reduction)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        a, b = self.inputs
-        grad = 2 * (a - b) * _unreduce(g, tuple(a.shape), self.reduction)
-        return (grad if self.needs_input_grad[0] else None), (
-            -grad if self.needs_input_grad[1] else None
-        )
-
-    def backward_array(self, g: Any) -> tuple[Any, Any]:
-        a, b = self.inputs[0]._data, self.inputs[1]._data
-        grad = (2 * _unreduce_array(g, a.shape, self.reduction)) * (a - b)
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        a, b = self.input(0), self.input(1)
+        grad = (2 * _unreduce(g, shape_of(a), self.reduction)) * (a - b)
         return (grad if self.needs_input_grad[0] else None), (
             -grad if self.needs_input_grad[1] else None
         )
@@ -68,20 +58,26 @@ class MSE(Node):
 class BinaryCrossEntropy(Node):
     """-(y log p + (1 - y) log(1 - p)), logs clamped at -100 as torch does."""
 
-    def forward(self, p: Any, y: Any, weight: Any, reduction: str, clamps: bool = True) -> Any:
-        """``clamps``: whether some log may fall below -100 (p near 0, or p = 1), where torch
-        clamps it; when the caller knows none can, neither the clamps nor NumPy's errstate
-        (for the divide-by-zero warning of log(0)) are needed, and both cost more than the
-        logs on a batch."""
+    def forward(self, p: Any, y: Any, weight: Any, reduction: str) -> Any:
         self.reduction = reduction
         xp = xp_of(p)
-        if clamps:
+        low, high = _range(
+            p,
+            "input",
+            "probabilities: apply sigmoid first, or use binary_cross_entropy_with_logits",
+        )
+        _range(y, "target", "probabilities of the positive class, e.g. 0. or 1.")
+        # A log falls below -100 (where torch clamps it) only for p within e^-100 of 0, or for
+        # p = 1 (below 1, 1 - p >= 2^-53 and log(1 - p) > -37). Otherwise neither the clamps
+        # nor NumPy's errstate (for log(0)'s warning) are needed, and both cost more than the
+        # logs on a batch.
+        if low > 1e-43 and high < 1:
+            log_p, log_q = xp.log(p), xp.log1p(-p)
+        else:
             with _quiet(xp):
                 log_p, log_q = xp.log(p), xp.log1p(-p)
             xp.maximum(log_p, -100, out=log_p)
             xp.maximum(log_q, -100, out=log_q)
-        else:
-            log_p, log_q = xp.log(p), xp.log1p(-p)
         # y log p + (1 - y) log q = log q + y (log p - log q), in place
         log_p -= log_q
         log_p *= y
@@ -90,28 +86,29 @@ class BinaryCrossEntropy(Node):
             log_p *= weight
         return (-_reduce(log_p, reduction)).astype(p.dtype, copy=False)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        p, y, weight = self.inputs
-        g = _unreduce(g, tuple(p.shape), self.reduction)
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        p, y, weight = self.input(0), self.input(1), self.input(2)
+        g = _unreduce(g, shape_of(p), self.reduction)
         if weight is not None:
             g = g * weight
-        # torch's formula: (p - y) / max(p (1 - p), 1e-12)
-        gp = g * (p - y) / (p * (1 - p)).clamp(min=1e-12) if self.needs_input_grad[0] else None
-        gy = None
+        gp = gy = None
+        if self.needs_input_grad[0]:  # torch's formula: (p - y) / max(p (1 - p), 1e-12)
+            gp = g * (p - y) / run(Maximum, p * (1 - p), 1e-12)
         if self.needs_input_grad[1]:
-            gy = g * ((1 - p).log().clamp(min=-100) - p.log().clamp(min=-100))
+            gy = g * (_clamped_log(1 - p) - _clamped_log(p))
         return gp, gy, None
 
-    def backward_array(self, g: Any) -> tuple[Any, ...]:
-        if self.needs_input_grad[1]:  # rare: a target that needs a gradient
-            return tuple(None if t is None else t._data for t in self.backward(Tensor._make(g)))
-        p, y, weight = self.inputs[0]._data, self.inputs[1]._data, self.inputs[2]
-        xp = xp_of(p)
-        g = _unreduce_array(g, p.shape, self.reduction)
-        if weight is not None:
-            g = g * weight._data
-        # torch's formula: (p - y) / max(p (1 - p), 1e-12)
-        return g * (p - y) / xp.maximum(p * (1 - p), 1e-12), None, None
+
+def _range(x: Any, what: str, expected: str) -> tuple[float, float]:
+    """The smallest and largest of ``x``, which must lie in [0, 1] (NaN passes, as a diverged
+    network's loss should be NaN)."""
+    low, high = (float(x.min()), float(x.max())) if x.size else (0.5, 0.5)
+    if low < 0 or high > 1:
+        raise RuntimeError(
+            f"all elements of {what} should be between 0 and 1 (binary_cross_entropy takes "
+            f"{expected}); got values from {low:g} to {high:g}"
+        )
+    return low, high
 
 
 class BCEWithLogits(Node):
@@ -119,8 +116,7 @@ class BCEWithLogits(Node):
 
     def forward(self, x: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
         self.reduction = reduction
-        xp = xp_of(x)
-        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # -log(sigmoid(x))
+        softplus_neg = _softplus_neg(x)  # -log(sigmoid(x))
         if pos_weight is None:
             loss = (1 - y) * x + softplus_neg
         else:
@@ -129,77 +125,57 @@ class BCEWithLogits(Node):
             loss = loss * weight
         return _reduce(loss, reduction).astype(x.dtype, copy=False)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, y, weight, pos_weight = self.inputs
-        g = _unreduce(g, tuple(x.shape), self.reduction)
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        x, y = self.input(0), self.input(1)
+        weight, pos_weight = self.input(2), self.input(3)
+        g = _unreduce(g, shape_of(x), self.reduction)
         if weight is not None:
             g = g * weight
-        s = x.sigmoid()
         gx = gy = None
         if self.needs_input_grad[0]:
+            s = run(Sigmoid, x)  # stable for any |x|
             gx = (
                 g * (s - y)
                 if pos_weight is None
                 else g * (s * (pos_weight * y + 1 - y) - pos_weight * y)
             )
         if self.needs_input_grad[1]:
-            softplus_neg = (-x).clamp(min=0) + (-x.abs()).exp().log1p()  # -log(sigmoid(x))
-            gy = g * -x if pos_weight is None else g * (-x + (pos_weight - 1) * softplus_neg)
+            gy = g * -x if pos_weight is None else g * (-x + (pos_weight - 1) * _softplus_neg(x))
         return gx, gy, None, None
 
-    def backward_array(self, g: Any) -> tuple[Any, ...]:
-        x, y, weight, pos_weight = self.inputs
-        if self.needs_input_grad[1] or pos_weight is not None:  # the general formula
-            return tuple(None if t is None else t._data for t in self.backward(Tensor._make(g)))
-        x, y = x._data, y._data
-        g = _unreduce_array(g, x.shape, self.reduction)
-        if weight is not None:
-            g = g * weight._data
-        s = sigmoid_array(x)  # stable for any |x|
-        return g * (s - y), None, None, None
+
+def _softplus_neg(x: Any) -> Any:
+    """-log(sigmoid(x)) = max(-x, 0) + log1p(exp(-|x|)), stable for any |x|."""
+    return run(Maximum, -x, 0.0) + run(Log1p, run(Exp, -run(Abs, x)))
 
 
 class CrossEntropy(Node):
-    """Softmax + negative log likelihood of class indices for (N, C) logits, mean or sum."""
+    """Softmax + negative log likelihood of class indices for (N, C) logits, mean or sum:
+    its gradient is the closed form softmax(logits) - onehot(target)."""
 
     def forward(self, logits: Any, target: Any, reduction: str) -> Any:
         self.reduction = reduction
         xp = xp_of(logits)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_z = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-        log_p = shifted - log_z
-        self.log_p = log_p
+        self.log_p = log_p = run(LogSoftmax, logits, axis=1)
         picked = log_p[xp.arange(len(target)), target]  # (take_along_axis costs more)
         return -_reduce(picked, reduction)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, None]:
-        logits, target = self.inputs
-        xp = xp_of(logits._data)
-        n, c = logits._data.shape
-        onehot = xp.zeros((n, c), dtype=logits._data.dtype)
-        onehot[xp.arange(n), target._data] = 1
-        if state.enabled:  # the backward is being recorded (create_graph): stay differentiable
-            probs = logits.softmax(dim=1)
-        else:
-            probs = Tensor._make(xp.exp(self.log_p))
-        scale = g / n if self.reduction == "mean" else g
-        if self.reduction == "none":
-            scale = g.unsqueeze(1)
-        return scale * (probs - Tensor._make(onehot)), None
-
-    def backward_array(self, g: Any) -> tuple[Any, None]:
-        target = self.inputs[1]._data
-        xp = xp_of(self.log_p)
-        n = self.log_p.shape[0]
-        grad = xp.exp(self.log_p)  # softmax(logits) - onehot(target), scaled
-        grad[xp.arange(n), target] -= 1
+    def backward(self, g: Any) -> tuple[Any, None]:
+        logits, target = self.input(0), data(self.input(1))
+        # the log-probabilities: kept from the forward, or under create_graph recorded again
+        # from the logits, so that the gradient can be differentiated in turn
+        log_p = run(LogSoftmax, logits, axis=1) if isinstance(logits, Tensor) else self.log_p
+        xp = xp_of(target)
+        n, c = shape_of(logits)
+        onehot = xp.zeros((n, c), dtype=data(log_p).dtype)
+        onehot[xp.arange(n), target] = 1
         if self.reduction == "mean":
-            grad *= g / n
+            scale = g / n
         elif self.reduction == "sum":
-            grad *= g
+            scale = g
         else:
-            grad *= g[:, None]
-        return grad, None
+            scale = g.reshape((-1, 1))
+        return (run(Exp, log_p) - const(onehot, log_p)) * scale, None
 
 
 class _quiet:
@@ -222,10 +198,8 @@ def mse(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     return apply(MSE, input, target, reduction=reduction)
 
 
-def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Any, reduction: str, clamps: bool = True
-) -> Tensor:
-    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction, clamps=clamps)
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: str) -> Tensor:
+    return apply(BinaryCrossEntropy, input, target, weight, reduction=reduction)
 
 
 def bce_with_logits(
@@ -234,5 +208,28 @@ def bce_with_logits(
     return apply(BCEWithLogits, input, target, weight, pos_weight, reduction=reduction)
 
 
-def cross_entropy_indices(input: Tensor, target: Tensor, reduction: str) -> Tensor:
-    return apply(CrossEntropy, input, target, reduction=reduction)
+def cross_entropy_indices(
+    input: Tensor, target: Tensor, ignore_index: int, reduction: str
+) -> Tensor | None:
+    """Cross entropy of (N, C) scores and (N,) class indices as the one fused op, when the
+    targets suit it (all valid classes, none ignored, a mean or a sum); None otherwise, and
+    the caller composes log_softmax and nll_loss, which check the targets in detail."""
+    if _plain_class_indices(input, target, ignore_index) and reduction != "none":
+        return apply(CrossEntropy, input, target, reduction=reduction)
+    return None
+
+
+def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:
+    """Whether the targets are all valid classes, none ignored: the common case, told by one
+    min and one max."""
+    data = target._data
+    if (
+        input._data.ndim != 2
+        or data.dtype.kind not in "iu"
+        or data.ndim != 1
+        or data.shape[0] != input._data.shape[0]
+        or not data.size
+    ):
+        return False
+    low, high = int(data.min()), int(data.max())
+    return low >= 0 and high < input._data.shape[1] and not low <= ignore_index <= high

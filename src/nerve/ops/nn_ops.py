@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor
+from .dual import mm, mT, shape_of, where
+from .dual import sum as dual_sum
 from .promotion import check_same_device, float_operand
-from .unary import erf, erf_array
+from .unary import Erf, Exp, Sigmoid, Tanh, erf_array
 
 
 class Linear(Node):
@@ -24,25 +26,16 @@ class Linear(Node):
             out += bias
         return out
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        x, weight = self.inputs[0], self.inputs[1]
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        x, weight = self.input(0), self.input(1)
         need = self.needs_input_grad
-        gx = g @ weight if need[0] else None
-        g2 = g.reshape(-1, g.shape[-1]) if g.dim() != 2 else g
-        gw = g2.mT @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        two_d = len(shape_of(g)) == 2
+        g2 = g if two_d else g.reshape((-1, shape_of(g)[-1]))  # batch dimensions flattened
+        gx = (mm(g2, weight) if two_d else g @ weight) if need[0] else None
+        gw = mm(mT(g2), x if two_d else x.reshape((-1, shape_of(x)[-1]))) if need[1] else None
         if len(need) < 3:
             return gx, gw
-        return gx, gw, (g2.sum(dim=0) if need[2] else None)
-
-    def backward_array(self, g: Any) -> tuple[Any, ...]:
-        x, weight = self.inputs[0]._data, self.inputs[1]._data
-        need = self.needs_input_grad
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        gx = (g2.dot(weight) if g.ndim == 2 else g @ weight) if need[0] else None
-        gw = g2.T.dot(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need[1] else None
-        if len(need) < 3:
-            return gx, gw
-        return gx, gw, (g2.sum(axis=0) if need[2] else None)
+        return gx, gw, (dual_sum(g2, (0,)) if need[2] else None)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -69,9 +62,8 @@ class LeakyRelu(Node):
         self.slope = slope
         return xp_of(x).where(x > 0, x, x * slope)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        return g * (x > 0).to(g.dtype).masked_fill(x <= 0, self.slope)
+    def backward(self, g: Any) -> Any:
+        return where(self.input(0) > 0, g, g * self.slope)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -86,10 +78,8 @@ class Elu(Node):
         xp = xp_of(x)
         return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        negative = g * (self.output() + self.alpha)
-        return g.where(x > 0, negative)
+    def backward(self, g: Any) -> Any:
+        return where(self.input(0) > 0, g, g * (self.output() + self.alpha))
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -105,14 +95,14 @@ class Gelu(Node):
             return 0.5 * x * (1 + xp.tanh(inner))
         return (0.5 * x * (1 + erf_array(x / math.sqrt(2)))).astype(x.dtype, copy=False)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
         if self.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
-            t = (k * (x + 0.044715 * x * x * x)).tanh()
+            t = run(Tanh, k * (x + 0.044715 * x * x * x))
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-        pdf = (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
+        cdf = 0.5 * (1 + run(Erf, x * (1 / math.sqrt(2))))
+        pdf = run(Exp, -0.5 * x * x) / math.sqrt(2 * math.pi)
         return g * (cdf + x * pdf)
 
 
@@ -126,9 +116,9 @@ class Silu(Node):
     def forward(self, x: Any) -> Any:
         return x / (1 + xp_of(x).exp(-x))
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        s = x.sigmoid()
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
+        s = run(Sigmoid, x)
         return g * s * (1 + x * (1 - s))
 
 
@@ -144,10 +134,9 @@ class Softplus(Node):
         soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
         return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        bx = x * self.beta
-        return g.where(bx > self.threshold, g * bx.sigmoid())
+    def backward(self, g: Any) -> Any:
+        bx = self.input(0) * self.beta
+        return where(bx > self.threshold, g, g * run(Sigmoid, bx))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -159,8 +148,8 @@ class Hardtanh(Node):
         self.low, self.high = low, high
         return xp_of(x).clip(x, low, high)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
         return g * ((x > self.low) & (x < self.high))  # strict, as torch's hardtanh_backward
 
 

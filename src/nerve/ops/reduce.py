@@ -7,11 +7,12 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
-from ..autograd.grad_mode import state
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend import dtypes
 from ..backend.device import xp_of
 from ..tensor import Tensor, _check_dim
+from .dual import cast, const, data, shape_of, unreduce, where
+from .dual import sum as dual_sum
 
 Dim = int | Sequence[int] | None
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -26,24 +27,6 @@ def normalize_dims(dim: Dim, ndim: int, op: str) -> tuple[int, ...] | None:
         return None
     axes = tuple(sorted({_check_dim(d, ndim, op) for d in dims}))
     return axes if ndim else None
-
-
-def unreduce(
-    g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool
-) -> Tensor:
-    """Broadcast a reduction's gradient back over the reduced axes."""
-    if not keepdim:
-        kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
-        g = g.reshape(kept)
-    return g.expand(shape)
-
-
-def unreduce_array(g: Any, shape: tuple[int, ...], axes: Any, keepdim: bool) -> Any:
-    """:func:`unreduce` on a raw array (a broadcast view: a leaf keeping it gets a copy)."""
-    if not keepdim:
-        kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
-        g = g.reshape(kept)
-    return xp_of(g).broadcast_to(g, shape)
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> int:
@@ -61,11 +44,8 @@ class Sum(Node):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return unreduce(g, self.shape, self.axes, self.keepdim)
-
-    def backward_array(self, g: Any) -> Any:
-        return unreduce_array(g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Sum):
@@ -77,12 +57,8 @@ class Mean(Sum):
         # sum / count is what mean computes, minus NumPy's Python-level wrapper around it
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype) / count
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return unreduce(g / _count(self.shape, self.axes), self.shape, self.axes, self.keepdim)
-
-    def backward_array(self, g: Any) -> Any:
-        g = g / _count(self.shape, self.axes)
-        return unreduce_array(g, self.shape, self.axes, self.keepdim)
 
 
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -114,16 +90,18 @@ class Prod(Node):
         self.axis, self.keepdim = axis, keepdim
         return x.prod(axis=axis, keepdims=keepdim)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        shape = x._data.shape
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
+        shape = shape_of(x)
         axes = None if self.axis is None else (self.axis,)
         g = unreduce(g, shape, axes, self.keepdim)
-        if not bool((x._data == 0).any()):
+        if not bool((data(x) == 0).any()):
             return g * unreduce(self.output(), shape, axes, self.keepdim) / x
-        if state.enabled:  # create_graph: the product of the others must be differentiable too
+        # With zeros, dividing fails: the product of the others, exactly. Its array kernel
+        # (prefix and suffix products) has no recorded form, so create_graph builds it from ops.
+        if isinstance(x, Tensor):
             return g * _product_of_others_recorded(x, self.axis)
-        return g * Tensor._make(_product_of_others(x._data, self.axis))
+        return g * _product_of_others(x, self.axis)
 
 
 def _product_of_others_recorded(x: Tensor, axis: int | None) -> Tensor:
@@ -175,21 +153,20 @@ class Extreme(Node):
         self.axes, self.keepdim, self.index = axes, keepdim, index
         return x.max(axis=axes, keepdims=keepdim) if largest else x.min(axis=axes, keepdims=keepdim)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        shape = x._data.shape
-        xp = xp_of(x._data)
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
+        shape = shape_of(x)
         if self.index is not None:
+            xp = xp_of(self.index)
             axis = self.axes[0]
             idx = self.index if self.keepdim else xp.expand_dims(self.index, axis)
             positions = xp.arange(shape[axis]).reshape(
                 [-1 if i == axis else 1 for i in range(len(shape))]
             )
-            mask = Tensor._make(positions == idx)
-            return unreduce(g, shape, self.axes, self.keepdim) * mask
+            return unreduce(g, shape, self.axes, self.keepdim) * const(positions == idx, g)
         out = unreduce(self.output(), shape, self.axes, self.keepdim)
-        ties = (x == out).to(g.dtype)
-        count = ties.sum(dim=self.axes, keepdim=True) if self.axes is not None else ties.sum()
+        ties = cast(x == out, g)
+        count = dual_sum(ties, self.axes, keepdim=self.axes is not None)
         return unreduce(g, shape, self.axes, self.keepdim) * ties / count
 
 
@@ -333,24 +310,27 @@ class Norm(Node):
             return xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
         return (a**p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        shape = x._data.shape
+    def backward(self, g: Any) -> Any:
+        from .unary import Abs, Sign
+
+        x = self.input(0)
+        shape = shape_of(x)
         p = self.p
         g = unreduce(g, shape, self.axes, self.keepdim)
         out = unreduce(self.output(), shape, self.axes, self.keepdim)
         if p == 0:
             return g * 0
         if p == 1:
-            return g * x.sign()
+            return g * run(Sign, x)
         if p == float("inf"):
-            ties = (x.abs() == out).to(g.dtype)
-            count = ties.sum(dim=self.axes, keepdim=True) if self.axes is not None else ties.sum()
-            return g * x.sign() * ties / count
-        safe = out.masked_fill(out == 0, 1.0)  # the norm of zeros has gradient 0, as torch
+            ties = cast(run(Abs, x) == out, g)
+            count = dual_sum(ties, self.axes, keepdim=self.axes is not None)
+            return g * run(Sign, x) * ties / count
+        zero = out == 0
+        safe = where(zero, 1.0, out)  # the norm of zeros has gradient 0, as torch
         if p == 2:
-            return (g * x / safe).masked_fill(out == 0, 0.0)
-        return (g * x * x.abs() ** (p - 2) / safe ** (p - 1)).masked_fill(out == 0, 0.0)
+            return where(zero, 0.0, g * x / safe)
+        return where(zero, 0.0, g * x * run(Abs, x) ** (p - 2) / safe ** (p - 1))
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
@@ -367,8 +347,11 @@ class Cumsum(Node):
         self.axis = axis
         return x.cumsum(axis=axis, dtype=dtypes.int64.np if x.dtype.kind in "biu" else None)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+    def backward(self, g: Any) -> Any:
+        from .shape import Flip
+
+        axes = (self.axis,)
+        return run(Flip, run(Cumsum, run(Flip, g, axes=axes), axis=self.axis), axes=axes)
 
 
 def cumsum(input: Tensor, dim: int) -> Tensor:

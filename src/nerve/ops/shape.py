@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Size, Tensor, _check_dim
-from .broadcast import sum_to
+from .dual import sum as dual_sum
+from .dual import sum_to
 from .promotion import promote_pair
 
 
@@ -50,10 +51,7 @@ class Reshape(Node):
         self.in_shape = x.shape
         return x.reshape(shape)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g.reshape(self.in_shape)
-
-    def backward_array(self, g: Any) -> Any:
+    def backward(self, g: Any) -> Any:
         return g.reshape(self.in_shape)
 
 
@@ -151,11 +149,11 @@ class Permute(Node):
         self.axes = axes
         return x.transpose(axes)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         inverse = [0] * len(self.axes)
         for i, axis in enumerate(self.axes):
             inverse[axis] = i
-        return g.permute(inverse)
+        return run(Permute, g, axes=tuple(inverse))
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -227,7 +225,7 @@ class Expand(Node):
         self.in_shape = x.shape
         return xp_of(x).broadcast_to(x, shape)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return sum_to(g, self.in_shape)
 
 
@@ -267,16 +265,17 @@ class Repeat(Node):
     saves = ()
 
     def forward(self, x: Any, reps: tuple[int, ...]) -> Any:
+        self.x_shape = x.shape
         self.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
         self.reps = reps
         return xp_of(x).tile(x, reps)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         interleaved: list[int] = []
         for r, n in zip(self.reps, self.in_shape):
             interleaved += [r, n]
-        summed = g.reshape(interleaved).sum(dim=tuple(range(0, 2 * len(self.reps), 2)))
-        return summed.reshape(self.inputs_shape) if hasattr(self, "inputs_shape") else summed
+        summed = dual_sum(g.reshape(tuple(interleaved)), tuple(range(0, 2 * len(self.reps), 2)))
+        return summed.reshape(self.x_shape)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
@@ -287,10 +286,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
             "Number of dimensions of repeat dims can not be smaller than number of dimensions "
             "of tensor"
         )
-    result = apply(Repeat, input, reps=reps)
-    if result.grad_fn is not None and len(reps) > input._data.ndim:
-        result.grad_fn.inputs_shape = input._data.shape
-    return result
+    return apply(Repeat, input, reps=reps)
 
 
 class Cat(Node):
@@ -301,10 +297,11 @@ class Cat(Node):
         self.sizes = [a.shape[axis] for a in arrays]
         return xp_of(arrays[0]).concatenate(arrays, axis=axis)
 
-    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+    def backward(self, g: Any) -> tuple[Any, ...]:
         grads, start = [], 0
+        before = (slice(None),) * self.axis
         for size, needed in zip(self.sizes, self.needs_input_grad):
-            grads.append(g.narrow(self.axis, start, size) if needed else None)
+            grads.append(g[(*before, slice(start, start + size))] if needed else None)
             start += size
         return tuple(grads)
 
@@ -313,7 +310,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; all other sizes must match."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError("cat(): expected a non-empty list of tensors, got an empty one")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
     axis = _check_dim(dim, tensors[0]._data.ndim, "cat")
     _check_cat_shapes(tensors, axis)
@@ -430,8 +427,8 @@ class Flip(Node):
         self.axes = axes
         return xp_of(x).flip(x, axes)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g.flip(self.axes)
+    def backward(self, g: Any) -> Any:
+        return run(Flip, g, axes=self.axes)
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
@@ -446,9 +443,9 @@ class Roll(Node):
         self.shifts, self.axes = shifts, axes
         return xp_of(x).roll(x, shifts, axes)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
-        return Tensor.roll(g, negated, self.axes)
+        return run(Roll, g, shifts=negated, axes=self.axes)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
@@ -469,8 +466,8 @@ class Triangle(Node):
         xp = xp_of(x)
         return xp.tril(x, diagonal) if lower else xp.triu(x, diagonal)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return apply(Triangle, g, diagonal=self.diagonal, lower=self.lower)
+    def backward(self, g: Any) -> Any:
+        return run(Triangle, g, diagonal=self.diagonal, lower=self.lower)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
@@ -491,7 +488,7 @@ class Clone(Node):
     def forward(self, x: Any) -> Any:
         return x.copy()
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return g
 
 

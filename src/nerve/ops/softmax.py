@@ -6,10 +6,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor, _check_dim
+from .dual import sum as dual_sum
 from .promotion import float_operand
+from .unary import Exp
 
 
 class Softmax(Node):
@@ -23,9 +25,9 @@ class Softmax(Node):
         e /= e.sum(axis=axis, keepdims=True)
         return e
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
-        return out * (g - (g * out).sum(dim=self.axis, keepdim=True))
+        return out * (g - dual_sum(g * out, (self.axis,), keepdim=True))
 
 
 class LogSoftmax(Node):
@@ -38,8 +40,8 @@ class LogSoftmax(Node):
         shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g - self.output().exp() * g.sum(dim=self.axis, keepdim=True)
+    def backward(self, g: Any) -> Any:
+        return g - run(Exp, self.output()) * dual_sum(g, (self.axis,), keepdim=True)
 
 
 def _softmax_axis(input: Tensor, dim: int | None, name: str) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.node import Node, apply
+from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .promotion import float_operand
@@ -24,7 +24,7 @@ class Neg(Node):
             )
         return -x
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return -g
 
 
@@ -32,8 +32,8 @@ class Abs(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).abs(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g * self.inputs[0].sign()
+    def backward(self, g: Any) -> Any:
+        return g * run(Sign, self.input(0))
 
 
 class Exp(Node):
@@ -42,11 +42,8 @@ class Exp(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).exp(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return g * self.output()
-
-    def backward_array(self, g: Any) -> Any:
-        return g * self.out
 
 
 class Expm1(Node):
@@ -55,7 +52,7 @@ class Expm1(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).expm1(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return g * (self.output() + 1)
 
 
@@ -63,32 +60,32 @@ class Log(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).log(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g / self.inputs[0]
+    def backward(self, g: Any) -> Any:
+        return g / self.input(0)
 
 
 class Log2(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).log2(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g / (self.inputs[0] * 0.6931471805599453)
+    def backward(self, g: Any) -> Any:
+        return g / (self.input(0) * 0.6931471805599453)
 
 
 class Log10(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).log10(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g / (self.inputs[0] * 2.302585092994046)
+    def backward(self, g: Any) -> Any:
+        return g / (self.input(0) * 2.302585092994046)
 
 
 class Log1p(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).log1p(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g / (self.inputs[0] + 1)
+    def backward(self, g: Any) -> Any:
+        return g / (self.input(0) + 1)
 
 
 class Sqrt(Node):
@@ -97,7 +94,7 @@ class Sqrt(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).sqrt(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return g / (2 * self.output())
 
 
@@ -107,7 +104,7 @@ class Rsqrt(Node):
     def forward(self, x: Any) -> Any:
         return 1 / xp_of(x).sqrt(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
         return g * -0.5 * out * out * out
 
@@ -118,7 +115,7 @@ class Reciprocal(Node):
     def forward(self, x: Any) -> Any:
         return 1 / x
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
         return -g * out * out
 
@@ -127,16 +124,16 @@ class Sin(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).sin(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g * self.inputs[0].cos()
+    def backward(self, g: Any) -> Any:
+        return g * run(Cos, self.input(0))
 
 
 class Cos(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).cos(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return -g * self.inputs[0].sin()
+    def backward(self, g: Any) -> Any:
+        return -g * run(Sin, self.input(0))
 
 
 class Tan(Node):
@@ -145,7 +142,7 @@ class Tan(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).tan(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
         return g * (1 + out * out)
 
@@ -156,12 +153,8 @@ class Tanh(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).tanh(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
-        return g * (1 - out * out)
-
-    def backward_array(self, g: Any) -> Any:
-        out = self.out
         return g * (1 - out * out)
 
 
@@ -171,12 +164,8 @@ class Sigmoid(Node):
     def forward(self, x: Any) -> Any:
         return sigmoid_array(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         out = self.output()
-        return g * out * (1 - out)
-
-    def backward_array(self, g: Any) -> Any:
-        out = self.out
         return g * out * (1 - out)
 
 
@@ -211,11 +200,10 @@ class Relu(Node):
     def forward(self, x: Any) -> Any:
         return xp_of(x).maximum(x, 0)
 
-    def backward(self, g: Tensor) -> Tensor:
-        return g * (self.output() > 0)
-
-    def backward_array(self, g: Any) -> Any:
-        return g * (self.out > 0)
+    def backward(self, g: Any) -> Any:
+        # ~(out <= 0), not out > 0: where the output is NaN the gradient passes, as in torch,
+        # so that anomaly detection finds where a NaN came from
+        return g * ~(self.output() <= 0)
 
 
 def erf_array(x: Any) -> Any:
@@ -235,9 +223,9 @@ class Erf(Node):
     def forward(self, x: Any) -> Any:
         return erf_array(x)
 
-    def backward(self, g: Tensor) -> Tensor:
-        x = self.inputs[0]
-        return g * (2 / math.sqrt(math.pi)) * (-x * x).exp()
+    def backward(self, g: Any) -> Any:
+        x = self.input(0)
+        return g * (2 / math.sqrt(math.pi)) * run(Exp, -x * x)
 
 
 class ZeroGrad(Node):
@@ -252,7 +240,7 @@ class ZeroGrad(Node):
             return xp.round(x, decimals)
         return getattr(xp, self.function)(x)
 
-    def backward(self, g: Tensor) -> Tensor:
+    def backward(self, g: Any) -> Any:
         return g * 0
 
 
