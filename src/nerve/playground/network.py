@@ -2,7 +2,9 @@
 
 The model comes from the workflow's :func:`build_model` (a ``Sequential`` of ``Linear`` layers,
 activations and optional batch normalisation and dropout), its weights from ``nerve.nn.init``,
-the loss from :func:`build_loss`, the optimizer and schedule from ``nerve.optim``. The views
+the loss from :func:`build_loss`, the optimizer and schedule from the workflow's
+:func:`~nerve.workflow.optimize.build_optimizer` and ``build_scheduler`` (the page's choices
+become a :class:`~nerve.workflow.RunConfig`, as ``nerve train``'s options do). The views
 are read from the same model: :func:`forward_collect` runs one batched forward pass and keeps
 every hidden layer's activations (the neuron heatmaps and the hidden-space view come from
 it), and :func:`explain` asks nerve's autograd for d output / d neuron at one point.
@@ -16,9 +18,9 @@ from typing import Any
 import numpy as np
 
 import nerve
-from nerve import nn, optim
+from nerve import nn
 from nerve.nn import functional as F
-from nerve.workflow import ModelSpec, build_loss, build_model
+from nerve.workflow import ModelSpec, RunConfig, build_loss, build_model, optimize
 
 __all__ = [
     "build_network",
@@ -27,7 +29,7 @@ __all__ = [
     "transplant",
     "build_criterion",
     "target_tensor",
-    "penalty",
+    "optimizer_config",
     "build_optimizer",
     "build_scheduler",
     "forward_collect",
@@ -163,31 +165,31 @@ def target_tensor(y: np.ndarray, task: str) -> Any:
     return nerve.from_numpy(np.asarray(y, dtype=np.float32).reshape(-1, 1))
 
 
-def penalty(model: Any, kind: str, rate: float) -> Any:
-    """The L1 (rate * sum |w|) or L2 (rate/2 * sum w^2) penalty on the weights, or None.
-
-    Biases are not penalised, as in the TensorFlow Playground and most textbooks.
-    """
-    if kind == "none" or rate == 0:
-        return None
-    weights = [layer.weight for layer in linear_layers(model)]
-    if kind == "l1":
-        return rate * sum(w.abs().sum() for w in weights)
-    return (rate / 2) * sum((w * w).sum() for w in weights)
+def optimizer_config(settings: dict[str, Any]) -> RunConfig:
+    """The workflow's ``[optimizer]``, ``[schedule]`` and weight decay for the page's choices:
+    SGD, SGD with momentum 0.9 or Adam; a step schedule halving the rate every
+    ``schedule_epochs`` epochs, or a cosine over ``schedule_epochs`` epochs."""
+    values: dict[str, Any] = {
+        "optimizer.name": "adam" if settings["optimizer"] == "adam" else "sgd",
+        "optimizer.lr": settings["lr"],
+        "optimizer.momentum": MOMENTUM if settings["optimizer"] == "momentum" else 0.0,
+        "regularization.weight_decay": settings["weight_decay"],
+        "schedule.name": settings["schedule"],
+    }
+    if settings["schedule"] == "step":
+        values |= {"schedule.step_size": settings["schedule_epochs"], "schedule.gamma": STEP_GAMMA}
+    elif settings["schedule"] == "cosine":
+        values["schedule.t_max"] = settings["schedule_epochs"]
+    return RunConfig().override(values, where="playground", parse_strings=False)
 
 
 def build_optimizer(model: Any, settings: dict[str, Any]) -> Any:
-    """SGD, SGD with momentum 0.9, or Adam, with the settings' weight decay."""
-    params = list(model.parameters())
-    lr, wd = settings["lr"], settings["weight_decay"]
-    if settings["optimizer"] == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=wd)
-    momentum = MOMENTUM if settings["optimizer"] == "momentum" else 0.0
-    return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
+    """The workflow's optimizer for the page's choices, over ``model``'s parameters."""
+    return optimize.build_optimizer(optimizer_config(settings), model.parameters())
 
 
 def build_scheduler(optimizer: Any, settings: dict[str, Any], epoch: int) -> Any:
-    """The learning-rate schedule, positioned at ``epoch`` (None for a constant rate).
+    """The workflow's learning-rate schedule, positioned at ``epoch`` (None for a constant rate).
 
     Built anew whenever the rate or the schedule changes, so that a rate changed during
     training becomes the schedule's new starting rate instead of a reset.
@@ -195,13 +197,9 @@ def build_scheduler(optimizer: Any, settings: dict[str, Any], epoch: int) -> Any
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] = settings["lr"]
         group["weight_decay"] = settings["weight_decay"]
-    if settings["schedule"] == "none":
-        return None
-    if settings["schedule"] == "step":
-        sched = optim.lr_scheduler.StepLR(optimizer, settings["schedule_epochs"], STEP_GAMMA)
-    else:
-        sched = optim.lr_scheduler.CosineAnnealingLR(optimizer, settings["schedule_epochs"])
-    sched.step(epoch)  # the closed form: jump straight to the current epoch
+    sched = optimize.build_scheduler(optimizer_config(settings), optimizer, steps_per_epoch=1)
+    if sched is not None:
+        sched.step(epoch)  # the closed form: jump straight to the current epoch
     return sched
 
 

@@ -1,10 +1,12 @@
 """The training half of a playground session: mini-batches, epochs and when to stop.
 
-:class:`TrainingLoop` is the base of :class:`~nerve.playground.session.Session`; it is the
-lecture's training loop written with nerve (zero the gradients, forward, loss, backward, step)
-plus the regularisation list: an L1/L2 penalty, weight decay (in the optimizer), early
-stopping with patience, an epoch limit, and divergence detection, so that a learning rate that
-is too large ends in a message instead of a silent grey plot.
+:class:`TrainingLoop` is the base of :class:`~nerve.playground.session.Session`. Each
+mini-batch takes the workflow's own step, :func:`~nerve.workflow.step.train_step` (zero the
+gradients, forward, loss plus the L1/L2 penalty, backward, step), the one ``nerve train``
+takes; what this module adds is the page's pacing (a time budget or a number of epochs
+between two frames) and the regularisation list's stopping rules: early stopping with
+patience, an epoch limit, and divergence detection, so that a learning rate that is too large
+ends in a message instead of a silent grey plot.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 import nerve
 from nerve.workflow import class_weights
+from nerve.workflow.step import train_step
 
 from .dataset import TEST, VAL
 from .network import (
@@ -24,7 +27,6 @@ from .network import (
     build_optimizer,
     build_scheduler,
     linear_layers,
-    penalty,
     target_tensor,
 )
 
@@ -126,14 +128,16 @@ class TrainingLoop:
         if len(idx) < 2 and self.settings["batch_norm"]:
             return  # batch normalisation cannot normalise a single sample
         self.model.train()
-        self.optimizer.zero_grad()
-        loss = self.criterion(
-            self.model(nerve.from_numpy(self._train_x[idx])),
+        kind, rate = self.settings["regularization"], self.settings["reg_rate"]
+        loss, _ = train_step(
+            self.model,
+            self.criterion,
+            self.optimizer,
+            nerve.from_numpy(self._train_x[idx]),
             target_tensor(self._train_y[idx], self.points.task),
+            l1=rate if kind == "l1" else 0.0,
+            l2=rate if kind == "l2" else 0.0,
         )
-        extra = penalty(self.model, self.settings["regularization"], self.settings["reg_rate"])
-        (loss if extra is None else loss + extra).backward()
-        self.optimizer.step()
         self._steps += 1
         value = float(loss.item())
         if self._reference_loss is None:
