@@ -3,11 +3,13 @@ unary math, clamping, selection (maximum, minimum, where) and comparisons."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
-from oracle import (
-    OpCase,
+
+from parity import OpCase
+from parity.draw import (
     broadcast,
     divisors_of,
     modulo_by,
@@ -28,6 +30,24 @@ def _quietly(compute: Any) -> Any:
 
 def _rmod(lib: Any, a: float, b: Any) -> Any:
     return a - lib.div(a, b, rounding_mode="floor") * b
+
+
+@cache
+def _cube(lib: Any) -> Any:
+    """x**3 as a user's ``autograd.Function`` of ``lib`` (nerve's records a FunctionCtx)."""
+
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x * x
+
+    return Cube
 
 
 ARITHMETIC = [
@@ -118,6 +138,10 @@ UNARY = [
     C("rsqrt", lambda lib, a: a.rsqrt(), unary("positive"), gradgrad=True),
     C("sin", lambda lib, a: a.sin(), unary(), gradgrad=True),
     C("cos", lambda lib, a: a.cos(), unary()),
+    C("tan", lambda lib, a: a.tan(), unary("unit"), gradgrad=True),
+    C("log2", lambda lib, a: a.log2(), unary("positive")),
+    C("log10", lambda lib, a: a.log10(), unary("positive")),
+    C("reciprocal", lambda lib, a: a.reciprocal(), unary("nonzero"), gradgrad=True),
     C("tanh", lambda lib, a: a.tanh(), unary(), gradgrad=True),
     C("sigmoid", lambda lib, a: a.sigmoid(), unary(), gradgrad=True),
     C("sigmoid_large", lambda lib, a: lib.sigmoid(a), unary("large")),
@@ -127,11 +151,14 @@ UNARY = [
     C("log_function", lambda lib, a: lib.log(a), unary("positive")),
     C("sqrt_function", lambda lib, a: lib.sqrt(a), unary("positive")),
     C("tanh_function", lambda lib, a: lib.tanh(a), unary()),
+    # a user's autograd.Function: ctx.save_for_backward and a backward written with tensor ops
+    C("user_function", lambda lib, a: _cube(lib).apply(a), unary(), gradgrad=True),
     # piecewise constant: zero gradient
     C("sign", lambda lib, a: a.sign(), unary("nonzero")),
     C("floor", lambda lib, a: a.floor(), unary()),
     C("ceil", lambda lib, a: a.ceil(), unary()),
     C("round", lambda lib, a: (a * 3).round(), unary()),
+    C("trunc", lambda lib, a: (a * 3).trunc(), unary()),
     # at the kinks, torch's subgradient conventions: relu'(0) = 0, abs'(0) = 0
     C("relu_at_zero", lambda lib, a: a.relu(), unary("grid"), gradcheck=False),
     C("abs_at_zero", lambda lib, a: a.abs(), unary("grid"), gradcheck=False),

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from oracle import Arrays, OpCase, drawn, fill, same, unary
+
+from parity import Arrays, OpCase
+from parity.draw import drawn, fill, same, unary
 
 C = OpCase
 INF = float("inf")

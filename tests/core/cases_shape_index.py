@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from oracle import Arrays, OpCase, drawn, fill, index_array, onto, same, shapes, unary
+
+from parity import Arrays, OpCase
+from parity.draw import drawn, fill, index_array, onto, same, shapes, unary
 
 C = OpCase
 CONTIGUOUS = ("contiguous",)  # view() of a non-contiguous tensor fails in both libraries

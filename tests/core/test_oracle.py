@@ -1,6 +1,6 @@
 """Every op of the case tables against torch: values and gradients, float64 and float32,
 broadcasting and non-contiguous inputs (the tables are cases_elementwise.py, cases_reduce.py
-and cases_shape_index.py; the machinery is oracle.py)."""
+and cases_shape_index.py; the machinery is tests/parity/ops.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ torch = pytest.importorskip("torch")
 import cases_elementwise  # noqa: E402
 import cases_reduce  # noqa: E402
 import cases_shape_index  # noqa: E402
-from oracle import case_ids, run_case  # noqa: E402
+
+from parity import case_ids, run_case  # noqa: E402
 
 CASES = cases_elementwise.CASES + cases_reduce.CASES + cases_shape_index.CASES
 

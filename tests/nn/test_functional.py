@@ -8,10 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import DTYPE_IDS, DTYPES, check_function  # noqa: E402
-
 import nerve  # noqa: E402
 import nerve.nn.functional as F  # noqa: E402
+from parity import DTYPE_IDS, DTYPES, check_function  # noqa: E402
 
 TF = torch.nn.functional
 rng = np.random.default_rng(0)

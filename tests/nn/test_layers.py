@@ -8,10 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import DTYPE_IDS, DTYPES, check_module  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import DTYPE_IDS, DTYPES, check_module  # noqa: E402
 
 
 def _values(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:

@@ -8,10 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import DTYPE_IDS, DTYPES, check_function, close  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import DTYPE_IDS, DTYPES, check_function, close  # noqa: E402
 
 REDUCTIONS = ["none", "mean", "sum"]
 rng = np.random.default_rng(0)

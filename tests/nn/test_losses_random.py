@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import check_function  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import check_function  # noqa: E402
 
 settings_shapes = st.tuples(
     st.integers(1, 5),  # batch

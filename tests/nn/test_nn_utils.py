@@ -9,10 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import DTYPE_IDS, DTYPES, close  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import DTYPE_IDS, DTYPES, close  # noqa: E402
 
 
 def _pair(dtype, scale=1.0):

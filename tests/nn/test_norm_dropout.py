@@ -7,10 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import DTYPE_IDS, DTYPES, check_module, close, copy_parameters  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import DTYPE_IDS, DTYPES, check_module, close, copy_parameters  # noqa: E402
 
 BATCH_NORMS = [
     ("default-2d", {}, (16, 3)),

@@ -8,10 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nn_parity import close  # noqa: E402
-
 import nerve  # noqa: E402
 from nerve import nn  # noqa: E402
+from parity import close  # noqa: E402
 
 
 def _mlp(m):

@@ -10,9 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from optim_parity import Pair  # noqa: E402
-
 import nerve  # noqa: E402
+from parity import Pair  # noqa: E402
 
 S = nerve.optim.lr_scheduler
 TS = torch.optim.lr_scheduler

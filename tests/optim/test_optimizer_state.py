@@ -10,9 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from optim_parity import Pair  # noqa: E402
-
 import nerve  # noqa: E402
+from parity import Pair  # noqa: E402
 
 OPTIMIZERS = [
     ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),

@@ -8,9 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from optim_parity import Pair  # noqa: E402
-
 import nerve  # noqa: E402
+from parity import Pair  # noqa: E402
 
 CASES = [
     ("SGD", {"lr": 0.1}),

@@ -1,5 +1,6 @@
-"""Helpers for comparing nerve modules and functions with torch's: the same parameters, the
-same input, then the same output and the same gradients of the input and every parameter."""
+"""Layers, losses and functionals against torch's: the same parameters and the same input,
+then the same output and the same gradients of the input and of every parameter; and second
+derivatives (double backward) of a function against torch's."""
 
 from __future__ import annotations
 
@@ -11,21 +12,11 @@ import torch
 
 import nerve
 
-# float64 must agree almost to the last bit; float32 within ~1e-5 (different summation orders).
-# The absolute tolerance is relative to the largest expected magnitude (cancellation).
-TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-12}, np.float32: {"rtol": 1e-5, "atol": 1e-5}}
+from .coverage import record
+from .tolerance import close
+
 DTYPES = [np.float64, np.float32]
 DTYPE_IDS = ["f64", "f32"]
-
-
-def close(actual: Any, expected: Any, dtype: Any = np.float64, what: str = "") -> None:
-    """Assert a nerve value equals a torch value (or arrays) within the dtype's tolerance."""
-    a = np.asarray(actual.detach().numpy() if hasattr(actual, "detach") else actual)
-    e = np.asarray(expected.detach().numpy() if hasattr(expected, "detach") else expected)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != torch's {e.shape}"
-    tol = dict(TOL[np.dtype(dtype).type])
-    tol["atol"] *= max(1.0, float(np.max(np.abs(e), initial=0.0)))
-    np.testing.assert_allclose(a, e, err_msg=what, **tol)
 
 
 def to_torch(array: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
@@ -63,6 +54,7 @@ def check_module(
     close(out_n, out_t, dtype, "output")
     assert out_n.dtype == getattr(nerve, str(out_t.dtype).removeprefix("torch."))
     upstream = np.random.default_rng(1).standard_normal(out_t.shape).astype(dtype)
+    record(out_n, "torch")
     out_n.backward(to_nerve(upstream))
     out_t.backward(to_torch(upstream))
     if input_grad:
@@ -93,7 +85,29 @@ def check_function(
     if not grads:
         return
     upstream = np.random.default_rng(2).standard_normal(out_t.shape).astype(dtype)
+    record(out_n, "torch")
     out_n.backward(to_nerve(upstream))
     out_t.backward(to_torch(upstream))
     for i in grads:
         close(tn[i].grad, tt[i].grad, dtype, f"gradient of input {i}")
+
+
+def check_second_order(
+    fn: Callable[[Any, Any], Any], x: np.ndarray, v: np.ndarray, dtype: Any = np.float64
+) -> None:
+    """d/dx of sum((dL/dx)^2 * v), ``v`` fixed, for ``L = fn(lib, x)`` in nerve and in torch:
+    compares the first derivative (the backward, recorded with ``create_graph``) and then the
+    second (the backward of that backward)."""
+    results = []
+    for lib in (nerve, torch):
+        leaf = lib.tensor(np.asarray(x, dtype=dtype), requires_grad=True)
+        loss = fn(lib, leaf)
+        (g,) = lib.autograd.grad(loss, leaf, create_graph=True)
+        if lib is nerve:
+            record(loss, "torch")
+            record(g, "torch, second order")  # the nodes the backward itself recorded
+        first = g.detach()
+        ((g * g) * lib.tensor(np.asarray(v, dtype=dtype))).sum().backward()
+        results.append((first, leaf.grad))
+    close(results[0][0], results[1][0], dtype, "first derivative")
+    close(results[0][1], results[1][1], dtype, "second derivative")

@@ -10,7 +10,8 @@ import torch
 
 import nerve
 
-TOL = {np.float64: {"rtol": 1e-10, "atol": 1e-12}, np.float32: {"rtol": 2e-5, "atol": 2e-6}}
+from .coverage import record
+from .tolerance import assert_close
 
 rng = np.random.default_rng(0)
 W0, B0 = rng.standard_normal((3, 4)), rng.standard_normal(3)
@@ -33,7 +34,9 @@ class Pair:
         return ((out - y) ** 2).mean()
 
     def backward(self) -> None:
-        self.loss(nerve, self.ours, self.x[0], self.y[0]).backward()
+        ours = self.loss(nerve, self.ours, self.x[0], self.y[0])
+        record(ours, "torch, through optimizer steps")  # the parameters compared step by step
+        ours.backward()
         self.loss(torch, self.theirs, self.x[1], self.y[1]).backward()
 
     def closures(self, ours_opt: Any, theirs_opt: Any) -> tuple[Callable[[], Any], ...]:
@@ -53,9 +56,7 @@ class Pair:
 
     def check(self, what: str = "") -> None:
         for p, q in zip(self.ours, self.theirs):
-            np.testing.assert_allclose(
-                p.detach().numpy(), q.detach().numpy(), err_msg=what, **TOL[self.dtype]
-            )
+            assert_close(p, q, "steps", what, dtype=self.dtype)
 
     def run(
         self,
