@@ -319,3 +319,22 @@ def test_python_m_serves_until_stopped() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_page_takes_its_choices_and_limits_from_the_hello(client: TestClient) -> None:
+    from nerve.playground.protocol import CLASSIFICATION_SETS, FEATURES, REGRESSION_SETS
+
+    with client.websocket_connect("/ws") as ws:
+        hello = _open(ws)["hello"]
+    assert hello["datasets"] == {
+        "classification": list(CLASSIFICATION_SETS),
+        "regression": list(REGRESSION_SETS),
+    }
+    assert [f["name"] for f in hello["features"]] == list(FEATURES)
+    assert all(f["label"] for f in hello["features"])
+    # ... so the page's scripts carry no list of their own, nor the limits' numbers.
+    scripts = {p.name: p.read_text() for p in (server.STATIC_DIR / "js").glob("*.js")}
+    for name in ("app.js", "controls.js"):
+        assert '"x1sq"' not in scripts[name] and '"multi-gaussian"' not in scripts[name], name
+    assert "256 * 1024" not in scripts["app.js"] and "Math.min(8" not in scripts["app.js"]
+    assert "FEATURES = [" not in scripts["network.js"]

@@ -43,7 +43,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from nerve.workflow import DataError
 
-from .protocol import LIMITS, ProtocolError, parse_message, settings_spec
+from .dataset import FEATURE_LABELS
+from .protocol import (
+    CLASSIFICATION_SETS,
+    FEATURES,
+    LIMITS,
+    REGRESSION_SETS,
+    ProtocolError,
+    parse_message,
+    settings_spec,
+)
 from .session import Session
 
 __all__ = ["STATIC_DIR", "create_app", "host_allowed", "serve", "running_server"]
@@ -165,6 +174,21 @@ def host_allowed(header: str, extra: str | None = None) -> bool:
         return False
 
 
+def hello_message() -> dict[str, Any]:
+    """The greeting: the limits, every setting's spec, the data sets by problem and the input
+    features with their labels, so that the page hard-codes none of them."""
+    return {
+        "type": "hello",
+        "limits": LIMITS,
+        "spec": settings_spec(),
+        "datasets": {
+            "classification": list(CLASSIFICATION_SETS),
+            "regression": list(REGRESSION_SETS),
+        },
+        "features": [{"name": f, "label": FEATURE_LABELS[f]} for f in FEATURES],
+    }
+
+
 def _to_json(message: dict[str, Any]) -> str:
     """JSON text; NaN or infinity (not JSON) would be a bug, so they become null with a log."""
     try:
@@ -215,7 +239,7 @@ class Connection:
         self.session = await asyncio.to_thread(Session)
         session = self.session
         await self.send(
-            {"type": "hello", "limits": LIMITS, "spec": settings_spec()},
+            hello_message(),
             session.points.to_message(),  # before the state that refers to it
             session.state(),
         )

@@ -13,6 +13,8 @@ import { bytes, diverging, download, fmt, fmtEpoch, paintGrid } from "./util.js"
 const page = {
   ws: null,
   spec: null, // kind and default of every setting (from hello)
+  limits: null, // the server's limits (from hello): neurons, hidden layers, upload size ...
+  features: [], // the input features in the server's order (from hello)
   state: null, // the last state message: settings, status, network
   data: null, // the points
   frame: null, // the last frame
@@ -73,7 +75,12 @@ function connect() {
 const HANDLERS = {
   hello(message) {
     page.spec = message.spec;
+    page.limits = message.limits;
+    page.features = message.features.map((f) => f.name);
     controls.spec = message.spec;
+    controls.datasetNames = message.datasets;
+    network.setFeatures(message.features);
+    showLimits(message.limits);
     const { settings, hide, unknown } = readUrl(message.spec);
     page.hide = hide;
     applyHide(hide);
@@ -266,17 +273,25 @@ function editNumber(ev, value, apply) {
 }
 
 function toggleFeature(name) {
-  const order = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2"];
   const now = new Set(page.state.settings.features);
   if (now.has(name)) now.delete(name);
   else now.add(name);
-  send({ type: "set", settings: { features: order.filter((f) => now.has(f)) } });
+  send({ type: "set", settings: { features: page.features.filter((f) => now.has(f)) } });
 }
 
 function changeNeurons(k, delta) {
   const hidden = [...page.state.settings.hidden];
-  hidden[k] = Math.max(1, Math.min(8, hidden[k] + delta));
+  hidden[k] = Math.max(1, Math.min(page.limits.neurons, hidden[k] + delta));
   send({ type: "set", settings: { hidden } });
+}
+
+/** The limits the server enforces, where the page states them. */
+function showLimits(limits) {
+  $("upload-limits").textContent = `at most ${limits.upload_rows} rows, `
+    + `${Math.round(limits.upload_bytes / 1024)} KB`;
+  for (const slider of document.querySelectorAll("[data-setting='n_points']")) {
+    slider.max = String(limits.points);
+  }
 }
 
 function clickChoices(data) {
@@ -302,7 +317,9 @@ $("reset").addEventListener("click", () => send({ type: "reset", keep_weights: $
 $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
 $("add-layer").addEventListener("click", () => {
   const hidden = [...page.state.settings.hidden];
-  if (hidden.length < 6) send({ type: "set", settings: { hidden: [...hidden, 4] } });
+  if (hidden.length < page.limits.hidden_layers) {
+    send({ type: "set", settings: { hidden: [...hidden, 4] } });
+  }
 });
 $("remove-layer").addEventListener("click", () => {
   const hidden = [...page.state.settings.hidden];
@@ -324,8 +341,10 @@ $("share").addEventListener("click", async () => {
 $("csv-file").addEventListener("change", async () => {
   const file = $("csv-file").files[0];
   if (!file) return;
-  if (file.size > 256 * 1024) {
-    showError(`${file.name} is ${Math.round(file.size / 1024)} KB; the limit is 256 KB`);
+  const limit = page.limits ? page.limits.upload_bytes : Infinity; // the server checks too
+  if (file.size > limit) {
+    showError(`${file.name} is ${Math.round(file.size / 1024)} KB; `
+      + `the limit is ${Math.round(limit / 1024)} KB`);
   } else {
     send({ type: "upload_csv", name: file.name, text: await file.text() });
   }

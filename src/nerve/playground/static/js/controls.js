@@ -8,9 +8,6 @@
 import { drawThumbnail } from "./plots.js";
 import { el } from "./util.js";
 
-const CLASSIFICATION = ["circle", "xor", "gaussian", "spiral", "moons", "blobs"];
-const REGRESSION = ["plane", "multi-gaussian", "sine"];
-
 /** A control's value as the setting's kind. */
 function parse(kind, control) {
   if (control.type === "checkbox") return control.checked;
@@ -31,6 +28,7 @@ export class Controls {
   constructor(send) {
     this.send = send;
     this.spec = {};
+    this.datasetNames = { classification: [], regression: [] }; // from the server's hello
     for (const control of document.querySelectorAll("[data-setting]")) {
       control.addEventListener("change", () => this.changed(control));
       if (control.type === "range") {
@@ -75,7 +73,7 @@ export class Controls {
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     box.replaceChildren();
-    const names = settings.problem === "regression" ? REGRESSION : CLASSIFICATION;
+    const names = this.datasetNames[settings.problem] || [];
     const all = csvName ? [...names, "csv"] : names;
     for (const name of all) {
       const canvas = el("canvas", { width: "54", height: "54" });

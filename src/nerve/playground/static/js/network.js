@@ -7,11 +7,8 @@ import { css, diverging, el, fmt, paintGrid, svgEl, units, CLASS_COLORS } from "
 const NODE = 34; // node size in pixels
 const ROW = 48; // vertical distance between nodes
 const TOP = 64; // room for the layer headings
-const FEATURES = ["x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2"];
-const FEATURE_NAMES = {
-  x1: "x₁", x2: "x₂", x1sq: "x₁²", x2sq: "x₂²", x1x2: "x₁x₂", sin_x1: "sin(πx₁)",
-  sin_x2: "sin(πx₂)",
-};
+// How to paint a switched-off feature's small heatmap; the list of features and their labels
+// come from the server's hello (a feature missing here is drawn blank).
 const FEATURE_FN = {
   x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
   x1x2: (a, b) => a * b, sin_x1: (a) => Math.sin(Math.PI * a), sin_x2: (a, b) => Math.sin(Math.PI * b),
@@ -30,6 +27,17 @@ export class NetworkView {
     this.nodes = new Map(); // "l:j" -> {node, canvas, bias}
     this.links = new Map(); // "l:j:i" -> path
     this.maps = new Map(); // "l:j" -> values of the neuron's heatmap
+    this.structureKey = "";
+    this.features = []; // the input features' names, in the server's order
+    this.labels = {}; // name -> label (x1 -> x₁)
+  }
+
+  /** The input features from the server's hello: [{name, label}]. */
+  setFeatures(features) {
+    this.features = features.map((f) => f.name);
+    // The server writes x1, x2; subscripts read better beside the nodes.
+    this.labels = Object.fromEntries(features.map((f) => [f.name, f.label.replace(/x([12])/g,
+      (_, d) => `x${d === "1" ? "₁" : "₂"}`)]));
     this.structureKey = "";
   }
 
@@ -50,7 +58,7 @@ export class NetworkView {
     const nLayers = sizes.length; // inputs, hidden..., outputs
     const width = Math.max(this.box.clientWidth || 560, 420);
     this.colX = (c) => 40 + (c * (width - 150)) / Math.max(nLayers - 1, 1);
-    const rows = Math.max(FEATURES.length, ...sizes);
+    const rows = Math.max(this.features.length, ...sizes);
     const height = TOP + rows * ROW + 20;
     this.box.style.height = `${height}px`;
     this.svg = svgEl("svg", { width: String(width), height: String(height) });
@@ -62,7 +70,7 @@ export class NetworkView {
 
   featureRow(l, i, features) {
     // Layer 0's neuron i is the i-th *enabled* feature, drawn at its place in the full list.
-    return l === 0 ? FEATURES.indexOf(features[i]) : i;
+    return l === 0 ? this.features.indexOf(features[i]) : i;
   }
 
   center(l, row) {
@@ -74,7 +82,7 @@ export class NetworkView {
     this.box.append(el("div", { class: "layer-head", text: "FEATURES" }));
     this.box.lastChild.style.left = `${x - 28}px`;
     this.box.lastChild.style.top = "4px";
-    FEATURES.forEach((name, row) => {
+    this.features.forEach((name, row) => {
       const on = enabled.includes(name);
       const canvas = el("canvas", { width: "25", height: "25" });
       const node = el("div", {
@@ -82,11 +90,11 @@ export class NetworkView {
         "data-feature": name,
         "data-layer": "0",
         "data-neuron": on ? String(enabled.indexOf(name)) : "",
-        title: on ? `${FEATURE_NAMES[name]}: click to turn off` : `${FEATURE_NAMES[name]}: click to use`,
+        title: `${this.labels[name]}: click to ${on ? "turn off" : "use"}`,
       }, canvas);
       this.place(node, x, TOP + row * ROW);
       node.addEventListener("click", () => this.on.toggleFeature(name));
-      const label = el("div", { class: "node-label", text: FEATURE_NAMES[name] });
+      const label = el("div", { class: "node-label", text: this.labels[name] });
       this.place(label, x - 62, TOP + row * ROW + 10);
       label.style.width = "56px";
       label.style.textAlign = "right";
@@ -104,7 +112,7 @@ export class NetworkView {
 
   paintFeature(canvas, name) {
     const [x0, x1, y0, y1] = this.domain || [-1.3, 1.3, -1.3, 1.3];
-    const f = FEATURE_FN[name];
+    const f = FEATURE_FN[name] || (() => 0);
     paintGrid(canvas, 25, (i) => {
       const a = x0 + ((i % 25) / 24) * (x1 - x0);
       const b = y1 - (Math.floor(i / 25) / 24) * (y1 - y0);
