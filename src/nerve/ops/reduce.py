@@ -348,7 +348,7 @@ class Cumsum(Node):
         return x.cumsum(axis=axis, dtype=dtypes.int64.np if x.dtype.kind in "biu" else None)
 
     def backward(self, g: Any) -> Any:
-        from .shape import Flip
+        from .reorder import Flip
 
         axes = (self.axis,)
         return run(Flip, run(Cumsum, run(Flip, g, axes=axes), axis=self.axis), axes=axes)

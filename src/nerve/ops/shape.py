@@ -1,6 +1,7 @@
-"""Shape ops: reshape, view, squeeze, transpose, permute, expand, repeat, cat, stack, split,
-flip, roll, tril, triu ... Ops that return a view of their input share its version counter,
-so that an in-place change through the view is seen by the graph, as in torch."""
+"""Shape ops: reshape, view, squeeze, transpose, permute, expand, repeat, clone ... Ops that
+return a view of their input share its version counter, so that an in-place change through the
+view is seen by the graph, as in torch. Joining and splitting (cat, stack, split ...) are in
+join.py, reordering (flip, roll, tril, triu) in reorder.py; their names are re-exported here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from ..backend.device import xp_of
 from ..tensor import Size, Tensor, _check_dim
 from .dual import sum as dual_sum
 from .dual import sum_to
-from .promotion import promote_pair
 
 
 def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -289,199 +289,6 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     return apply(Repeat, input, reps=reps)
 
 
-class Cat(Node):
-    saves = ()
-
-    def forward(self, *arrays: Any, axis: int) -> Any:
-        self.axis = axis
-        self.sizes = [a.shape[axis] for a in arrays]
-        return xp_of(arrays[0]).concatenate(arrays, axis=axis)
-
-    def backward(self, g: Any) -> tuple[Any, ...]:
-        grads, start = [], 0
-        before = (slice(None),) * self.axis
-        for size, needed in zip(self.sizes, self.needs_input_grad):
-            grads.append(g[(*before, slice(start, start + size))] if needed else None)
-            start += size
-        return tuple(grads)
-
-
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; all other sizes must match."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of tensors, got an empty one")
-    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or tensors[:1]
-    axis = _check_dim(dim, tensors[0]._data.ndim, "cat")
-    _check_cat_shapes(tensors, axis)
-    if len({t._data.dtype for t in tensors}) > 1:
-        target = tensors[0]
-        for other in tensors[1:]:
-            target = promote_pair(target, other, "cat")[0]
-        tensors = [t.to(target.dtype) for t in tensors]
-    return apply(Cat, *tensors, axis=axis)
-
-
-def _check_cat_shapes(tensors: list[Tensor], axis: int) -> None:
-    first = tensors[0]._data.shape
-    for index, other in enumerate(t._data.shape for t in tensors[1:]):
-        shapes = f"(shapes {list(first)} and {list(other)})"
-        if len(other) != len(first):
-            raise RuntimeError(
-                f"cat(): Tensors must have same number of dimensions: got {len(first)} and "
-                f"{len(other)} {shapes}"
-            )
-        for d, (m, n) in enumerate(zip(first, other)):
-            if d != axis and m != n:
-                raise RuntimeError(
-                    f"cat(): Sizes of tensors must match except in dimension {axis}. Expected "
-                    f"size {m} but got size {n} for tensor number {index + 1} in the list "
-                    f"{shapes}."
-                )
-
-
-concat = concatenate = cat
-
-
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors of the same shape along a new dimension."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
-    for index, other in enumerate(tensors[1:], start=1):
-        if other._data.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
-                f"{list(other.shape)} at entry {index}"
-            )
-    axis = _check_dim(dim, len(shape) + 1, "stack")
-    return cat([t.unsqueeze(axis) for t in tensors], axis)
-
-
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
-
-
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
-
-
-def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    axis = _check_dim(dim, input._data.ndim, "narrow")
-    index = [slice(None)] * input._data.ndim
-    index[axis] = slice(start, start + length)
-    return input[tuple(index)]
-
-
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
-    axis = _check_dim(dim, tensor._data.ndim, "split")
-    total = tensor._data.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
-        if size <= 0:
-            raise RuntimeError(
-                f"split expects split_size be non-negative, but got split_size={size}"
-            )
-        sizes = [min(size, total - start) for start in range(0, total, size)] or [0]
-    else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != total:
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {total} (input tensor's "
-                f"size at dimension {axis}), but got split_sizes={sizes}"
-            )
-    pieces, start = [], 0
-    for size in sizes:
-        pieces.append(narrow(tensor, axis, start, size))
-        start += size
-    return tuple(pieces)
-
-
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """Split into ``chunks`` pieces of equal size (ceil), as torch.chunk; may return fewer."""
-    if chunks <= 0:
-        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    total = input._data.shape[_check_dim(dim, input._data.ndim, "chunk")]
-    size = max(-(-total // chunks), 1)
-    return split(input, size, dim)
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    axis = _check_dim(dim, input._data.ndim, "unbind")
-    return tuple(input.select(axis, i) for i in range(input._data.shape[axis]))
-
-
-def select(input: Tensor, dim: int, index: int) -> Tensor:
-    axis = _check_dim(dim, input._data.ndim, "select")
-    key = [slice(None)] * input._data.ndim
-    key[axis] = index
-    return input[tuple(key)]
-
-
-class Flip(Node):
-    saves = ()
-
-    def forward(self, x: Any, axes: tuple[int, ...]) -> Any:
-        self.axes = axes
-        return xp_of(x).flip(x, axes)
-
-    def backward(self, g: Any) -> Any:
-        return run(Flip, g, axes=self.axes)
-
-
-def flip(input: Tensor, *dims: Any) -> Tensor:
-    axes = tuple(_check_dim(d, input._data.ndim, "flip") for d in _sizes(dims))
-    return apply(Flip, input, axes=axes)
-
-
-class Roll(Node):
-    saves = ()
-
-    def forward(self, x: Any, shifts: Any, axes: Any) -> Any:
-        self.shifts, self.axes = shifts, axes
-        return xp_of(x).roll(x, shifts, axes)
-
-    def backward(self, g: Any) -> Any:
-        negated = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
-        return run(Roll, g, shifts=negated, axes=self.axes)
-
-
-def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
-    """Shift elements along ``dims`` cyclically (flattened when ``dims`` is None)."""
-    if dims is None:
-        return apply(Roll, input.flatten(), shifts=shifts, axes=None).reshape(input.shape)
-    shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = tuple(_check_dim(d, input._data.ndim, "roll") for d in dims_t)
-    return apply(Roll, input, shifts=shifts_t, axes=axes)
-
-
-class Triangle(Node):
-    saves = ()
-
-    def forward(self, x: Any, diagonal: int, lower: bool) -> Any:
-        self.diagonal, self.lower = diagonal, lower
-        xp = xp_of(x)
-        return xp.tril(x, diagonal) if lower else xp.triu(x, diagonal)
-
-    def backward(self, g: Any) -> Any:
-        return run(Triangle, g, diagonal=self.diagonal, lower=self.lower)
-
-
-def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    if input._data.ndim < 2:
-        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return apply(Triangle, input, diagonal=diagonal, lower=True)
-
-
-def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    if input._data.ndim < 2:
-        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return apply(Triangle, input, diagonal=diagonal, lower=False)
-
-
 class Clone(Node):
     saves = ()
 
@@ -499,3 +306,21 @@ def clone(input: Tensor) -> Tensor:
 
 def contiguous(input: Tensor) -> Tensor:
     return input if input._data.flags.c_contiguous else clone(input)
+
+
+# Re-exported: nerve.ops.shape has always offered them.
+from .join import (  # noqa: E402, F401
+    Cat,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    hstack,
+    narrow,
+    select,
+    split,
+    stack,
+    unbind,
+    vstack,
+)
+from .reorder import Flip, Roll, Triangle, flip, roll, tril, triu  # noqa: E402, F401
