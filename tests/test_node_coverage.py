@@ -60,6 +60,13 @@ def test_every_entry_not_checked_names_a_node_class():
     assert not stale, f"coverage.NOT_CHECKED names no node class of nerve: {stale}"
 
 
+def test_the_harness_users_are_found():
+    """The scan that decides whether a session is complete sees the parity test files."""
+    names = {str(path.relative_to(TESTS.resolve())) for path in harness_files()}
+    expected = {"core/test_oracle.py", "core/test_gradcheck.py", "nn/test_double_backward.py"}
+    assert expected <= names, f"harness users found: {sorted(names)}"
+
+
 def test_record_finds_every_node_of_a_graph():
     """The registry's graph walk itself: every node behind the output, leaves included."""
     x = nerve.tensor(np.arange(3.0), requires_grad=True)
@@ -73,11 +80,14 @@ def test_record_finds_every_node_of_a_graph():
 @pytest.mark.node_coverage
 def test_every_node_class_is_checked(request, deselected_files):
     items = request.session.items
+    if hasattr(request.config, "workerinput"):  # pytest-xdist: this process ran a share only
+        pytest.skip("node coverage needs the whole session in one process (run without -n)")
     gaps = session_gaps(items, deselected_files)
     if gaps:
         pytest.skip(
             "node coverage needs every test file that uses the parity harness, in full, in "
-            f"the same session (pytest tests, or tests/core tests/nn tests/optim {__file__}): "
+            "the same session (pytest tests, or pytest tests/core tests/nn tests/optim "
+            f"{Path(__file__).relative_to(TESTS.parent)}): "
             + "; ".join(gaps[:4])
             + (f"; and {len(gaps) - 4} more" if len(gaps) > 4 else "")
         )

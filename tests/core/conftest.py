@@ -1,4 +1,4 @@
-"""Make the helper modules of tests/core (oracle.py, cases_*.py) importable by name.
+"""Make the op tables of tests/core (cases_*.py) importable by name.
 
 pytest runs with ``--import-mode=importlib``, which does not put test directories on
 ``sys.path``; the oracle tables are shared between several test files, so this directory is.
