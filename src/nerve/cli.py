@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="set any config key, e.g. --set schedule.step_size=5",
     )
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out dir")
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a killed run from its last checkpoint: the staging directory it names "
+        "when stopped (runs/.xor.1a2b3c4d.partial), or the --out directory it was started with",
+    )
     train.add_argument("--quiet", action="store_true", help="print only the run directory")
 
     evaluate = sub.add_parser(
@@ -269,6 +275,7 @@ def _dispatch(args: argparse.Namespace, on_user_error: Any = None) -> int:
     """Run the parsed command; a user's mistake becomes a message and exit code 2 (or, under
     MPI, goes to ``on_user_error(message, code)``, which ends the job)."""
     from nerve.workflow.errors import ConfigError, DataError
+    from nerve.workflow.staging import OutputError
 
     try:
         if args.command == "playground":
@@ -281,6 +288,7 @@ def _dispatch(args: argparse.Namespace, on_user_error: Any = None) -> int:
     except (
         DataError,
         ConfigError,
+        OutputError,
         _UserError,
         FileNotFoundError,
         FileExistsError,
@@ -296,15 +304,31 @@ def _dispatch(args: argparse.Namespace, on_user_error: Any = None) -> int:
     except KeyboardInterrupt:
         print(f"nerve {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno is None:  # not from the operating system: a bug, show the traceback
+            raise
+        # The disk filled up, a device failed, a quota ran out: what and where, no traceback.
+        print(f"nerve {args.command}: error: {_os_message(err)}", file=sys.stderr)
+        return 1
 
 
 def _os_message(err: OSError) -> str:
-    return f"{err.strerror}: '{err.filename}'"
+    where = f": '{err.filename}'" if err.filename else ""
+    return f"{err.strerror or err}{where}"
 
 
 def _train(args: argparse.Namespace) -> int:
     from nerve.workflow.config import RunConfig, data_kind, load_config
-    from nerve.workflow.runner import run
+    from nerve.workflow.runner import resume_run, run
+
+    if args.resume is not None:
+        given = [f for f, key, *_ in [*_TRAIN_OPTIONS, *_TRAIN_FLAGS] if getattr(args, key)]
+        given += ["--config"] * bool(args.config) + ["--set"] * bool(args.set)
+        if given or args.overwrite:
+            first = (given or ["--overwrite"])[0]
+            raise _UserError(f"--resume continues a run as it was configured; drop {first}")
+        resume_run(args.resume, quiet=args.quiet, out=sys.stdout)
+        return 0
 
     cfg = load_config(args.config) if args.config else RunConfig()
     overrides: dict[str, str] = {}
@@ -355,6 +379,8 @@ def _predict(args: argparse.Namespace) -> int:
     from nerve.workflow.rundir import load_run
 
     saved = load_run(args.run_dir)
+    if args.out is not None:
+        _check_writable(Path(args.out))  # before any work, not after it
     header, rows = saved.prediction_table(saved.read_features(args.input))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -368,12 +394,20 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+def _check_writable(path: Path) -> None:
+    """Raise the OSError that writing ``path`` would meet: a directory in the way, a missing
+    or read-only folder."""
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
     if not path.parent.is_dir():
         raise FileNotFoundError(2, "No such directory", str(path.parent))
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise PermissionError(13, "Permission denied", str(path.parent))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    _check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

@@ -82,7 +82,7 @@ def test_failed_run_leaves_nothing(tmp_path, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sys.modules["nerve.workflow.runner"], "_plots", broken)
+    monkeypatch.setattr(sys.modules["nerve.workflow.runner"], "write_plots", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run(_cfg(tmp_path / "runs"), quiet=True, out=io.StringIO())
     assert list((tmp_path / "runs").iterdir()) == []  # no run dir, no staging leftovers

@@ -85,7 +85,7 @@ from .preprocess import (
     scaler_from_state_dict,
 )
 from .rundir import SavedRun, load_run
-from .runner import RunResult, evaluate_saved, run
+from .runner import RunResult, TrainingDiverged, evaluate_saved, resume_run, run
 from .split import split_sizes, train_val_test_split
 from .tabular import (
     SKLEARN_DATASETS,
@@ -171,6 +171,8 @@ __all__ = [
     "RunConfig",
     "load_config",
     "run",
+    "resume_run",
+    "TrainingDiverged",
     "RunResult",
     "load_run",
     "SavedRun",

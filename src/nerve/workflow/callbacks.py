@@ -181,6 +181,26 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_state is not None:
             trainer.model.load_state_dict(self.best_state)
 
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback remembers between epochs, for checkpoints (JSON-safe numbers,
+        the best weights as tensors)."""
+        best = self._tracker.best
+        return {
+            "best": best if math.isfinite(best) else None,
+            "best_epoch": self._tracker.best_epoch,
+            "wait": self._wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_state": self.best_state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (call after ``on_train_begin``, which resets)."""
+        if state["best"] is not None:
+            self._tracker.best = float(state["best"])
+        self._tracker.best_epoch = int(state["best_epoch"])
+        self._wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best_state = state["best_state"]
+
 
 class ModelCheckpoint(Callback):
     """Save the model's ``state_dict`` with ``nerve.save`` (safetensors, written atomically).

@@ -13,12 +13,7 @@ for the baseline. :func:`load_run` rebuilds all of it as a :class:`SavedRun`.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import secrets
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +40,6 @@ __all__ = [
     "SavedRun",
     "load_run",
     "check_destination",
-    "staged_run_dir",
     "save_bundle",
 ]
 
@@ -54,18 +48,6 @@ RUN_FILES = ("config.toml", "history.csv", "metrics.json", "model.safetensors")
 
 class RunDirExistsError(FileExistsError):
     """The requested run directory exists and ``overwrite`` was not given."""
-
-
-def _safe_stem(name: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
-    return stem[:40] or "run"
-
-
-def _next_name(root: Path, stem: str) -> Path:
-    """``root/<stem>-NNNN`` with NNNN one past the highest number already there."""
-    pattern = re.compile(rf"^{re.escape(stem)}-(\d+)$")
-    numbers = [int(m.group(1)) for p in root.iterdir() if (m := pattern.match(p.name))]
-    return root / f"{stem}-{max(numbers, default=0) + 1:04d}"
 
 
 def check_destination(target: Path, overwrite: bool) -> None:
@@ -86,54 +68,6 @@ def check_destination(target: Path, overwrite: bool) -> None:
             f"refusing to overwrite '{target}': it is not a nerve run directory "
             "(no config.toml and model.safetensors in it)"
         )
-
-
-@contextlib.contextmanager
-def staged_run_dir(
-    target: Path | None, root: Path, stem: str, overwrite: bool = False
-) -> Iterator[tuple[Path, list[Path]]]:
-    """Yield ``(staging_dir, final)``: write into ``staging_dir``; on success it is renamed to
-    ``target`` (or to a fresh ``root/<stem>-NNNN``) and ``final[0]`` is set to that path.
-
-    On an exception the staging directory is deleted and nothing else changes.
-    """
-    if target is not None:
-        check_destination(target, overwrite)
-    parent = target.parent if target is not None else root
-    parent.mkdir(parents=True, exist_ok=True)
-    stem = _safe_stem(target.name if target is not None else stem)
-    staging = parent / f".{stem}.{secrets.token_hex(4)}.tmp"
-    staging.mkdir()  # os.mkdir honours the umask, unlike tempfile.mkdtemp's 0700
-    final: list[Path] = []
-    try:
-        yield staging, final
-        final.append(_commit(staging, target, root, stem, overwrite))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _commit(staging: Path, target: Path | None, root: Path, stem: str, overwrite: bool) -> Path:
-    if target is None:
-        for _ in range(1000):  # another run may take a name between choosing and renaming
-            candidate = _next_name(root, stem)
-            try:
-                os.rename(staging, candidate)
-                return candidate
-            except OSError:
-                if not candidate.exists():
-                    raise
-        raise RunDirExistsError(f"could not find a free run directory name under '{root}'")
-    check_destination(target, overwrite)
-    if not target.exists():
-        os.rename(staging, target)
-        return target
-    # Swap: move the old run aside, move the new one in, then delete the old one.
-    trash = target.parent / f".{target.name}.{secrets.token_hex(4)}.old"
-    os.rename(target, trash)
-    os.rename(staging, target)
-    shutil.rmtree(trash, ignore_errors=True)
-    return target
 
 
 def save_bundle(

@@ -14,12 +14,16 @@ Example:
     >>> result = run(cfg, quiet=True)  # doctest: +SKIP
     >>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +SKIP
     ['config.toml', 'history.csv', 'metrics.json', 'model.safetensors', 'plots']
+
+The run is staged in a hidden directory beside its final place, created before training (so
+an unwritable destination fails at once) and holding a checkpoint after every epoch, from
+which :func:`resume_run` continues a killed run; see :mod:`~nerve.workflow.staging`.
 """
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -32,38 +36,40 @@ import nerve
 from nerve import nn
 
 from .callbacks import Callback, EarlyStopping
-from .config import RunConfig, data_kind
+from .checkpoint import Checkpointer, ResumableTrainer, load_checkpoint
+from .config import RunConfig, data_kind, load_config
 from .csvschema import CsvSchema
 from .data import ArrayData
 from .errors import ConfigError, DataError
 from .metrics import (
-    baseline_warnings,
-    confusion_matrix,
-    format_metrics_table,
     main_metric,
-    majority_baseline,
-    mean_baseline,
 )
-from .model import (
-    ModelSpec,
-    build_loss,
-    build_model,
-    output_size,
-    predict_labels,
-    resolve_loss,
-)
+from .model import ModelSpec, build_loss, build_model, output_size, resolve_loss
 from .optimize import build_optimizer, build_scheduler, describe_optimizer
-from .plots import plot_confusion_matrix, plot_decision_boundary, plot_history
-from .preprocess import class_weights, imbalance_report, make_scaler
-from .rundir import SavedRun, check_destination, save_bundle, staged_run_dir
-from .split import train_val_test_split
-from .tabular import load_csv, load_sklearn
-from .toy import make_toy
+from .preprocess import class_weights, imbalance_report
+from .rundata import evaluate_saved, evaluate_splits, load_data, metrics_table, split_data
+from .rundir import check_destination
+from .runsave import (
+    DivergenceGuard,
+    TrainingDiverged,
+    diverged_advice,
+    model_is_finite,
+    write_plots,
+    write_run,
+)
+from .staging import OutputError, Staging, find_partial, remove_stale, write_atomic
 from .trainer import History, Trainer
 
-__all__ = ["RunResult", "load_data", "split_data", "run", "metrics_table", "evaluate_saved"]
-
-SPLITS = ("train", "validation", "test")
+__all__ = [
+    "RunResult",
+    "load_data",
+    "split_data",
+    "run",
+    "resume_run",
+    "metrics_table",
+    "evaluate_saved",
+    "TrainingDiverged",
+]
 
 
 @dataclass
@@ -77,50 +83,24 @@ class RunResult:
     trainer: Trainer
 
 
-def load_data(
-    cfg: RunConfig, schema: CsvSchema | None = None
-) -> tuple[ArrayData, CsvSchema | None]:
-    """Load ``[data]``: a toy set, a scikit-learn set or a CSV file (with its fitted schema;
-    pass a saved ``schema`` to encode a CSV exactly as in training)."""
-    d = cfg.data
-    kind = data_kind(d.source)
-    if kind == "toy":
-        data = make_toy(d.source, d.n_samples, d.noise, d.seed, d.n_classes, margin=d.margin)
-        return data, None
-    if kind == "sklearn":
-        return load_sklearn(d.source), None
-    if schema is not None:
-        return load_csv(d.source, d.target, d.task, schema=schema), schema
-    return load_csv(d.source, d.target, d.task, return_schema=True)
-
-
-def split_data(
-    cfg: RunConfig, data: ArrayData
-) -> tuple[dict[str, np.ndarray], Any, dict[str, ArrayData]]:
-    """Split indices, the scaler fitted on the training split only, and the scaled splits
-    (empty splits left out)."""
-    p = cfg.preprocess
-    stratify = p.stratify and data.task != "regression"
-    idx = dict(zip(SPLITS, train_val_test_split(data.y, p.val, p.test, stratify, cfg.data.seed)))
-    scaler = make_scaler(p.scaler).fit(data.X[idx["train"]])  # never sees validation or test
-    scaled = ArrayData(
-        scaler.transform(data.X), data.y, data.task, data.name, data.feature_names, data.class_names
-    )
-    parts = {name: scaled.subset(i) for name, i in idx.items() if len(i)}
-    return idx, scaler, parts
-
-
-def metrics_table(metrics: dict[str, Any]) -> str:
-    """The model's metrics per split beside the baseline's (on the last split)."""
-    columns = {name: metrics[name] for name in metrics["baseline"]}
-    last = list(columns)[-1]
-    columns[f"baseline ({last})"] = metrics["baseline"][last]
-    return format_metrics_table(columns)
-
-
 def _say(out: TextIO | None, text: str = "") -> None:
     if out is not None:
         print(text, file=out, flush=True)
+
+
+@dataclass
+class _Context:
+    """What every step of one run needs: the config, where to report, who writes."""
+
+    cfg: RunConfig
+    say: TextIO | None
+    comm: Any
+    staging: Staging | None  # rank 0's staging directory (None on the other ranks)
+    resume: dict[str, Any] | None = None
+
+    @property
+    def main(self) -> bool:
+        return self.comm is None or self.comm.Get_rank() == 0
 
 
 def run(
@@ -135,33 +115,105 @@ def run(
     """Train and evaluate as ``cfg`` says and write the run directory (see the module doc).
 
     ``out`` receives the step-by-step report (default stdout; nothing with ``quiet``), the
-    progress bar shows when ``progress`` and stdout is a terminal.
+    progress bar shows when ``progress`` and stdout is a terminal. The run directory is staged
+    (and its place checked) before training; a checkpoint after each epoch lets
+    :func:`resume_run` continue a run that was killed.
 
     Inside an initialized :mod:`nerve.distributed` group of R > 1 ranks every rank calls
     ``run`` with the same config and trains data-parallel (see :class:`Trainer`); only rank 0
     reports, plots and writes the run directory (the other ranks never create it), and every
-    rank's result names rank 0's run directory.
+    rank's result names rank 0's run directory. Data-parallel runs write no checkpoints.
     """
     cfg.validate()
     comm = _group()
-    main = comm is None or comm.Get_rank() == 0
     if comm is not None and cfg.training.batch_size < comm.Get_size():
         world = comm.Get_size()
         raise ConfigError(
             f"training.batch_size {cfg.training.batch_size} is the global batch, split across "
             f"the {world} ranks: it must be at least {world} (e.g. --batch-size {8 * world})"
         )
+    main = comm is None or comm.Get_rank() == 0
     say = None if quiet or not main else (out or sys.stdout)
+    if data_kind(cfg.data.source) == "csv" and Path(cfg.data.source).is_file():
+        # config.toml must find the file again from wherever it is read: store it absolute.
+        cfg = cfg.override({"data.source": str(Path(cfg.data.source).resolve())})
+    staging = _stage(cfg, overwrite, say) if main else None
+    ctx = _Context(cfg, say, comm, staging)
+    return _guarded(ctx, progress and not quiet and main, callbacks or [], quiet, out)
+
+
+def resume_run(
+    path: str | os.PathLike[str],
+    *,
+    quiet: bool = False,
+    progress: bool = True,
+    out: TextIO | None = None,
+    callbacks: list[Callback] | None = None,
+) -> RunResult:
+    """Continue a killed run from its last checkpoint (``nerve train --resume PATH``): PATH is
+    its staging directory, or the ``--out`` directory it was started with. The run ends with
+    the weights an uninterrupted run would have had."""
+    if _group() is not None:
+        raise ConfigError("--resume continues a single-process run; start it without mpirun")
+    staging = Staging.reopen(find_partial(Path(path)))
+    try:
+        if not staging.checkpoint.is_file():
+            raise DataError(f"'{staging.path}' holds no checkpoint yet; start the run again")
+        cfg = load_config(staging.path / "config.toml")
+        state = load_checkpoint(staging.checkpoint)
+    except BaseException:
+        staging.release()
+        raise
+    say = None if quiet else (out or sys.stdout)
+    _say(say, f"resuming {staging.path} after epoch {state['epoch']} of {cfg.training.epochs}")
+    ctx = _Context(cfg, say, None, staging, state)
+    return _guarded(ctx, progress and not quiet, callbacks or [], quiet, out)
+
+
+def _stage(cfg: RunConfig, overwrite: bool, say: TextIO | None) -> Staging:
+    """Check the destination and create the staging directory, before any costly step."""
     o = cfg.output
     target = Path(o.dir) if o.dir else None
     if target is not None:
-        check_destination(target, overwrite)  # fail before training, not after
+        check_destination(target, overwrite)
+    staging = Staging.create(target, Path(o.root), Path(cfg.data.source).stem)
+    try:
+        write_atomic(staging.path / "config.toml", cfg.to_toml())
+    except OSError as err:
+        staging.discard()
+        raise OutputError(f"cannot write to '{staging.path.parent}': {err.strerror}") from None
+    for left in remove_stale(staging.path.parent):
+        _say(say, f"note: an interrupted run can be resumed: nerve train --resume {left}")
+    return staging
 
+
+def _guarded(
+    ctx: _Context, progress: bool, callbacks: list[Callback], quiet: bool, out: TextIO | None
+) -> RunResult:
+    """Run the four steps; on failure remove the staging directory -- unless it holds a
+    checkpoint worth resuming (interrupted, or the disk filled up while saving)."""
+    try:
+        result = _steps(ctx, progress, callbacks)
+    except BaseException as err:
+        if ctx.staging is not None:
+            keep = ctx.resume is not None or isinstance(err, (KeyboardInterrupt, OutputError))
+            if keep and ctx.staging.checkpoint.is_file():
+                ctx.staging.release()
+                _say(ctx.say, f"resume with: nerve train --resume {ctx.staging.path}")
+            else:
+                ctx.staging.discard()
+        raise
+    if quiet:
+        print(result.run_dir, file=out or sys.stdout)
+    else:
+        _say(ctx.say, f"run saved to {result.run_dir}")
+    return result
+
+
+def _steps(ctx: _Context, progress: bool, callbacks: list[Callback]) -> RunResult:
+    cfg, say = ctx.cfg, ctx.say
     # 01 -- process the data
     data, schema = load_data(cfg)
-    if schema is not None:
-        # config.toml must find the file again from wherever it is read: store it absolute.
-        cfg = cfg.override({"data.source": str(Path(cfg.data.source).resolve())})
     idx, scaler, parts = split_data(cfg, data)
     sizes = " / ".join(f"{len(i)} {name}" for name, i in idx.items())
     strat = " (stratified)" if cfg.preprocess.stratify and data.task != "regression" else ""
@@ -178,53 +230,86 @@ def run(
     _say(say, f"02 define the model: {spec.describe(data.task)} ({n_params} parameters)")
 
     # 03 -- what to optimize
-    show_bar = progress and not quiet and main
-    trainer = _trainer(cfg, data, model, spec, y_train, callbacks or [], show_bar)
+    trainer, guard = _trainer(ctx, data, model, spec, y_train, callbacks, progress)
+    history, elapsed = _fit(ctx, trainer, parts)
+    diverged = bool(guard.epoch) or not model_is_finite(trainer)
+
+    # 04 -- evaluate, beside the baseline
+    if diverged:
+        metrics: dict[str, Any] = {"task": data.task, "diverged": True, "baseline": {}}
+        metrics["warnings"] = [diverged_advice(cfg, guard.epoch, guard.loss)]
+    else:
+        metrics = evaluate_splits(trainer, parts, data, y_train)
+    metrics["training"] = {"epochs": len(history), "seconds": elapsed}
+    metrics["training"]["stop_reason"] = trainer.stop_reason
+    if ctx.comm is not None:
+        metrics["training"]["world_size"] = ctx.comm.Get_size()
+    if not diverged:
+        _say(say, "04 evaluate:")
+        _say(say, metrics_table(metrics))
+        for warning in metrics["warnings"]:
+            _say(say, f"warning: {warning}")
+    run_dir = _save(ctx, history, metrics, trainer, spec, scaler, data, parts, schema, diverged)
+    if diverged:
+        raise TrainingDiverged(f"{metrics['warnings'][0]}; history and plots kept in {run_dir}")
+    return RunResult(run_dir, cfg, history, metrics, trainer)
+
+
+def _fit(ctx: _Context, trainer: Trainer, parts: dict[str, ArrayData]) -> tuple[History, float]:
+    cfg = ctx.cfg
     batch = f"batch size {cfg.training.batch_size}"
-    if comm is not None:
-        world = comm.Get_size()
+    if ctx.comm is not None:
+        world = ctx.comm.Get_size()
         batch += f" ({world} ranks, about {cfg.training.batch_size // world} samples each)"
     _say(
-        say,
+        ctx.say,
         f"03 optimize: {type(trainer.loss_fn).__name__}, {describe_optimizer(cfg)}, "
         f"{cfg.training.epochs} epochs, {batch}",
     )
     start = time.perf_counter()
-    history = trainer.fit(parts["train"], parts.get("validation"))
+    # A diverging run overflows on every op; DivergenceGuard reports it once, clearly.
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = trainer.fit(parts["train"], parts.get("validation"))
     elapsed = time.perf_counter() - start
     stopped = f" ({trainer.stop_reason})" if trainer.stop_reason else ""
-    _say(say, f"   trained {len(history)} epochs in {elapsed:.1f} s{stopped}")
+    _say(ctx.say, f"   trained {len(history)} epochs in {elapsed:.1f} s{stopped}")
+    return history, elapsed
 
-    # 04 -- evaluate, beside the baseline
-    metrics = _evaluate(trainer, parts, data, y_train)
-    metrics["training"] = {"epochs": len(history), "seconds": elapsed}
-    metrics["training"]["stop_reason"] = trainer.stop_reason
-    if comm is not None:
-        metrics["training"]["world_size"] = comm.Get_size()
-    _say(say, "04 evaluate:")
-    _say(say, metrics_table(metrics))
-    for warning in metrics["warnings"]:
-        _say(say, f"warning: {warning}")
 
-    # Everything goes into a hidden staging directory that is renamed into place at the end.
-    if main:
-        stem = Path(cfg.data.source).stem
-        with staged_run_dir(target, Path(o.root), stem, overwrite) as (staging, final):
-            _write(staging, cfg, history, metrics, trainer, spec, scaler, data, y_train, schema)
-            if o.plots:
-                _plots(staging / "plots", history, trainer, scaler, data, parts)
-        run_dir = final[0]
-    if comm is not None:
+def _save(
+    ctx: _Context,
+    history: History,
+    metrics: dict[str, Any],
+    trainer: Trainer,
+    spec: ModelSpec,
+    scaler: Any,
+    data: ArrayData,
+    parts: dict[str, ArrayData],
+    schema: CsvSchema | None,
+    diverged: bool,
+) -> Path:
+    """Write the run into the staging directory and move it into place (rank 0), then tell
+    every rank where it went."""
+    run_dir = None
+    if ctx.staging is not None:
+        folder = ctx.staging.path
+        y_train = parts["train"].y
+        try:
+            write_run(
+                folder, ctx.cfg, history, metrics, trainer, spec, scaler, data, y_train, schema
+            )
+            if ctx.cfg.output.plots:
+                (folder / "plots").mkdir(exist_ok=True)
+                write_plots(folder / "plots", history, trainer, scaler, data, parts, diverged)
+        except OSError as err:
+            raise OutputError(f"cannot write the run directory: {err.strerror or err}") from None
+        run_dir = ctx.staging.commit()
+    if ctx.comm is not None:
         # The other ranks wait here for rank 0's directory (if rank 0 fails to write it, the
         # CLI aborts the whole job).
-        run_dir = Path(comm.bcast(str(run_dir) if main else None, root=0))
-        if not main:
-            return RunResult(run_dir, cfg, history, metrics, trainer)
-    if quiet:
-        print(run_dir, file=out or sys.stdout)
-    else:
-        _say(say, f"run saved to {run_dir}")
-    return RunResult(run_dir, cfg, history, metrics, trainer)
+        run_dir = Path(ctx.comm.bcast(str(run_dir) if ctx.main else None, root=0))
+    assert run_dir is not None
+    return run_dir
 
 
 def _group() -> Any:
@@ -258,14 +343,17 @@ def _model(cfg: RunConfig, data: ArrayData) -> tuple[ModelSpec, nn.Module]:
 
 
 def _trainer(
-    cfg: RunConfig,
+    ctx: _Context,
     data: ArrayData,
     model: nn.Module,
     spec: ModelSpec,
     y_train: np.ndarray,
     extra: list[Callback],
     progress: bool,
-) -> Trainer:
+) -> tuple[Trainer, DivergenceGuard]:
+    """The Trainer for ``cfg``, with early stopping, the divergence guard and (on a single
+    process) the checkpoint after each epoch, last so that it records the others' state."""
+    cfg = ctx.cfg
     t, r, imbalance = cfg.training, cfg.regularization, cfg.preprocess.imbalance
     if imbalance != "none" and data.task == "regression":
         raise ConfigError("preprocess.imbalance applies to classification, not to regression data")
@@ -282,14 +370,17 @@ def _trainer(
         )
     if t.device == "cuda" and not nerve.cuda.is_available():
         raise ConfigError("training.device is 'cuda' but no GPU is available (CuPy missing?)")
-    callbacks = list(extra)
+    guard = DivergenceGuard()
+    callbacks: list[Callback] = [guard, *extra]
     if t.early_stopping:
         callbacks.insert(
             0, EarlyStopping(t.monitor, "auto", t.early_stopping, t.min_delta, t.restore_best)
         )
+    if ctx.staging is not None and ctx.comm is None:
+        callbacks.append(Checkpointer(ctx.staging.checkpoint, ctx.resume))
     optimizer = build_optimizer(cfg, model.parameters())
     steps = math.ceil(len(y_train) / t.batch_size)
-    return Trainer(
+    trainer = ResumableTrainer(
         model,
         loss_fn,
         optimizer,
@@ -304,124 +395,6 @@ def _trainer(
         progress=progress,
         device=None if t.device == "cpu" else t.device,
         weighted_sampling=imbalance == "sampler",
+        resume=ctx.resume,
     )
-
-
-def _evaluate(
-    trainer: Trainer, parts: dict[str, ArrayData], data: ArrayData, y_train: np.ndarray
-) -> dict[str, Any]:
-    metrics: dict[str, Any] = {"task": data.task, "main_metric": main_metric(data.task)}
-    metrics["baseline"] = {}
-    warnings: list[str] = []
-    for name, part in parts.items():
-        metrics[name] = trainer.evaluate(part)
-        if data.task == "regression":
-            base = mean_baseline(y_train, part.y)
-        else:
-            base = majority_baseline(y_train, part.y, data.n_classes)
-        metrics["baseline"][name] = base
-        if name != "train":  # a perfect training score is no news
-            warnings += baseline_warnings(metrics[name], base, data.task, name)
-    metrics["warnings"] = warnings
-    return metrics
-
-
-def _json_safe(obj: Any) -> Any:
-    """NaN and infinities are not JSON: write them as null."""
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _write(
-    staging: Path,
-    cfg: RunConfig,
-    history: History,
-    metrics: dict[str, Any],
-    trainer: Trainer,
-    spec: ModelSpec,
-    scaler: Any,
-    data: ArrayData,
-    y_train: np.ndarray,
-    schema: CsvSchema | None,
-) -> None:
-    (staging / "config.toml").write_text(cfg.to_toml(), encoding="utf-8")
-    history.to_csv(staging / "history.csv")
-    text = json.dumps(_json_safe(metrics), indent=2, allow_nan=False)
-    (staging / "metrics.json").write_text(text + "\n", encoding="utf-8")
-    save_bundle(
-        staging / "model.safetensors", trainer.model, spec, data.task, scaler, data, y_train, schema
-    )
-
-
-def _plots(
-    folder: Path,
-    history: History,
-    trainer: Trainer,
-    scaler: Any,
-    data: ArrayData,
-    parts: dict[str, ArrayData],
-) -> None:
-    curves = {k: v for k, v in history.history.items() if k != "time"}
-    if len(set(curves["lr"])) == 1:
-        del curves["lr"]  # a flat line says nothing; keep the panel for real schedules
-    plot_history(curves, folder / "loss_curves.png", title=f"{data.name}: learning curves")
-    if data.n_features == 2:
-
-        def predict(grid: np.ndarray) -> np.ndarray:
-            return trainer.predict_proba(scaler.transform(grid))  # on the model's device
-
-        plot_decision_boundary(
-            predict,
-            data.X,
-            data.y,
-            folder / "decision_boundary.png",
-            data.task,
-            class_names=data.class_names,
-        )
-    if data.task != "regression":
-        name = next(n for n in ("test", "validation", "train") if n in parts)
-        part = parts[name]
-        labels = predict_labels(trainer.predict_proba(part.X))
-        cm = confusion_matrix(part.y, labels, data.n_classes)
-        plot_confusion_matrix(
-            cm,
-            data.class_names,
-            folder / "confusion_matrix.png",
-            title=f"confusion matrix ({name})",
-        )
-
-
-def evaluate_saved(saved: SavedRun, cfg: RunConfig | None = None) -> dict[str, Any]:
-    """Re-evaluate a saved run: on its own data and splits by default (as in training), or on
-    all of the data set ``cfg`` names (a CSV is encoded with the run's saved schema).
-
-    Returns metrics shaped like the run's ``metrics.json``: one entry per split (or
-    ``"data"``), ``"baseline"`` and ``"warnings"``.
-    """
-    own = cfg is None
-    cfg = cfg or saved.config
-    if cfg is None:
-        raise FileNotFoundError(f"'{saved.run_dir}' has no config.toml; name the data to use")
-    data, _ = load_data(cfg, saved.schema if data_kind(cfg.data.source) == "csv" else None)
-    if data.task != saved.task or data.n_features != saved.spec.input_size:
-        raise DataError(
-            f"the run was trained on a {saved.task} task with {saved.spec.input_size} features; "
-            f"{data.name} is {data.task} with {data.n_features}"
-        )
-    if own:
-        idx, _, _ = split_data(cfg, data)
-        parts = {name: data.subset(i) for name, i in idx.items() if len(i)}
-    else:
-        parts = {"data": data}
-    metrics: dict[str, Any] = {"baseline": {}, "warnings": []}
-    for name, part in parts.items():
-        metrics[name] = saved.evaluate(part)
-        metrics["baseline"][name] = base = saved.baseline(part)
-        if name != "train":
-            metrics["warnings"] += baseline_warnings(metrics[name], base, saved.task, name)
-    return metrics
+    return trainer, guard
