@@ -390,3 +390,13 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 def _all_positions(tensor: Tensor) -> tuple[Any, ...]:
     return tuple(tensor.device.xp.indices(tensor._data.shape))
+
+
+# Convolutions and padding (their own module, for the length of this one).
+from ..ops.pad import pad  # noqa: E402, F401
+from .functional_conv import (  # noqa: E402, F401
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+)

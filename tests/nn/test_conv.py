@@ -1,0 +1,254 @@
+"""Convolutions and padding against torch 2.13 (values and gradients, float64 and float32),
+finite differences in float64 (first and second order), hypothesis over geometries, and the
+errors torch raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nerve
+import nerve.nn.functional as F
+from nerve import nn
+
+torch = pytest.importorskip("torch")
+
+from parity import (  # noqa: E402
+    DTYPE_IDS,
+    DTYPES,
+    check_function,
+    check_module,
+    check_second_order,
+    gradcheck,
+    gradgradcheck,
+)
+
+TF = torch.nn.functional
+RNG = np.random.default_rng(0)
+
+
+def _arrays(*shapes: tuple[int, ...]) -> list[np.ndarray]:
+    return [RNG.standard_normal(shape) for shape in shapes]
+
+
+CONV2D = {
+    "plain": ((2, 3, 7, 6), (4, 3, 3, 3), {}),
+    "stride-padding": ((2, 3, 7, 6), (4, 3, 3, 2), {"stride": 2, "padding": 1}),
+    "dilation": ((1, 4, 9, 8), (6, 4, 3, 3), {"stride": (2, 1), "padding": (0, 2), "dilation": 2}),
+    "groups": ((2, 4, 9, 8), (6, 2, 3, 3), {"groups": 2, "padding": 1, "dilation": (1, 2)}),
+    "depthwise-same": ((2, 4, 6, 5), (8, 1, 3, 3), {"groups": 4, "padding": "same"}),
+    "same-even-kernel": ((1, 2, 6, 5), (3, 2, 4, 2), {"padding": "same"}),
+    "valid-1x1": ((2, 5, 4, 4), (3, 5, 1, 1), {"padding": "valid"}),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("case", list(CONV2D))
+def test_conv2d_matches_torch(case: str, dtype: Any) -> None:
+    x_shape, w_shape, options = CONV2D[case]
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"stride": 2, "padding": 1, "output_padding": 1},
+        {"stride": (2, 3), "padding": (1, 0), "groups": 2, "dilation": 2},
+        {},
+    ],
+    ids=["stride-output-padding", "groups-dilation", "plain"],
+)
+def test_conv_transpose2d_matches_torch(options: dict, dtype: Any) -> None:
+    groups = options.get("groups", 1)
+    x, w, b = _arrays((2, 4, 5, 6), (4, 3, 3, 2), (3 * groups,))
+    check_function(F.conv_transpose2d, TF.conv_transpose2d, [x, w, b], dtype, (0, 1, 2), **options)
+
+
+def test_conv1d_and_its_transpose_match_torch() -> None:
+    x, w, b = _arrays((2, 4, 11), (6, 2, 3), (6,))
+    options = {"stride": 2, "padding": 1, "dilation": 2, "groups": 2}
+    check_function(F.conv1d, TF.conv1d, [x, w, b], np.float64, (0, 1, 2), **options)
+    x, w, b = _arrays((2, 6, 7), (6, 2, 3), (4,))
+    options = {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}
+    check_function(
+        F.conv_transpose1d, TF.conv_transpose1d, [x, w, b], np.float64, (0, 1, 2), **options
+    )
+
+
+def test_unbatched_input() -> None:
+    x, w = _arrays((3, 6, 6), (2, 3, 3, 3))
+    check_function(F.conv2d, TF.conv2d, [x, w], np.float64, (0, 1), padding=1)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, "same", (2, 1)], ids=["1", "same", "2-1"])
+def test_conv2d_layer_padding_modes_match_torch(mode: str, padding: Any) -> None:
+    nerve.manual_seed(0)
+    ours = nn.Conv2d(4, 6, (3, 2), padding=padding, padding_mode=mode)
+    theirs = torch.nn.Conv2d(4, 6, (3, 2), padding=padding, padding_mode=mode)
+    check_module(ours, theirs, RNG.standard_normal((2, 4, 7, 6)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_layers_match_torch(dtype: Any) -> None:
+    pairs = [
+        (nn.Conv1d(3, 4, 3, stride=2, bias=False), torch.nn.Conv1d(3, 4, 3, stride=2, bias=False)),
+        (nn.Conv2d(4, 8, 3, groups=4), torch.nn.Conv2d(4, 8, 3, groups=4)),
+        (nn.ConvTranspose2d(4, 2, 2, stride=2), torch.nn.ConvTranspose2d(4, 2, 2, stride=2)),
+    ]
+    inputs = [(2, 3, 9), (2, 4, 6, 6), (2, 4, 3, 3)]
+    for (ours, theirs), shape in zip(pairs, inputs):
+        check_module(ours, theirs, RNG.standard_normal(shape), dtype)
+        assert repr(ours).replace("nerve", "torch") == repr(theirs)
+
+
+def test_default_initialisation_has_torchs_spread() -> None:
+    nerve.manual_seed(0)
+    layer = nn.Conv2d(16, 32, 5)
+    bound = 1 / np.sqrt(16 * 25)  # kaiming-uniform with a = sqrt(5): U(+-1/sqrt(fan_in))
+    weights = layer.weight.detach().numpy()
+    assert np.abs(weights).max() <= bound and np.abs(weights).max() > 0.95 * bound
+    assert np.abs(layer.bias.detach().numpy()).max() <= bound
+
+
+def test_conv_transpose_output_size() -> None:
+    layer = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1)
+    assert layer(nerve.zeros(1, 8, 5, 5), output_size=(10, 10)).shape == (1, 4, 10, 10)
+    assert layer(nerve.zeros(1, 8, 5, 5)).shape == (1, 4, 9, 9)
+    with pytest.raises(ValueError, match="valid sizes range from 9 to 10"):
+        layer(nerve.zeros(1, 8, 5, 5), output_size=(12, 12))
+
+
+def test_finite_differences_first_and_second_order() -> None:
+    x, w, b = (
+        nerve.tensor(a, requires_grad=True) for a in _arrays((1, 2, 5, 4), (4, 1, 2, 3), (4,))
+    )
+
+    def conv(x: nerve.Tensor, w: nerve.Tensor, b: nerve.Tensor) -> nerve.Tensor:
+        return F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+
+    assert gradcheck(conv, [x, w, b])
+    assert gradgradcheck(conv, [x, w, b])
+    wt = nerve.tensor(RNG.standard_normal((2, 3, 3, 2)), requires_grad=True)
+
+    def transposed(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
+        return F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)
+
+    assert gradcheck(transposed, [x, wt])
+    assert gradgradcheck(transposed, [x, wt])
+
+
+def test_second_order_matches_torch() -> None:
+    w = RNG.standard_normal((3, 2, 3, 3))
+
+    def loss(lib: Any, x: Any) -> Any:
+        conv = nerve.nn.functional.conv2d if lib is nerve else TF.conv2d
+        return (conv(x, lib.tensor(w), padding=1).tanh() ** 2).sum()
+
+    check_second_order(loss, RNG.standard_normal((2, 2, 5, 5)), RNG.standard_normal((2, 2, 5, 5)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 2),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    st.tuples(st.integers(5, 8), st.integers(5, 8)),
+)
+def test_random_geometries_match_torch(
+    batch: int,
+    groups: int,
+    per_group: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    size: tuple[int, int],
+) -> None:
+    channels = groups * per_group
+    x, w, b = _arrays((batch, channels, *size), (2 * groups, per_group, *kernel), (2 * groups,))
+    options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    check_function(F.conv2d, TF.conv2d, [x, w, b], np.float64, (0, 1, 2), **options)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_matches_torch(mode: str) -> None:
+    x, line = _arrays((2, 3, 5, 6), (3, 6))
+    for widths in [(1, 2, 2, 1), (0, 3, 1, 0)]:
+        check_function(F.pad, TF.pad, [x], np.float64, (0,), pad=widths, mode=mode)
+    check_function(F.pad, TF.pad, [line], np.float64, (0,), pad=(2, 1), mode=mode)
+    if mode == "constant":
+        check_function(F.pad, TF.pad, [x], np.float64, (0,), pad=(-1, 2, 0, -2), value=1.5)
+        check_function(F.pad, TF.pad, [x], np.float64, (0,), pad=(1, 1, 1, 1, 1, 1))
+
+
+def test_pad_second_order() -> None:
+    x = nerve.tensor(RNG.standard_normal((1, 2, 4, 3)), requires_grad=True)
+    assert gradgradcheck(lambda t: F.pad(t, (1, 2, 2, 1), mode="reflect") ** 2, [x])
+    assert gradgradcheck(lambda t: F.pad(t, (1, -1, 0, 2)) ** 2, [x])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: F.conv2d(nerve.zeros(1, 1, 8, 8), nerve.zeros(16, 3, 3, 3)), "to have 3 channels"),
+        (lambda: F.conv2d(nerve.zeros(8, 8), nerve.zeros(1, 1, 3, 3)), "3D \\(unbatched\\) or 4D"),
+        (lambda: F.conv2d(nerve.zeros(1, 1, 2, 2), nerve.zeros(1, 1, 3, 3)), "smaller than"),
+        (
+            lambda: F.conv2d(nerve.zeros(1, 1, 5, 5), nerve.zeros(1, 1, 3, 3), padding="full"),
+            "valid",
+        ),
+        (
+            lambda: F.conv2d(nerve.zeros(1, 1, 5, 5), nerve.zeros(1, 1, 3, 3).double()),
+            "same dtype",
+        ),
+        (lambda: F.pad(nerve.zeros(1, 2, 3), (3, 0), mode="reflect"), "too large"),
+        (lambda: F.pad(nerve.zeros(1, 2, 3, 3), (1, 1), mode="reflect"), "not supported for a 4-D"),
+        (lambda: nn.Conv2d(3, 4, 3, groups=2), "divisible by groups"),
+        (lambda: nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode must be one of"),
+        (lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), "not supported for strided"),
+    ],
+    ids=[
+        "channels",
+        "dims",
+        "too-small",
+        "padding-string",
+        "dtype",
+        "reflect-size",
+        "pad-dims",
+        "groups",
+        "padding-mode",
+        "same-strided",
+    ],
+)
+def test_errors_name_what_was_wrong(call: Any, message: str) -> None:
+    with pytest.raises((RuntimeError, ValueError), match=message):
+        call()
+
+
+def test_a_small_cnn_trains() -> None:
+    nerve.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2)
+    )
+    x = nerve.randn(16, 1, 6, 6)
+    y = (x[:, 0, :3].sum(dim=(1, 2)) > x[:, 0, 3:].sum(dim=(1, 2))).long()
+    optimizer = nerve.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
