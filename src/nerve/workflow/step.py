@@ -21,7 +21,7 @@ Example:
     >>> opt = nerve.optim.SGD(model.parameters(), lr=0.1)
     >>> x, y = nerve.zeros(4, 2), nerve.ones(4, 1)
     >>> loss, out = train_step(model, nn.BCELoss(), opt, x, y, l2=0.01)
-    >>> out.shape, loss.dim()
+    >>> tuple(out.shape), loss.dim()
     ((4, 1), 0)
 """
 
