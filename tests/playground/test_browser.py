@@ -122,12 +122,17 @@ def pick_dataset(page: Any, name: str) -> None:
 
 
 def train_until(page: Any, condition: str) -> None:
-    """Press play, wait for a JavaScript condition, press pause."""
-    page.click("#play")
-    page.wait_for_selector("body[data-status='running']")
-    page.wait_for_function(condition, timeout=120_000)
-    page.click("#play")
-    page.wait_for_selector("body[data-status='paused']")
+    """Press play, wait for a JavaScript condition, press pause; again if a frame that came
+    between the condition and the pause undid it (training goes on until paused)."""
+    for _ in range(5):
+        page.click("#play")
+        page.wait_for_selector("body[data-status='running']")
+        page.wait_for_function(condition, timeout=120_000)
+        page.click("#play")
+        page.wait_for_selector("body[data-status='paused']")
+        if page.evaluate(condition):
+            return
+    raise AssertionError(f"the page did not stay at {condition!r} once paused")
 
 
 def epoch(page: Any) -> int:
