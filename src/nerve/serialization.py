@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .io.safetensors import SafetensorsError
+from .io.safetensors import SafetensorsError, open_regular
 from .io.tree import dumps_tree, load_tree, loads_tree, save_tree
 from .tensor import Tensor
 
@@ -58,6 +58,9 @@ def load(
 
     ``map_location`` may name a device (``"cpu"``, ``"cuda"``) to put the tensors on.
     ``weights_only`` is accepted for torch compatibility: nerve files never hold code.
+    A path must name a regular file: a FIFO, a device or a socket is refused with a
+    ``SafetensorsError`` (a ``ValueError``) before anything is read, a directory with
+    ``IsADirectoryError``; any malformed contents give a ``SafetensorsError`` too.
     """
     if hasattr(f, "read"):
         data = f.read()  # type: ignore[union-attr]
@@ -72,8 +75,12 @@ def load(
         try:
             obj = load_tree(path, from_array=_from_array)
         except SafetensorsError as error:
-            with open(path, "rb") as file:
-                raise _explain(error, file.read(4), f"'{path}'") from None
+            try:
+                with open_regular(path) as file:
+                    head = file.read(4)
+            except (OSError, SafetensorsError):  # replaced or removed since: the first error
+                head = b""
+            raise _explain(error, head, f"'{path}'") from None
     if (
         map_location is not None
         and not callable(map_location)

@@ -16,22 +16,39 @@ before a single tensor byte is trusted, so a corrupt or hostile file gives a
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from typing import IO, NamedTuple
 
 import numpy as np
 
-__all__ = ["SafetensorsError", "dtype_code", "load_bytes", "load_file", "save_bytes", "save_file"]
+__all__ = [
+    "SafetensorsError",
+    "dtype_code",
+    "load_bytes",
+    "load_file",
+    "open_regular",
+    "save_bytes",
+    "save_file",
+]
 
 PathLike = str | os.PathLike[str]
 
 
 class SafetensorsError(ValueError):
-    """A safetensors file (or byte string) is malformed or uses something unsupported."""
+    """A safetensors file (or byte string) is malformed or uses something unsupported, or
+    the path names something that is not a regular file (a FIFO, a device, a socket).
+
+    This is the only error the readers raise for bad contents, whatever the bytes: a
+    truncated file, bad JSON, offsets or shapes that do not fit, sizes beyond memory. (A
+    missing or unreadable path gives the usual ``FileNotFoundError`` / ``PermissionError``;
+    a directory ``IsADirectoryError``.)
+    """
 
 
 # safetensors dtype code -> NumPy dtype with an explicit little-endian byte order, because the
@@ -317,6 +334,48 @@ def _parse_entry(name: str, info: object, size: int, source: str) -> _Entry:
     return _Entry(name, dtype, tuple(shape), begin, end)
 
 
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _require_regular(mode: int, path: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a safetensors file", path)
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    raise SafetensorsError(
+        f"cannot read {path!r}: it is {kind}, not a regular file; safetensors files are read "
+        "only from regular files (a pipe or device could block forever or never end)"
+    )
+
+
+def open_regular(path: PathLike) -> IO[bytes]:
+    """Open ``path`` for binary reading if it is a regular file (symbolic links followed).
+
+    A FIFO would block ``open`` until some writer appears, and a device such as /dev/zero
+    never ends: both are refused with :class:`SafetensorsError` before anything is read. The
+    check is made on the opened descriptor too (opened non-blocking, so that opening a FIFO
+    returns at once), in case the path was replaced between the check and the open.
+    """
+    name = os.fspath(path)
+    _require_regular(os.stat(name).st_mode, name)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(name, flags | getattr(os, "O_NOCTTY", 0))
+    try:
+        _require_regular(os.fstat(fd).st_mode, name)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _empty(entry: _Entry, source: str) -> np.ndarray:
     try:
         return np.empty(entry.shape, dtype=entry.dtype)
@@ -368,7 +427,7 @@ def load_file(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     >>> tensors, metadata = load_file("model.safetensors")  # doctest: +SKIP
     """
     source = _describe(path)
-    with open(path, "rb") as file:
+    with open_regular(path) as file:
         total = os.fstat(file.fileno()).st_size
         length = _header_length(file.read(8), total, source)
         raw = file.read(length)

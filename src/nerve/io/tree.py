@@ -183,7 +183,7 @@ class _Decoder:
         kind = node["t"]
         if kind == "float":
             (value,) = self.fields(node, path, "v")
-            if value not in _SPECIAL_FLOATS:
+            if not isinstance(value, str) or value not in _SPECIAL_FLOATS:  # [] is unhashable
                 raise self.fail(path, f"unknown special float {value!r}")
             return _SPECIAL_FLOATS[value]
         if kind == "tensor":
