@@ -400,3 +400,18 @@ from .functional_conv import (  # noqa: E402, F401
     conv_transpose1d,
     conv_transpose2d,
 )
+
+# Pooling, unfold/fold, 2-D normalisation, channel dropout and interpolation (their own modules).
+from .functional_pool import (  # noqa: E402, F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    fold,
+    max_pool1d,
+    max_pool2d,
+    max_unpool2d,
+    unfold,
+)
