@@ -49,7 +49,6 @@ class _ConvNd(Module):
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
-        output_padding: Any = 0,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -76,7 +75,7 @@ class _ConvNd(Module):
         self.stride = _tuple(stride, n, "stride")
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n, "padding")
         self.dilation = _tuple(dilation, n, "dilation")
-        self.output_padding = _tuple(output_padding, n, "output_padding")
+        self.output_padding = (0,) * n
         self.groups, self.padding_mode = groups, padding_mode
         shape = (
             (in_channels, out_channels // groups, *self.kernel_size)
@@ -145,25 +144,6 @@ class Conv2d(_ConvNd):
         nerve.Size([32, 16, 8, 8])
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype,
-        )  # fmt: skip
-
     def forward(self, input: Tensor) -> Tensor:
         input, padding = self._padded(input)
         return F.conv2d(
@@ -181,25 +161,6 @@ class Conv1d(_ConvNd):
     """
 
     dims = 1
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype,
-        )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
         input, padding = self._padded(input)
@@ -241,8 +202,9 @@ class ConvTranspose2d(_ConvNd):
             raise ValueError(f"Only 'zeros' padding mode is supported for {type(self).__name__}")
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, output_padding,
+            padding_mode, device, dtype,
         )  # fmt: skip
+        self.output_padding = _tuple(output_padding, self.dims, "output_padding")
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         output_padding = self.output_padding
