@@ -1,9 +1,11 @@
-"""Dropout: a regularizer from the lecture's list — zero random activations while training."""
+"""Dropout: a regularizer from the lecture's list — zero random activations while training;
+Dropout1d/2d zero whole channels."""
 
 from __future__ import annotations
 
 from ..tensor import Tensor
 from . import functional as F
+from . import functional_norm
 from .module import Module
 
 
@@ -29,3 +31,27 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p`` in training,
+    scaling the rest by 1/(1-p)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional_norm.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole feature maps of (N, C, H, W) inputs with probability ``p`` in training,
+    scaling the rest by 1/(1-p): adjacent pixels are correlated, so dropping single ones
+    would regularize little.
+
+    Example:
+        >>> import nerve
+        >>> out = nerve.nn.Dropout2d(0.5)(nerve.ones(1, 8, 2, 2))
+        >>> sorted(set(out.flatten().tolist())) in ([0.0], [2.0], [0.0, 2.0])
+        True
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional_norm.dropout2d(input, self.p, self.training)

@@ -402,6 +402,7 @@ from .functional_conv import (  # noqa: E402, F401
 )
 
 # Pooling, unfold/fold, 2-D normalisation, channel dropout and interpolation (their own modules).
+from .functional_norm import dropout1d, dropout2d, group_norm, instance_norm  # noqa: E402, F401
 from .functional_pool import (  # noqa: E402, F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -414,4 +415,12 @@ from .functional_pool import (  # noqa: E402, F401
     max_pool2d,
     max_unpool2d,
     unfold,
+)
+from .upsample import interpolate  # noqa: E402, F401
+
+# Sequence models: embedding lookup and attention (their own module).
+from .functional_seq import (  # noqa: E402, F401
+    embedding,
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
 )

@@ -1,4 +1,5 @@
-"""Normalization layers: BatchNorm1d (a regularizer in the lecture's list) and LayerNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d (a regularizer in the lecture's list), LayerNorm,
+GroupNorm and InstanceNorm1d/2d."""
 
 from __future__ import annotations
 
@@ -8,23 +9,18 @@ from ..backend import dtypes
 from ..creation import ones, tensor, zeros
 from ..tensor import Tensor
 from . import functional as F
+from . import functional_norm
 from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm1d(Module):
-    """Normalize each feature by the batch's mean and variance while training, and by running
-    estimates (updated with ``momentum``) in evaluation mode; then scale and shift.
+class _BatchNorm(Module):
+    """Normalize each channel (dim 1) by the batch's mean and variance over every other
+    dimension while training, and by running estimates (updated with ``momentum``; None: a
+    cumulative average) in evaluation mode; then scale and shift. Subclasses check the
+    input's number of dimensions."""
 
-    Input: (N, C) or (N, C, L).
-
-    Example:
-        >>> import nerve
-        >>> bn = nerve.nn.BatchNorm1d(3)
-        >>> out = bn(nerve.randn(16, 3))
-        >>> [round(v, 4) for v in out.mean(dim=0).tolist()]
-        [0.0, 0.0, 0.0]
-    """
+    dims: tuple[int, ...] = ()
 
     def __init__(
         self,
@@ -67,12 +63,14 @@ class BatchNorm1d(Module):
             self.num_batches_tracked.zero_()
 
     def _check_input_dim(self, input: Tensor) -> None:
-        if input.dim() not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+        if input.dim() not in self.dims:
+            expected = " or ".join(f"{n}D" for n in self.dims)
+            raise ValueError(f"expected {expected} input (got {input.dim()}D input)")
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"BatchNorm1d({self.num_features}) got input with {input.shape[1]} features "
-                f"(shape {list(input.shape)}); expected dimension 1 to be {self.num_features}"
+                f"{type(self).__name__}({self.num_features}) got input with {input.shape[1]} "
+                f"channels (shape {list(input.shape)}); expected dimension 1 to be "
+                f"{self.num_features}"
             )
 
     def forward(self, input: Tensor) -> Tensor:
@@ -100,6 +98,39 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs, per feature C.
+
+    Example:
+        >>> import nerve
+        >>> bn = nerve.nn.BatchNorm1d(3)
+        >>> out = bn(nerve.randn(16, 3))
+        >>> [round(v, 4) for v in out.mean(dim=0).tolist()]
+        [0.0, 0.0, 0.0]
+    """
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of images (N, C, H, W), per channel over (N, H, W).
+
+    Example:
+        >>> import nerve
+        >>> out = nerve.nn.BatchNorm2d(2)(nerve.randn(4, 2, 3, 3))
+        >>> [round(v, 4) for v in out.mean(dim=(0, 2, 3)).tolist()]
+        [0.0, 0.0]
+    """
+
+    dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of volumes (N, C, D, H, W), per channel."""
+
+    dims = (5,)
 
 
 class LayerNorm(Module):
@@ -137,3 +168,120 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
+
+
+class GroupNorm(Module):
+    """Normalize each sample over groups of channels (``num_channels / num_groups`` each),
+    then scale and shift per channel; independent of the batch size.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.GroupNorm(2, 4)(nerve.randn(1, 4, 3, 3)).shape
+        nerve.Size([1, 4, 3, 3])
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups,
+            num_channels,
+            eps,
+            affine,
+        )
+        if affine:
+            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional_norm.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalize each channel of each sample over its positions (InstanceNorm1d/2d): no
+    affine parameters and no running statistics unless asked."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in self.dims:
+            expected = " or ".join(f"{n}D" for n in self.dims)
+            raise ValueError(f"expected {expected} input (got {input.dim()}D input)")
+        unbatched = input.dim() == self.dims[0]
+        if unbatched:
+            input = input.unsqueeze(0)
+        if input.shape[1] != self.num_features and self.affine:
+            raise ValueError(
+                f"expected input's size at dim=1 to match num_features ({self.num_features}), "
+                f"but got: {input.shape[1]}."
+            )
+        out = functional_norm.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,  # torch: None means 0 here
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or unbatched (C, L) inputs."""
+
+    dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of images (N, C, H, W) or unbatched (C, H, W): each feature
+    map normalized on its own (style transfer, small batches).
+
+    Example:
+        >>> import nerve
+        >>> out = nerve.nn.InstanceNorm2d(2)(nerve.randn(1, 2, 4, 4))
+        >>> round(float(out[0, 1].mean()), 4)
+        0.0
+    """
+
+    dims = (3, 4)

@@ -27,7 +27,7 @@ from ...ops.shape import cat
 from ...tensor import Tensor
 from .. import norm
 from ..module import Module
-from ..norm import BatchNorm1d
+from ..norm import _BatchNorm
 
 
 class _AllReduceSum(Function):
@@ -52,7 +52,7 @@ def _allreduce(array: Any, comm: Any) -> Any:
     return result
 
 
-class SyncBatchNorm(BatchNorm1d):
+class SyncBatchNorm(_BatchNorm):
     """BatchNorm over (N, C, ...) inputs whose training statistics cover the batches of all
     ranks of the process group (torch.nn.SyncBatchNorm). In evaluation mode, or in a single
     process, it is an ordinary BatchNorm.
@@ -165,6 +165,4 @@ class SyncBatchNorm(BatchNorm1d):
 
 
 def _batchnorm_classes() -> tuple[type, ...]:
-    # BatchNorm2d/3d may join nn.norm later; convert whichever exist.
-    names = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
-    return tuple(getattr(norm, name) for name in names if hasattr(norm, name))
+    return (norm.BatchNorm1d, norm.BatchNorm2d, norm.BatchNorm3d)
