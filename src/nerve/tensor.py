@@ -3,20 +3,27 @@
 This is the first level of the lecture's three levels of a framework. A tensor holds an array
 of its device's array module (NumPy on the CPU, CuPy on a GPU) in ``_data``; when it
 ``requires_grad``, the ops that use it record graph nodes (``grad_fn``) that ``backward()``
-walks by the chain rule. The math lives in ``nerve.ops``, which attaches the operators and
-methods (``+``, ``@``, ``.sum()``, ``.reshape()`` ...) to this class in ``ops/methods.py``.
+walks by the chain rule. This file holds the data and its conversions; the autograd side
+(``.grad``, hooks, ``backward``) is in tensor_autograd.py. The math lives in ``nerve.ops``:
+``ops/methods.py`` declares the operators and methods (``+``, ``@``, ``.sum()``,
+``.reshape()`` ...) and attaches them to this class.
 """
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .backend import dtypes
 from .backend.device import device, device_of, move
+from .tensor_autograd import HookHandle, TensorAutograd
+
+if TYPE_CHECKING:
+    from .ops.methods import TensorMethods
+else:
+    TensorMethods = object  # the ops import Tensor: ops/methods.py's install() copies them here
 
 
 class Size(tuple):
@@ -29,7 +36,7 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-class Tensor:
+class Tensor(TensorAutograd, TensorMethods):
     """A multi-dimensional array with autograd, following ``torch.Tensor``.
 
     Create tensors with :func:`nerve.tensor`, :func:`nerve.zeros`, :func:`nerve.randn` ...;
@@ -44,20 +51,8 @@ class Tensor:
         tensor([2., 4.])
     """
 
-    __slots__ = (
-        "_data",
-        "requires_grad",
-        "grad",
-        "grad_fn",
-        "_output_nr",
-        "_vc",
-        "_base",
-        "_view_fn",
-        "_accumulator",
-        "_hooks",
-        "_post_accumulate_hooks",
-        "__weakref__",
-    )
+    # the data's slots; the gradient's (requires_grad, grad_fn, ...) are TensorAutograd's
+    __slots__ = ("_data", "_vc", "_base", "_view_fn", "__weakref__")
 
     # NumPy must hand mixed expressions (ndarray * Tensor) to Tensor's reflected operators.
     __array_ufunc__ = None
@@ -127,11 +122,6 @@ class Tensor:
 
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded op (user-created, or no grad needed)."""
-        return self.grad_fn is None
 
     @property
     def is_cuda(self) -> bool:
@@ -261,110 +251,6 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    # -- autograd --------------------------------------------------------------------------
-
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Start (or stop) recording ops on this leaf tensor; returns ``self``."""
-        if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "only Tensors of floating point dtype can require gradients, got "
-                f"{self.dtype}; convert first, e.g. t.float().requires_grad_()"
-            )
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
-        self.requires_grad = requires_grad
-        return self
-
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after ``backward()``."""
-        if not self.requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        node = self.grad_fn
-        if node is None:
-            return  # leaves keep their gradient anyway
-        if node.retained is None:
-            node.retained = []
-        if not any(ref() is self for _, ref in node.retained):
-            node.retained.append((self._output_nr, weakref.ref(self)))
-
-    @property
-    def retains_grad(self) -> bool:
-        node = self.grad_fn
-        return bool(
-            node is not None and node.retained and any(r() is self for _, r in node.retained)
-        )
-
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> HookHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
-
-        Returns a handle whose ``remove()`` takes the hook away.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = []
-            hooks, entry = self._hooks, hook
-        else:
-            node = self.grad_fn
-            if node.pre_hooks is None:
-                node.pre_hooks = []
-            hooks, entry = node.pre_hooks, (self._output_nr, hook)
-        hooks.append(entry)
-        return HookHandle(hooks, entry)
-
-    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> HookHandle:
-        """Call ``hook(tensor)`` after a leaf's ``.grad`` has been accumulated."""
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "post accumulate grad hooks cannot be registered on non-leaf tensors"
-            )
-        if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = []
-        hooks = self._post_accumulate_hooks
-        hooks.append(hook)
-        return HookHandle(hooks, hook)
-
-    def backward(
-        self,
-        gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs: Any = None,
-    ) -> None:
-        """Compute the gradient of this tensor with respect to the graph's leaves.
-
-        Gradients accumulate into the ``.grad`` of every leaf that requires one. A non-scalar
-        tensor needs ``gradient`` (the vector in the vector-Jacobian product).
-        """
-        from .autograd import engine
-
-        if gradient is None and self.requires_grad and self._data.size == 1:
-            # the training loop's ``loss.backward()``: the seed is a one, no checks needed
-            seed = self.device.xp.ones_like(self._data)
-            outputs, grads = [self], [Tensor._make(seed)]
-        else:
-            from .autograd.functional import prepare_outputs
-
-            outputs, grads = prepare_outputs(
-                [self], None if gradient is None else [gradient], "backward"
-            )
-        capture = None
-        if inputs is not None:
-            capture = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        retain = create_graph if retain_graph is None else retain_graph
-        captured = engine.run_backward(
-            outputs, grads, retain, create_graph, capture, accumulate=True
-        )
-        for tensor, grad in zip(capture or (), captured or ()):
-            if tensor.grad_fn is not None and grad is not None:  # non-leaf inputs get .grad too
-                grad = grad if create_graph else grad.detach()
-                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
-
     # -- Python protocol -------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -389,29 +275,13 @@ class Tensor:
         return (_rebuild, (self.__array__(), self.requires_grad))
 
 
-class HookHandle:
-    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away, as in torch.
-    Calling the handle does the same."""
-
-    __slots__ = ("_hooks", "_entry")
-
-    def __init__(self, hooks: list[Any], entry: Any) -> None:
-        self._hooks, self._entry = hooks, entry
-
-    def remove(self) -> None:
-        if self._entry in self._hooks:
-            self._hooks.remove(self._entry)
-
-    __call__ = remove
-
-
 def _init(tensor: Tensor, array: Any, grad_fn: Any = None) -> None:
     """Fill a new tensor's slots; with ``grad_fn``, the output of that recorded op."""
     if type(array) is not np.ndarray and isinstance(array, np.generic):
         array = np.asarray(array)  # NumPy reductions return scalars; a tensor keeps an array
     tensor._data = array
     tensor.requires_grad = grad_fn is not None
-    tensor.grad = None
+    tensor._grad = None
     tensor.grad_fn = grad_fn
     tensor._output_nr = 0
     tensor._vc = None
@@ -459,4 +329,4 @@ def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)
 
 
-__all__ = ["Size", "Tensor", "is_tensor", "move"]
+__all__ = ["HookHandle", "Size", "Tensor", "is_tensor", "move"]
