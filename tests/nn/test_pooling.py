@@ -1,0 +1,277 @@
+"""Pooling (max, average, adaptive, unpooling) and unfold/fold against torch 2.13: values and
+gradients in float64 and float32, torch's indices, finite differences of every op in float64
+(first and second order), second derivatives against torch, hypothesis over window
+geometries, the layers' reprs, and torch's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+
+import torch.nn.functional as TF  # noqa: E402
+
+import nerve  # noqa: E402
+import nerve.nn.functional as F  # noqa: E402
+from nerve import nn  # noqa: E402
+from parity import (  # noqa: E402
+    DTYPE_IDS,
+    DTYPES,
+    check_function,
+    check_module,
+    check_second_order,
+    gradcheck,
+    gradgradcheck,
+)
+
+RNG = np.random.default_rng(0)
+IMAGE = RNG.standard_normal((2, 3, 7, 6))
+RELU_IMAGE = np.maximum(IMAGE, 0)  # many ties (zeros): the first maximum takes the gradient
+SEQUENCE = RNG.standard_normal((2, 3, 9))
+
+MAX_POOLS = [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
+    {"kernel_size": (2, 3), "ceil_mode": True},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+]
+AVG_POOLS = [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+    {"kernel_size": (2, 3), "padding": 1, "ceil_mode": True},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+    {"kernel_size": 2, "divisor_override": 3},
+]
+ADAPTIVE_SIZES = [1, 2, (3, 4), (5, 4), (7, None)]
+UNFOLDS = [
+    {"kernel_size": 2},
+    {"kernel_size": (2, 3), "padding": 1, "stride": 2, "dilation": (1, 2)},
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("image", [IMAGE, RELU_IMAGE], ids=["randn", "relu"])
+@pytest.mark.parametrize("kwargs", MAX_POOLS, ids=str)
+def test_max_pool2d(kwargs, image, dtype):
+    check_function(F.max_pool2d, TF.max_pool2d, [image], dtype, **kwargs)
+    _, got = F.max_pool2d(nerve.tensor(image), return_indices=True, **kwargs)
+    _, want = TF.max_pool2d(torch.tensor(image), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert got.dtype == nerve.int64
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("kwargs", AVG_POOLS, ids=str)
+def test_avg_pool2d(kwargs, dtype):
+    check_function(F.avg_pool2d, TF.avg_pool2d, [IMAGE], dtype, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("size", ADAPTIVE_SIZES, ids=str)
+def test_adaptive_pools(size, dtype):
+    check_function(F.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, [IMAGE], dtype, output_size=size)
+    check_function(
+        F.adaptive_max_pool2d, TF.adaptive_max_pool2d, [RELU_IMAGE], dtype, output_size=size
+    )
+    _, got = F.adaptive_max_pool2d(nerve.tensor(RELU_IMAGE), size, return_indices=True)
+    _, want = TF.adaptive_max_pool2d(torch.tensor(RELU_IMAGE), size, return_indices=True)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_one_dimensional_pools(dtype):
+    window = {"kernel_size": 3, "stride": 2, "padding": 1}
+    check_function(F.max_pool1d, TF.max_pool1d, [SEQUENCE], dtype, **window)
+    check_function(F.avg_pool1d, TF.avg_pool1d, [SEQUENCE], dtype, **window)
+    check_function(F.adaptive_avg_pool1d, TF.adaptive_avg_pool1d, [SEQUENCE], dtype, output_size=4)
+    check_function(F.adaptive_max_pool1d, TF.adaptive_max_pool1d, [SEQUENCE], dtype, output_size=4)
+    check_function(F.max_pool2d, TF.max_pool2d, [IMAGE[0]], dtype, kernel_size=2)  # unbatched
+
+
+def test_nan_is_the_maximum_and_takes_the_gradient():
+    x = np.array([[[[1.0, np.nan, 3.0, np.nan], [0.0, 2.0, 5.0, 1.0]]]])
+    check_function(F.max_pool2d, TF.max_pool2d, [x], kernel_size=2)
+    check_function(F.adaptive_max_pool2d, TF.adaptive_max_pool2d, [x], output_size=1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_max_unpool2d(dtype):
+    values, indices = TF.max_pool2d(torch.tensor(IMAGE), 2, return_indices=True)
+    for size in (None, (7, 6)):
+        check_function(
+            F.max_unpool2d,
+            TF.max_unpool2d,
+            [values.numpy(), indices.numpy()],
+            dtype,
+            kernel_size=2,
+            output_size=size,
+        )
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("kwargs", UNFOLDS, ids=str)
+def test_unfold_and_fold(kwargs, dtype):
+    check_function(F.unfold, TF.unfold, [IMAGE], dtype, **kwargs)
+    blocks = TF.unfold(torch.tensor(IMAGE), **kwargs).numpy()
+    check_function(F.fold, TF.fold, [blocks], dtype, output_size=(7, 6), **kwargs)
+    check_function(F.fold, TF.fold, [blocks[0]], dtype, output_size=(7, 6), **kwargs)
+
+
+SMALL = RNG.standard_normal((1, 2, 5, 4))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.max_pool2d(x, 2),
+        lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+        lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+        lambda x: F.avg_pool2d(x, 2, ceil_mode=True),
+        lambda x: F.adaptive_max_pool2d(x, (3, 3)),
+        lambda x: F.adaptive_avg_pool2d(x, (3, 3)),
+        lambda x: F.unfold(x, 2, padding=1),
+        lambda x: F.fold(F.unfold(x, 2, stride=1), (5, 4), 2),
+        lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
+    ],
+    ids=[
+        "max",
+        "max-ceil",
+        "avg-exclusive",
+        "avg-ceil",
+        "adaptive-max",
+        "adaptive-avg",
+        "unfold",
+        "fold",
+        "unpool",
+    ],
+)
+def test_finite_differences(fn):
+    x = nerve.tensor(SMALL + RNG.standard_normal(SMALL.shape) * 1e-3, requires_grad=True)
+    assert gradcheck(fn, [x])
+    assert gradgradcheck(fn, [x])
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda lib, x: lib.nn.functional.max_pool2d(x, 3, stride=2, padding=1),
+        lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, stride=2, padding=1),
+        lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, 3),
+        lambda lib, x: lib.nn.functional.unfold(x, 2),
+    ],
+    ids=["max", "avg", "adaptive-max", "unfold"],
+)
+def test_second_derivatives_against_torch(pool):
+    def loss(lib, x):
+        return (pool(lib, x * x) ** 2).sum()
+
+    check_second_order(loss, IMAGE, RNG.standard_normal(IMAGE.shape))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.integers(1, 3),
+    s=st.integers(1, 3),
+    p=st.integers(0, 1),
+    d=st.integers(1, 2),
+    ceil=st.booleans(),
+)
+def test_window_geometries(h, w, k, s, p, d, ceil):
+    x = RNG.standard_normal((1, 2, h, w))
+    kwargs = {"kernel_size": k, "stride": s, "padding": p, "ceil_mode": ceil}
+    try:
+        want = TF.max_pool2d(torch.tensor(x), dilation=d, **kwargs)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError) as ours:
+            F.max_pool2d(nerve.tensor(x), dilation=d, **kwargs)
+        assert str(error).split(",")[0] in str(ours.value)
+        return
+    assert tuple(F.max_pool2d(nerve.tensor(x), dilation=d, **kwargs).shape) == tuple(want.shape)
+    # a dilated window can read only padding (its maximum is -inf); torch then sends the
+    # gradient to an unrelated position of the input, which is not worth copying
+    assume(bool(torch.isfinite(want).all()))
+    check_function(F.max_pool2d, TF.max_pool2d, [np.maximum(x, 0)], dilation=d, **kwargs)
+    check_function(F.avg_pool2d, TF.avg_pool2d, [x], **kwargs)
+
+
+LAYERS = [
+    (lambda m: m.MaxPool2d(2), (2, 3, 6, 6)),
+    (lambda m: m.MaxPool2d(3, 2, 1, ceil_mode=True), (2, 3, 7, 7)),
+    (lambda m: m.MaxPool1d(3, 2, 1), (2, 3, 9)),
+    (lambda m: m.AvgPool2d(3, 2, 1, count_include_pad=False), (2, 3, 7, 7)),
+    (lambda m: m.AvgPool1d(3), (2, 3, 9)),
+    (lambda m: m.AdaptiveAvgPool2d((2, None)), (2, 3, 5, 4)),
+    (lambda m: m.AdaptiveAvgPool1d(4), (2, 3, 9)),
+    (lambda m: m.AdaptiveMaxPool2d(3), (2, 3, 7, 7)),
+    (lambda m: m.AdaptiveMaxPool1d(4), (2, 3, 9)),
+    (lambda m: m.Unfold(2, padding=1), (2, 3, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("make, shape", LAYERS, ids=lambda v: "" if callable(v) else str(v))
+def test_layers(make, shape, dtype):
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    check_module(ours, theirs, RNG.standard_normal(shape), dtype)
+
+
+def test_layers_with_indices_and_fold():
+    pooled, indices = nn.MaxPool2d(2, return_indices=True)(nerve.tensor(IMAGE))
+    want, want_indices = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(IMAGE))
+    np.testing.assert_array_equal(indices.numpy(), want_indices.numpy())
+    unpool = nn.MaxUnpool2d(2)
+    assert repr(unpool) == repr(torch.nn.MaxUnpool2d(2))
+    got = unpool(pooled, indices, output_size=(7, 6))
+    np.testing.assert_array_equal(
+        got.numpy(), torch.nn.MaxUnpool2d(2)(want, want_indices, output_size=(7, 6)).numpy()
+    )
+    fold, blocks = nn.Fold((4, 5), 2), RNG.standard_normal((2, 12, 12))
+    assert repr(fold) == repr(torch.nn.Fold((4, 5), 2))
+    check_module(fold, torch.nn.Fold((4, 5), 2), blocks)
+
+
+ERRORS = [
+    (lambda f, x: f.max_pool2d(x, 2, padding=2), "pad should be at most half"),
+    (lambda f, x: f.max_pool2d(x, 3, dilation=2, padding=2), "pad should be smaller than"),
+    (lambda f, x: f.max_pool2d(x, 9), "Output size is too small"),
+    (lambda f, x: f.max_pool2d(x, 0, 1), "kernel size should be greater than zero"),
+    (lambda f, x: f.max_pool2d(x, 2, stride=0), "stride should not be zero"),
+    (lambda f, x: f.max_pool2d(x, 2, dilation=0), "dilation should be greater than zero"),
+    (lambda f, x: f.max_pool2d(x, 2, padding=-1), "pad must be non-negative"),
+    (lambda f, x: f.max_pool2d(x[0, 0, 0], 2), "non-empty 3D or 4D"),
+    (lambda f, x: f.avg_pool2d(x, 2, divisor_override=0), "divisor must be not zero"),
+    (lambda f, x: f.max_pool1d(x, 2), "max_pool1d: Expected 2D or 3D"),
+    (lambda f, x: f.avg_pool1d(x, 2), "Expected 2 to 3 dimensions"),
+    (lambda f, x: f.adaptive_avg_pool2d(x[0, 0, 0], 2), "Expected 3D or 4D tensor"),
+    (lambda f, x: f.unfold(x, 9), "calculated shape of the array of sliding blocks"),
+    (lambda f, x: f.fold(x.reshape(1, 5, 15), 3, 2), "divisible by the product"),
+    (lambda f, x: f.fold(x[0, 0, :4, :5].reshape(1, 4, 5), 3, 2), "calculated number of"),
+]
+
+
+@pytest.mark.parametrize("call, message", ERRORS, ids=[m for _, m in ERRORS])
+def test_errors_as_torch(call, message):
+    x = RNG.standard_normal((1, 3, 5, 5))
+    with pytest.raises(Exception) as theirs:
+        call(TF, torch.tensor(x))
+    with pytest.raises(type(theirs.value)) as ours:
+        call(F, nerve.tensor(x))
+    assert message in str(theirs.value) and message in str(ours.value)
+
+
+def test_max_unpool2d_errors_as_torch():
+    values = nerve.ones(1, 1, 2, 2)
+    with pytest.raises(RuntimeError, match="invalid max index: 100"):
+        F.max_unpool2d(values, nerve.full((1, 1, 2, 2), 100, dtype=nerve.int64), 2)
+    with pytest.raises(RuntimeError, match="should be type int64"):
+        F.max_unpool2d(values, nerve.zeros(1, 1, 2, 2, dtype=nerve.int32), 2)
+    with pytest.raises(ValueError, match="invalid output_size"):
+        F.max_unpool2d(values, nerve.zeros(1, 1, 2, 2, dtype=nerve.int64), 2, output_size=(9, 9))
