@@ -56,3 +56,7 @@ from .pooling import (
     Unfold,
 )
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+# Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
+from .embedding import Embedding  # noqa: E402
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
