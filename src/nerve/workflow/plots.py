@@ -188,6 +188,33 @@ def plot_decision_boundary(
         ...                              os.path.join(tempfile.mkdtemp(), "b.png"), "binary", 20)
     """
     check_choice("task", task, ("binary", "multiclass", "regression"))
+    X, y = _plane_data(X, y)
+    resolution = check_int("resolution", resolution, minimum=2, maximum=1000)
+    points, gx, gy, extent = _grid(X, resolution)
+    out = _predict_grid(predict, points)
+
+    fig = _figure(5.6, 4.8)
+    ax = fig.subplots()
+    img: dict[str, Any] = {"origin": "lower", "extent": extent, "aspect": "auto"}
+    if task == "regression":
+        _draw_regression(fig, ax, X, y, out, gx.shape, img)
+    else:
+        _draw_classes(ax, X, y, out, task, class_names, (gx, gy), img)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    default = "model output" if task == "regression" else "decision boundary"
+    ax.set_title(_text(title or default))
+    return _save(fig, path)
+
+
+# The points drawn over the plane: white-edged, above the image and the contour.
+_DOTS: dict[str, Any] = {"s": 22, "edgecolors": "white", "linewidths": 0.6, "zorder": 3}
+
+
+def _plane_data(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """X as finite float64 ``(n, 2)`` and y as ``(n,)`` numbers, or a DataError saying why."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] == 0:
         raise DataError(
@@ -199,8 +226,12 @@ def plot_decision_boundary(
     y = np.asarray(y)
     if y.shape != (X.shape[0],) or y.dtype.kind not in "biuf":
         raise DataError(f"y must be numeric with shape ({X.shape[0]},) to match X, got {y.shape}")
-    resolution = check_int("resolution", resolution, minimum=2, maximum=1000)
-    points, gx, gy, extent = _grid(X, resolution)
+    return X, y
+
+
+def _predict_grid(predict: Callable[[np.ndarray], Any], points: np.ndarray) -> np.ndarray:
+    """The model's finite outputs on the grid, ``(m,)`` or ``(m, k)`` (a ``(m, 1)`` column
+    becomes ``(m,)``)."""
     m = points.shape[0]
     out = np.asarray(predict(points), dtype=np.float64)
     if out.ndim == 2 and out.shape[1] == 1:
@@ -209,61 +240,64 @@ def plot_decision_boundary(
         raise DataError(f"predict returned shape {out.shape}; expected ({m},) or ({m}, k)")
     if not np.all(np.isfinite(out)):
         raise DataError("predict returned NaN or infinite values on the plotting grid")
+    return out
 
-    fig = _figure(5.6, 4.8)
-    ax = fig.subplots()
-    img: dict[str, Any] = {"origin": "lower", "extent": extent, "aspect": "auto"}
-    dots: dict[str, Any] = {"s": 22, "edgecolors": "white", "linewidths": 0.6, "zorder": 3}
-    if task == "regression":
-        if out.ndim != 1:
-            raise DataError(f"a regression predict must return ({m},) values, got {out.shape}")
-        values = y.astype(np.float64)
-        field = out.reshape(resolution, resolution)
-        # One colour scale for the surface and the points, so a point matching its background
-        # means a good fit.
-        scale = {
-            "cmap": "coolwarm",
-            "vmin": min(field.min(), values.min()),
-            "vmax": max(field.max(), values.max()),
-        }
-        im = ax.imshow(field, **scale, **img)
-        ax.scatter(X[:, 0], X[:, 1], c=values, **scale, **dots)
-        fig.colorbar(im, ax=ax, label="prediction")
-    else:
-        labels = as_labels("y", y)
-        k = _n_classes(task, out, labels, class_names)
-        names = list(class_names) if class_names else [str(c) for c in range(k)]
-        cls, conf = _classes_and_confidence(task, out, k)
-        ax.imshow(_class_image(cls, conf).reshape(resolution, resolution, 3), **img)
-        if task == "binary":
-            prob = out if out.ndim == 1 else out[:, 1]
-            if prob.min() < 0.5 < prob.max():  # else contour() warns about an empty level
-                ax.contour(
-                    gx,
-                    gy,
-                    prob.reshape(resolution, resolution),
-                    levels=[0.5],
-                    colors="black",
-                    linewidths=1.0,
-                )
-        for c in range(k):
-            sel = labels == c
-            if sel.any():
-                ax.scatter(
-                    X[sel, 0],
-                    X[sel, 1],
-                    color=_PALETTE[c % len(_PALETTE)],
-                    label=_text(names[c]),
-                    **dots,
-                )
-        ax.legend(fontsize="small", loc="best", framealpha=0.8)
-    ax.set_xlim(extent[0], extent[1])
-    ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    default = "model output" if task == "regression" else "decision boundary"
-    ax.set_title(_text(title or default))
-    return _save(fig, path)
+
+def _draw_regression(
+    fig: Any,
+    ax: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    grid_shape: tuple[int, ...],
+    img: dict[str, Any],
+) -> None:
+    """The predicted surface, and the points coloured by their targets on the same scale."""
+    if out.ndim != 1:
+        m = out.shape[0]
+        raise DataError(f"a regression predict must return ({m},) values, got {out.shape}")
+    field = out.reshape(grid_shape)
+    values = y.astype(np.float64)
+    # One colour scale for the surface and the points, so a point matching its background
+    # means a good fit.
+    scale = {
+        "cmap": "coolwarm",
+        "vmin": min(field.min(), values.min()),
+        "vmax": max(field.max(), values.max()),
+    }
+    im = ax.imshow(field, **scale, **img)
+    ax.scatter(X[:, 0], X[:, 1], c=values, **scale, **_DOTS)
+    fig.colorbar(im, ax=ax, label="prediction")
+
+
+def _draw_classes(
+    ax: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    task: str,
+    class_names: list[str] | None,
+    grid: tuple[np.ndarray, np.ndarray],
+    img: dict[str, Any],
+) -> None:
+    """The plane by predicted class (paler where unsure), the 0.5 contour for a binary task,
+    and the points in their class colours with a legend."""
+    labels = as_labels("y", y)
+    k = _n_classes(task, out, labels, class_names)
+    names = list(class_names) if class_names else [str(c) for c in range(k)]
+    cls, conf = _classes_and_confidence(task, out, k)
+    gx, gy = grid
+    ax.imshow(_class_image(cls, conf).reshape(*gx.shape, 3), **img)
+    if task == "binary":
+        prob = out if out.ndim == 1 else out[:, 1]
+        if prob.min() < 0.5 < prob.max():  # else contour() warns about an empty level
+            ax.contour(gx, gy, prob.reshape(gx.shape), levels=[0.5], colors="black", linewidths=1.0)
+    for c in range(k):
+        sel = labels == c
+        if sel.any():
+            color = _PALETTE[c % len(_PALETTE)]
+            ax.scatter(X[sel, 0], X[sel, 1], color=color, label=_text(names[c]), **_DOTS)
+    ax.legend(fontsize="small", loc="best", framealpha=0.8)
 
 
 def _n_classes(task: str, out: np.ndarray, labels: np.ndarray, names: list[str] | None) -> int:
