@@ -172,8 +172,15 @@ def test_optimizer_argument_errors():
         nerve.optim.SGD(p[0], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         nerve.optim.SGD([p[0] * 2], lr=0.1)
-    with pytest.raises(ValueError, match="lr"):
-        nerve.optim.SGD(p)  # lr is required for SGD, as in torch
+
+
+
+def test_sgd_default_lr_is_torchs():
+    # torch 2.6 gave SGD a default lr (1e-3); before, SGD(params) raised for the missing lr.
+    p = [nerve.nn.Parameter(nerve.ones(2))]
+    assert nerve.optim.SGD(p).defaults["lr"] == torch.optim.SGD([torch.ones(2)]).defaults["lr"]
+    pair = Pair()
+    pair.run(nerve.optim.SGD(pair.ours), torch.optim.SGD(pair.theirs), steps=3)
 
 
 def test_optimizer_state_names_like_torch():

@@ -52,27 +52,7 @@ class Adam(Optimizer):
         self._flat: dict[int, FlatState] = {}  # by id of the group: its state in flat buffers
 
     def _check_options(self, options: dict[str, Any]) -> None:
-        """torch's checks and order: lr, eps, then each beta in [0, 1), then weight_decay."""
-        check_non_negative(lr=options["lr"], eps=options["eps"])
-        betas = options["betas"]
-        try:
-            betas = options["betas"] = tuple(betas)
-            pair = betas[0], betas[1]
-        except (TypeError, IndexError):
-            raise TypeError(
-                f"betas must be a pair of numbers (beta1, beta2), got {options['betas']!r}"
-            ) from None
-        for index, beta in enumerate(pair):
-            try:
-                valid = bool(0.0 <= beta < 1.0)  # False for NaN
-            except TypeError:
-                raise TypeError(
-                    f"Invalid beta parameter at index {index}: {beta!r} (expected a number "
-                    f"in [0, 1), got {type(beta).__name__})"
-                ) from None
-            if not valid:
-                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        check_non_negative(weight_decay=options["weight_decay"])
+        check_adam_options(options)
 
     def _scratch_for(self, p: Tensor) -> Any:
         scratch = self._scratch
@@ -146,6 +126,31 @@ class Adam(Optimizer):
             _update(xp, grad, moments, tmp, step, group)
             w -= tmp
             p._bump_version()
+
+
+def check_adam_options(options: dict[str, Any], *extra: str) -> None:
+    """torch's checks and order for the Adam family: lr, eps, then each beta in [0, 1), then
+    weight_decay and the ``extra`` non-negative options (NAdam's momentum_decay)."""
+    check_non_negative(lr=options["lr"], eps=options["eps"])
+    betas = options["betas"]
+    try:
+        betas = options["betas"] = tuple(betas)
+        pair = betas[0], betas[1]
+    except (TypeError, IndexError):
+        raise TypeError(
+            f"betas must be a pair of numbers (beta1, beta2), got {options['betas']!r}"
+        ) from None
+    for index, beta in enumerate(pair):
+        try:
+            valid = bool(0.0 <= beta < 1.0)  # False for NaN
+        except TypeError:
+            raise TypeError(
+                f"Invalid beta parameter at index {index}: {beta!r} (expected a number "
+                f"in [0, 1), got {type(beta).__name__})"
+            ) from None
+        if not valid:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+    check_non_negative(weight_decay=options["weight_decay"], **{k: options[k] for k in extra})
 
 
 def _update(xp: Any, grad: Any, moments: list[Any], out: Any, step: float, group: Any) -> None:

@@ -237,4 +237,25 @@ def check_non_negative(**values: Any) -> None:
             raise ValueError(f"Invalid {label}: {value}")
 
 
-__all__ = ["Optimizer", "check_non_negative", "gradient", "no_grad", "params_with_grad", "required"]
+def torch_flags(**flags: Any) -> dict[str, Any]:
+    """torch's implementation switches (``foreach``, ``capturable``, ``differentiable``), kept in
+    the parameter groups so that a state_dict has torch's keys. ``foreach`` only picks a kernel
+    in torch (nerve's one loop gives the same numbers); the others change what a step records
+    or where its state lives, which nerve does not do, so True is refused rather than ignored."""
+    for name in ("capturable", "differentiable"):
+        if flags.get(name):
+            raise ValueError(
+                f"{name}=True is not supported by nerve's optimizers (expected False, the default)"
+            )
+    return flags
+
+
+__all__ = [
+    "Optimizer",
+    "check_non_negative",
+    "torch_flags",
+    "gradient",
+    "no_grad",
+    "params_with_grad",
+    "required",
+]

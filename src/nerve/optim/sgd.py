@@ -7,7 +7,7 @@ from typing import Any
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, gradient, params_with_grad, required
+from .optimizer import Optimizer, gradient, params_with_grad
 
 
 class SGD(Optimizer):
@@ -25,8 +25,8 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = required,
-        momentum: float = 0,  # type: ignore[assignment]
+        lr: float = 1e-3,  # torch 2.13's default (before 2.6, lr was required)
+        momentum: float = 0,
         dampening: float = 0,
         weight_decay: float = 0,
         nesterov: bool = False,
