@@ -60,3 +60,5 @@ from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 # Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
 from .embedding import Embedding  # noqa: E402
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
