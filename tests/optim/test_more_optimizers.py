@@ -142,28 +142,30 @@ def test_lbfgs_steps_match_torch(kwargs):
 def test_lbfgs_reaches_torchs_minimum_of_a_convex_problem(line_search_fn, dtype):
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((12, 5)).astype(dtype), rng.standard_normal(12).astype(dtype)
-    results = []
-    for lib in (nerve, torch):
-        w = lib.nn.Parameter(lib.zeros(5, dtype=getattr(lib, np.dtype(dtype).name)))
-        opt = lib.optim.LBFGS(
-            [w], lr=0.5 if line_search_fn is None else 1, line_search_fn=line_search_fn
-        )
-        x, y = lib.tensor(a), lib.tensor(b)
-
-        def closure():
-            opt.zero_grad()
-            loss = ((x @ w - y) ** 2).mean() + 0.1 * (w**2).sum()
-            loss.backward()
-            return loss
-
-        for _ in range(3):
-            opt.step(closure)
-        results.append(w.detach().numpy())
+    lr = 0.5 if line_search_fn is None else 1
+    results = [_ridge_by_lbfgs(lib, a, b, lr, line_search_fn) for lib in (nerve, torch)]
     ridge = np.linalg.solve(a.T @ a / 12 + 0.1 * np.eye(5), a.T @ b / 12)
     tol = 1e-4 if dtype == np.float32 else 1e-9
     np.testing.assert_allclose(results[0], results[1], rtol=tol, atol=tol)
     # Near the ridge solution (the stopping tolerances end the run a little before it).
     np.testing.assert_allclose(results[0], ridge, rtol=1e-3, atol=1e-3)
+
+
+def _ridge_by_lbfgs(lib, a, b, lr, line_search_fn):
+    """Three L-BFGS steps on ridge regression with ``lib`` (nerve or torch)."""
+    w = lib.nn.Parameter(lib.zeros(a.shape[1], dtype=getattr(lib, a.dtype.name)))
+    opt = lib.optim.LBFGS([w], lr=lr, line_search_fn=line_search_fn)
+    x, y = lib.tensor(a), lib.tensor(b)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((x @ w - y) ** 2).mean() + 0.1 * (w**2).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+    return w.detach().numpy()
 
 
 def test_lbfgs_state_dict_round_trip_continues_the_same_way():
