@@ -120,8 +120,8 @@ class BatchNorm2d(_BatchNorm):
     Example:
         >>> import nerve
         >>> out = nerve.nn.BatchNorm2d(2)(nerve.randn(4, 2, 3, 3))
-        >>> [round(v, 4) for v in out.mean(dim=(0, 2, 3)).tolist()]
-        [0.0, 0.0]
+        >>> bool((out.mean(dim=(0, 2, 3)).abs() < 1e-5).all())
+        True
     """
 
     dims = (4,)
@@ -280,8 +280,8 @@ class InstanceNorm2d(_InstanceNorm):
     Example:
         >>> import nerve
         >>> out = nerve.nn.InstanceNorm2d(2)(nerve.randn(1, 2, 4, 4))
-        >>> round(float(out[0, 1].mean()), 4)
-        0.0
+        >>> abs(float(out[0, 1].mean())) < 1e-5
+        True
     """
 
     dims = (3, 4)
