@@ -107,8 +107,8 @@ class BatchNorm1d(_BatchNorm):
         >>> import nerve
         >>> bn = nerve.nn.BatchNorm1d(3)
         >>> out = bn(nerve.randn(16, 3))
-        >>> [round(v, 4) for v in out.mean(dim=0).tolist()]
-        [0.0, 0.0, 0.0]
+        >>> bool((out.mean(dim=0).abs() < 1e-5).all())  # each feature centred on the batch
+        True
     """
 
     dims = (2, 3)
