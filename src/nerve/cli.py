@@ -49,8 +49,12 @@ _TRAIN_OPTIONS = [
         "--data",
         "data.source",
         "SRC",
-        "toy set (xor, circle, ...), scikit-learn set (digits, ...) or CSV file",
+        "toy set (xor, circle, ...), scikit-learn set (digits, ...), mnist, an image folder "
+        "(one sub-folder per class), a folder of MNIST IDX files, or a CSV file",
     ),
+    ("--model", "model.type", "TYPE", "mlp (fully connected) or cnn (convolutional, images)"),
+    ("--channels", "model.channels", "SIZES", "cnn: channels of each conv block, e.g. 16,32"),
+    ("--augment", "data.augment", "KINDS", "cnn: flip, crop and/or rotate, e.g. flip,crop"),
     ("--target", "data.target", "COLUMN", "CSV: the column to predict"),
     ("--task", "data.task", "TASK", "CSV: binary, multiclass or regression (default: inferred)"),
     ("--n-samples", "data.n_samples", "N", "toy data: number of points"),

@@ -28,6 +28,7 @@ import numpy as np
 from .csvschema import CsvSchema
 from .data import TASKS
 from .errors import DataError
+from .cnnmodel import CnnSpec, spec_from_dict
 from .model import ModelSpec, output_size, resolve_loss
 
 __all__ = ["BUNDLE_FORMAT", "check_bundle"]
@@ -46,7 +47,9 @@ _KEYS = (
 )
 
 
-def check_bundle(bundle: Any, path: str | os.PathLike[str]) -> tuple[ModelSpec, CsvSchema | None]:
+def check_bundle(
+    bundle: Any, path: str | os.PathLike[str]
+) -> tuple[ModelSpec | CnnSpec, CsvSchema | None]:
     """Validate a loaded bundle; return its model spec and CSV schema (or raise DataError).
 
     Checks, in this order and on plain numbers only: the keys and their types, the spec's
@@ -68,7 +71,7 @@ def check_bundle(bundle: Any, path: str | os.PathLike[str]) -> tuple[ModelSpec, 
     if task not in TASKS:
         raise fail("task", f"{task!r:.40} is not one of {', '.join(TASKS)}")
     try:
-        spec = ModelSpec.from_dict(bundle["spec"])  # bounds checked, nothing allocated
+        spec = spec_from_dict(bundle["spec"])  # bounds checked, nothing allocated
         loss = resolve_loss(task, spec.loss)
     except (DataError, TypeError) as err:
         raise fail("spec", str(err)) from None
@@ -106,8 +109,9 @@ def check_bundle(bundle: Any, path: str | os.PathLike[str]) -> tuple[ModelSpec, 
     return spec, schema
 
 
-def _check_weights(state: Any, spec: ModelSpec, fail: Any) -> None:
-    """The stored Linear weights must be exactly the matrices the spec describes, in order."""
+def _check_weights(state: Any, spec: ModelSpec | CnnSpec, fail: Any) -> None:
+    """The stored Conv2d and Linear weights must be exactly those the spec describes, in
+    order."""
     if not isinstance(state, dict):
         raise fail("model", f"must be a state dict, got {type(state).__name__}")
     shapes = []
@@ -115,11 +119,12 @@ def _check_weights(state: Any, spec: ModelSpec, fail: Any) -> None:
         shape = getattr(tensor, "shape", None)
         if shape is None:
             raise fail(f"model.{name}", f"must be a tensor, got {type(tensor).__name__}")
-        if len(shape) == 2:  # Linear weights; biases and BatchNorm statistics are 1-D
+        if len(shape) in (2, 4):  # Linear, Conv2d weights; biases, BatchNorm stats are 1-D
             shapes.append(tuple(int(s) for s in shape))
     expected = spec.weight_shapes()
     if shapes != expected:
-        shown = " -> ".join(map(str, [spec.input_size, *spec.hidden, spec.output_size]))
+        sizes = [spec.input_size, *getattr(spec, "channels", []), *spec.hidden, spec.output_size]
+        shown = " -> ".join(map(str, sizes))
         raise fail(
             "spec",
             f"describes a {shown} network (weights {expected[:4]}{' ...' * (len(expected) > 4)}) "

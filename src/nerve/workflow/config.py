@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from . import tomlio
+from .cnnmodel import AUGMENTATIONS, MAX_BLOCKS, MAX_CHANNELS, MAX_IMAGE_SIDE, MAX_KERNEL
 from .configcheck import ALIASES, check, parse, suggest
 from .data import TASKS
 from .errors import ConfigError
+from .images import IMAGE_SETS, is_image_source
 from .model import ACTIVATIONS, LOSSES, MAX_LAYERS, MAX_PARAMETERS, MAX_UNITS
 from .preprocess import SCALERS
 from .tabular import SKLEARN_DATASETS
@@ -43,6 +45,16 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "multistep", "exponential", "cosine", "onecycle", "plateau")
 # A run config is a few dozen lines; anything far larger is not one (and is not read whole).
 MAX_CONFIG_BYTES = 1 << 20
+# What `--model cnn` changes besides the network, where a key still has the MLP's default: the
+# lecture's SGD at lr 0.01 on one image at a time would crawl through MNIST.
+CNN_DEFAULTS: dict[str, Any] = {
+    "model.hidden": [64],
+    "model.activation": "relu",
+    "optimizer.name": "adam",
+    "optimizer.lr": 1e-3,
+    "training.batch_size": 32,
+    "training.epochs": 10,
+}
 _MONITORS = tuple(f"{s}_{m}" for s in ("val", "train") for m in ("loss", "accuracy", "mse"))
 
 
@@ -74,6 +86,17 @@ class DataConfig:
     margin: float = _opt(0.2, "xor: empty band around the axes", low=0.0, high=0.9)
     n_classes: int | None = _opt(None, "blobs/spiral: number of classes", low=2, high=10)
     seed: int = _opt(0, "seed of the toy data and of the split", low=0)
+    augment: str | list[str] = _opt(
+        "none", "images: flip, crop and/or rotate while training", choices=("none", *AUGMENTATIONS)
+    )
+    image_size: list[int] = _opt(
+        [], "image folders: resize to H,W (default: the first image's)", low=1, high=MAX_IMAGE_SIDE
+    )
+    color: str = _opt(
+        "auto",
+        "image folders: gray, rgb or auto (the first image's)",
+        choices=("auto", "gray", "rgb"),
+    )
 
 
 @dataclass
@@ -93,6 +116,9 @@ class PreprocessConfig:
 class ModelConfig:
     """``[model]``: the network (step 02)."""
 
+    type: str = _opt(
+        "mlp", "mlp (fully connected) or cnn (conv blocks, then hidden)", choices=("mlp", "cnn")
+    )
     hidden: list[int] = _opt([8], "hidden layer sizes, e.g. 64,32", low=1, high=MAX_UNITS)
     activation: str | list[str] = _opt(
         "tanh", "one activation, or one per hidden layer", choices=tuple(ACTIVATIONS)
@@ -100,6 +126,15 @@ class ModelConfig:
     dropout: float = _opt(0.0, "dropout probability after each hidden layer", low=0.0, high=0.99)
     batch_norm: bool = _opt(False, "batch normalisation in each hidden layer")
     loss: str = _opt("auto", "auto: bce / cross_entropy / mse by task", choices=("auto", *LOSSES))
+    channels: list[int] = _opt(
+        [16, 32], "cnn: channels of each conv block", low=1, high=MAX_CHANNELS
+    )
+    kernel: list[int] = _opt([3], "cnn: kernel size, one or one per block", low=1, high=MAX_KERNEL)
+    stride: list[int] = _opt([1], "cnn: conv stride, one or one per block", low=1, high=MAX_KERNEL)
+    pool: list[int] = _opt(
+        [2], "cnn: max-pool size after each block (1: none)", low=1, high=MAX_KERNEL
+    )
+    conv_dropout: float = _opt(0.0, "cnn: Dropout2d after each conv block", low=0.0, high=0.99)
 
 
 @dataclass
@@ -223,6 +258,14 @@ class RunConfig:
             if parse_strings and isinstance(value, str) and f.type != "str":
                 value = parse(dotted, value, str(f.type), where)
             setattr(getattr(cfg, section), key, check(dotted, value, f, where))
+        if cfg.model.type == "cnn" and self.model.type != "cnn":
+            # Switching to a CNN: keys left at the MLP's defaults take the CNN's.
+            plain = RunConfig()
+            for dotted, value in CNN_DEFAULTS.items():
+                section, _, key = dotted.partition(".")
+                current = getattr(getattr(cfg, section), key)
+                if dotted not in values and current == getattr(getattr(plain, section), key):
+                    setattr(getattr(cfg, section), key, copy.copy(value))
         return cfg.validate(where)
 
     def validate(self, where: str = "config") -> RunConfig:
@@ -263,13 +306,55 @@ class RunConfig:
                 f"{where}: model.hidden {hidden} needs {between:,} weights between its layers; at "
                 f"most {MAX_PARAMETERS:,} (each layer at most {MAX_UNITS:,} units)"
             )
+        self._validate_images(kind, where)
         acts = self.model.activation
-        if isinstance(acts, list) and len(acts) != len(self.model.hidden):
+        if self.model.type == "mlp" and isinstance(acts, list) and len(acts) != len(hidden):
             raise ConfigError(
                 f"{where}: model.activation lists {len(acts)} activations for "
                 f"{len(self.model.hidden)} hidden layers; give one, or one per layer"
             )
         return self
+
+    def _validate_images(self, kind: str, where: str) -> None:
+        """The image keys: a CNN needs images, augmentation a CNN, sizes one per block."""
+        m, d = self.model, self.data
+        images = kind == "images" or (d.source == "digits" and m.type == "cnn")
+        if m.type == "cnn" and not images:
+            raise ConfigError(
+                f"{where}: model.type 'cnn' needs images: data.source digits, "
+                f"{', '.join(IMAGE_SETS)}, an image folder or a folder of MNIST IDX files, "
+                f"not {d.source!r}"
+            )
+        augment = [d.augment] if isinstance(d.augment, str) else list(d.augment)
+        if [a for a in augment if a != "none"] and m.type != "cnn":
+            raise ConfigError(f"{where}: data.augment needs model.type = 'cnn' (--model cnn)")
+        if (d.image_size or d.color != "auto") and kind != "images":
+            key = "data.image_size" if d.image_size else "data.color"
+            raise ConfigError(f"{where}: {key} applies to image folders, not to {d.source!r}")
+        if len(d.image_size) > 2:
+            raise ConfigError(
+                f"{where}: data.image_size must be H,W or one size, got {d.image_size}"
+            )
+        if m.type != "cnn":
+            return
+        if isinstance(m.activation, list) and len(set(m.activation)) > 1:
+            raise ConfigError(f"{where}: model.activation: a CNN takes one activation name")
+        if not 1 <= len(m.channels) <= MAX_BLOCKS:
+            raise ConfigError(
+                f"{where}: model.channels lists {len(m.channels)} conv blocks; 1 to {MAX_BLOCKS}"
+            )
+        for key in ("kernel", "stride", "pool"):
+            values = getattr(m, key)
+            if len(values) not in (1, len(m.channels)):
+                raise ConfigError(
+                    f"{where}: model.{key} lists {len(values)} values for {len(m.channels)} conv "
+                    f"blocks; give one, or one per block"
+                )
+
+    def augmentations(self) -> list[str]:
+        """``data.augment`` as a list (``"none"`` is the empty list)."""
+        a = self.data.augment
+        return [x for x in ([a] if isinstance(a, str) else a) if x != "none"]
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Nested plain data: ``{"model": {"hidden": [8], ...}, ...}``."""
@@ -310,22 +395,31 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         raise ConfigError(f"{where}: invalid TOML: nested too deeply") from None
     data = d.get("data")
     source = data.get("source") if isinstance(data, dict) else None
-    if isinstance(source, str) and data_kind(source, where) == "csv":
+    if isinstance(source, str) and _is_path(source, p.parent):
         data["source"] = str((p.parent / source).resolve())  # type: ignore[index]
     return RunConfig.from_dict(d, where=where)
 
 
+def _is_path(source: str, base: Path) -> bool:
+    """A data.source that names a file or folder (taken relative to the config file)."""
+    if source in TOY_DATASETS or source in SKLEARN_DATASETS or source in IMAGE_SETS:
+        return False
+    return (base / source).is_dir() or data_kind(source, "config") == "csv"
+
+
 def data_kind(source: str, where: str = "config") -> str:
-    """``"toy"``, ``"sklearn"`` or ``"csv"`` for a ``data.source`` value.
+    """``"toy"``, ``"sklearn"``, ``"images"`` or ``"csv"`` for a ``data.source`` value.
 
     Example:
-        >>> data_kind("xor"), data_kind("digits"), data_kind("data/houses.csv")
-        ('toy', 'sklearn', 'csv')
+        >>> data_kind("xor"), data_kind("digits"), data_kind("mnist"), data_kind("houses.csv")
+        ('toy', 'sklearn', 'images', 'csv')
     """
     if source in TOY_DATASETS:
         return "toy"
     if source in SKLEARN_DATASETS:
         return "sklearn"
+    if is_image_source(source):
+        return "images"
     if (
         source.lower().endswith(".csv")
         or "/" in source
@@ -333,10 +427,11 @@ def data_kind(source: str, where: str = "config") -> str:
         or Path(source).is_file()
     ):
         return "csv"
-    names = [*TOY_DATASETS, *SKLEARN_DATASETS]
+    names = [*TOY_DATASETS, *SKLEARN_DATASETS, *IMAGE_SETS]
     raise ConfigError(
         f"{where}: unknown data.source {source!r}; expected a toy set ({', '.join(TOY_DATASETS)}), "
-        f"a scikit-learn set ({', '.join(SKLEARN_DATASETS)}) or a path to a .csv file"
+        f"a scikit-learn set ({', '.join(SKLEARN_DATASETS)}), an image set "
+        f"({', '.join(IMAGE_SETS)}), an image folder or a path to a .csv file"
         f"{suggest(source, names)}"
     )
 

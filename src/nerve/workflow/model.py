@@ -247,8 +247,13 @@ def build_model(spec: ModelSpec, task: str) -> nn.Sequential:
     then the output Linear and, for a probability output (bce / binary mse), a Sigmoid.
 
     Weights are initialised by each layer's default (as in PyTorch), from nerve's global
-    generator: call ``nerve.manual_seed`` first for a reproducible model.
+    generator: call ``nerve.manual_seed`` first for a reproducible model. A
+    :class:`~nerve.workflow.cnnmodel.CnnSpec` gets its convolutional network.
     """
+    if getattr(spec, "type", "mlp") == "cnn":
+        from .cnnmodel import build_cnn  # the CNN spec builds on this module
+
+        return build_cnn(spec, task)  # type: ignore[arg-type]
     loss = resolve_loss(task, spec.loss)
     expected = spec.output_size if task == "multiclass" else output_size(task, 2, loss)
     if spec.output_size != expected or (task == "multiclass" and spec.output_size < 3):

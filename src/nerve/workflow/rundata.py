@@ -4,6 +4,7 @@ and evaluate a model on each split beside the baseline."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from .config import RunConfig, data_kind
 from .csvschema import CsvSchema
 from .data import ArrayData
 from .errors import DataError
+from .images import ImageData, channel_scaler, load_image_source
 from .metrics import (
     baseline_warnings,
     format_metrics_table,
@@ -41,10 +43,13 @@ SPLITS = ("train", "validation", "test")
 def load_data(
     cfg: RunConfig, schema: CsvSchema | None = None
 ) -> tuple[ArrayData, CsvSchema | None]:
-    """Load ``[data]``: a toy set, a scikit-learn set or a CSV file (with its fitted schema;
-    pass a saved ``schema`` to encode a CSV exactly as in training)."""
+    """Load ``[data]``: a toy set, a scikit-learn set, images (an :class:`ImageData`: the
+    digits for a CNN, MNIST, an image folder or IDX files) or a CSV file (with its fitted
+    schema; pass a saved ``schema`` to encode a CSV exactly as in training)."""
     d = cfg.data
     kind = data_kind(d.source)
+    if kind == "images" or (d.source == "digits" and cfg.model.type == "cnn"):
+        return load_image_source(d.source, d.image_size, d.color), None
     if kind == "toy":
         data = make_toy(d.source, d.n_samples, d.noise, d.seed, d.n_classes, margin=d.margin)
         return data, None
@@ -63,10 +68,19 @@ def split_data(
     p = cfg.preprocess
     stratify = p.stratify and data.task != "regression"
     idx = dict(zip(SPLITS, train_val_test_split(data.y, p.val, p.test, stratify, cfg.data.seed)))
-    scaler = make_scaler(p.scaler).fit(data.X[idx["train"]])  # never sees validation or test
-    scaled = ArrayData(
-        scaler.transform(data.X), data.y, data.task, data.name, data.feature_names, data.class_names
-    )
+    if isinstance(data, ImageData):  # per channel, as transforms.Normalize does
+        scaler = channel_scaler(p.scaler, data.X[idx["train"]], data.image_shape)
+        scaled: ArrayData = dataclasses.replace(data, X=scaler.transform(data.X))
+    else:
+        scaler = make_scaler(p.scaler).fit(data.X[idx["train"]])  # never sees validation, test
+        scaled = ArrayData(
+            scaler.transform(data.X),
+            data.y,
+            data.task,
+            data.name,
+            data.feature_names,
+            data.class_names,
+        )
     parts = {name: scaled.subset(i) for name, i in idx.items() if len(i)}
     return idx, scaler, parts
 

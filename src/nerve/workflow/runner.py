@@ -40,7 +40,9 @@ from .checkpoint import Checkpointer, ResumableTrainer, load_checkpoint
 from .config import RunConfig, data_kind, load_config
 from .csvschema import CsvSchema
 from .data import ArrayData
+from .cnnmodel import CnnSpec
 from .errors import ConfigError, DataError
+from .images import ImageData
 from .metrics import (
     main_metric,
 )
@@ -134,7 +136,8 @@ def run(
         )
     main = comm is None or comm.Get_rank() == 0
     say = None if quiet or not main else (out or sys.stdout)
-    if data_kind(cfg.data.source) == "csv" and Path(cfg.data.source).is_file():
+    source = Path(cfg.data.source)
+    if (data_kind(cfg.data.source) == "csv" and source.is_file()) or source.is_dir():
         # config.toml must find the file again from wherever it is read: store it absolute.
         cfg = cfg.override({"data.source": str(Path(cfg.data.source).resolve())})
     staging = _stage(cfg, overwrite, say) if main else None
@@ -218,7 +221,8 @@ def _steps(ctx: _Context, progress: bool, callbacks: list[Callback]) -> RunResul
     sizes = " / ".join(f"{len(i)} {name}" for name, i in idx.items())
     strat = " (stratified)" if cfg.preprocess.stratify and data.task != "regression" else ""
     _say(say, f"01 process data: {data.describe()}")
-    _say(say, f"   split {sizes}{strat}; {cfg.preprocess.scaler} scaler fitted on train")
+    per = " (per channel)" if isinstance(data, ImageData) else ""
+    _say(say, f"   split {sizes}{strat}; {cfg.preprocess.scaler} scaler{per} fitted on train")
     y_train = parts["train"].y
     if data.task != "regression":
         _say(say, "   " + imbalance_report(y_train, data.class_names).replace("\n", "\n   "))
@@ -321,13 +325,34 @@ def _group() -> Any:
     return dist.process_group.communicator()
 
 
-def _model(cfg: RunConfig, data: ArrayData) -> tuple[ModelSpec, nn.Module]:
+def _model(cfg: RunConfig, data: ArrayData) -> tuple[ModelSpec | CnnSpec, nn.Module]:
     m = cfg.model
     try:
         loss = resolve_loss(data.task, None if m.loss == "auto" else m.loss)
     except DataError as err:
         raise ConfigError(f"model.loss: {err}") from err
+    spec: ModelSpec | CnnSpec
     try:
+        if m.type == "cnn":
+            if not isinstance(data, ImageData):
+                raise DataError(f"a CNN needs images; {data.name} is rows of features")
+            act = m.activation if isinstance(m.activation, str) else m.activation[0]
+            spec = CnnSpec(
+                input_shape=list(data.image_shape),
+                channels=list(m.channels),
+                kernel=list(m.kernel),
+                stride=list(m.stride),
+                pool=list(m.pool),
+                batch_norm=m.batch_norm,
+                conv_dropout=m.conv_dropout,
+                hidden=list(m.hidden),
+                activation=act,
+                dropout=m.dropout,
+                augment=cfg.augmentations(),
+                output_size=output_size(data.task, data.n_classes, loss),
+                loss=loss,
+            )
+            return spec, build_model(spec, data.task)  # type: ignore[arg-type]
         spec = ModelSpec(
             input_size=data.n_features,
             hidden=list(m.hidden),
