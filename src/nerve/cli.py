@@ -172,13 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser(
         "predict",
-        help="predict the rows of a CSV file",
+        help="predict the rows of a CSV file, or images",
         description="Write predictions for the rows of INPUT.csv as CSV: the class and one "
         "probability per class, or the regression value. The file needs the feature columns "
-        "the model was trained on (named as in training; x1, x2 for toy data).",
+        "the model was trained on (named as in training; x1, x2 for toy data). For a run "
+        "trained on images, INPUT may be an image file or a folder of images: one line per "
+        "image with its predicted class and probability (images are resized to the run's "
+        "size).",
     )
     predict.add_argument("run_dir", metavar="RUN_DIR")
-    predict.add_argument("input", metavar="INPUT.csv")
+    predict.add_argument("input", metavar="INPUT")
     predict.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
     playground_cli.add_parser(sub)
     return parser
@@ -385,7 +388,11 @@ def _predict(args: argparse.Namespace) -> int:
     saved = load_run(args.run_dir)
     if args.out is not None:
         _check_writable(Path(args.out))  # before any work, not after it
-    header, rows = saved.prediction_table(saved.read_features(args.input))
+    shape = getattr(saved.spec, "input_shape", None)
+    if shape is not None and not str(args.input).lower().endswith(".csv"):
+        header, rows = _predict_images(saved, args.input, tuple(shape))
+    else:
+        header, rows = saved.prediction_table(saved.read_features(args.input))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -396,6 +403,20 @@ def _predict(args: argparse.Namespace) -> int:
     _write_atomic(Path(args.out), buffer.getvalue())
     print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
     return 0
+
+
+def _predict_images(saved: Any, path: str, shape: tuple[int, int, int]) -> tuple[list, list]:
+    """``file, prediction, probability`` for an image or each image of a folder."""
+    from nerve.workflow.images import read_images
+
+    files, rows = read_images(path, shape)
+    proba = saved.predict_proba(rows)
+    labels = proba.argmax(axis=1)
+    table = [
+        [f, saved.class_names[k], f"{proba[i, k]:.4f}"]
+        for i, (f, k) in enumerate(zip(files, labels))
+    ]
+    return ["file", "prediction", "probability"], table
 
 
 def _check_writable(path: Path) -> None:

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from .cnnmodel import CnnSpec, spec_from_dict
 from .csvschema import CsvSchema
 from .data import TASKS
 from .errors import DataError
-from .cnnmodel import CnnSpec, spec_from_dict
 from .model import ModelSpec, output_size, resolve_loss
 
 __all__ = ["BUNDLE_FORMAT", "check_bundle"]

@@ -37,10 +37,10 @@ from nerve import nn
 
 from .callbacks import Callback, EarlyStopping
 from .checkpoint import Checkpointer, ResumableTrainer, load_checkpoint
+from .cnnmodel import CnnSpec
 from .config import RunConfig, data_kind, load_config
 from .csvschema import CsvSchema
 from .data import ArrayData
-from .cnnmodel import CnnSpec
 from .errors import ConfigError, DataError
 from .images import ImageData
 from .metrics import (

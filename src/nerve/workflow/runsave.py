@@ -15,11 +15,21 @@ from typing import Any
 
 import numpy as np
 
+from nerve import nn
+
 from .callbacks import Callback
+from .cnnmodel import CnnSpec
 from .csvschema import CsvSchema
 from .data import ArrayData
 from .errors import DataError
 from .history import History
+from .imageplots import (
+    plot_confident_mistakes,
+    plot_feature_maps,
+    plot_filters,
+    plot_image_grid,
+)
+from .images import ImageData
 from .metrics import confusion_matrix
 from .model import ModelSpec, predict_labels
 from .plots import plot_confusion_matrix, plot_decision_boundary, plot_history
@@ -87,7 +97,7 @@ def write_run(
     history: History,
     metrics: dict[str, Any],
     trainer: Trainer,
-    spec: ModelSpec,
+    spec: ModelSpec | CnnSpec,
     scaler: Any,
     data: ArrayData,
     y_train: np.ndarray,
@@ -144,4 +154,34 @@ def write_plots(
             data.class_names,
             folder / "confusion_matrix.png",
             title=f"confusion matrix ({name})",
+        )
+        if isinstance(part, ImageData):
+            _image_plots(folder, trainer, scaler, part, name)
+
+
+def _image_plots(folder: Path, trainer: Trainer, scaler: Any, part: ImageData, name: str) -> None:
+    """Predicted vs true labels, the most confident mistakes, the first layer's filters and
+    the feature maps of each conv layer, on the split ``part`` (the test split if any)."""
+    proba = trainer.predict_proba(part.X)
+    raw = np.clip(scaler.inverse_transform(part.X), 0.0, 1.0).reshape(-1, *part.image_shape)
+    names = part.class_names
+    plot_image_grid(
+        raw,
+        part.y,
+        predict_labels(proba),
+        names,
+        folder / "predictions.png",
+        proba,
+        title=f"{name} images: predicted (true)",
+    )
+    plot_confident_mistakes(raw, part.y, proba, names, folder / "confident_mistakes.png")
+    model = trainer.model
+    if any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        plot_filters(model, folder / "filters.png")
+        plot_feature_maps(
+            model,
+            part.X[0],
+            raw[0],
+            folder / "feature_maps.png",
+            title=f"feature maps of {name} image 0 (true class {names[int(part.y[0])]})",
         )
