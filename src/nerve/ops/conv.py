@@ -133,7 +133,9 @@ class Conv(Node):
         out = out.reshape(n, ho, wo, w.shape[0])
         if b is not None:
             out += b
-        return out.transpose(0, 3, 1, 2)  # channels-last memory, seen as (N, O, Ho, Wo)
+        # made (N, O, Ho, Wo) in memory too: the elementwise ops that follow (activations,
+        # pooling, their gradients) run several times slower on mixed layouts than this copy
+        return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2))
 
     def backward(self, g: Any) -> tuple[Any, ...]:
         x, w = self.input(0), self.input(1)
