@@ -174,7 +174,6 @@ def test_optimizer_argument_errors():
         nerve.optim.SGD([p[0] * 2], lr=0.1)
 
 
-
 def test_sgd_default_lr_is_torchs():
     # torch 2.6 gave SGD a default lr (1e-3); before, SGD(params) raised for the missing lr.
     p = [nerve.nn.Parameter(nerve.ones(2))]

@@ -29,7 +29,7 @@ from .modules import (
     to_torch,
 )
 from .ops import LAYOUTS, Arrays, OpCase, case_ids, check_op, lay_out, make_inputs, run_case
-from .optim import Pair
+from .optim import Pair, compare_schedules, two_group_optimizers
 from .tolerance import TOLERANCES, Tolerance, assert_close, close, tolerance
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "Arrays",
     "OpCase",
     "Pair",
+    "compare_schedules",
+    "two_group_optimizers",
     "Tolerance",
     "assert_close",
     "case_ids",

@@ -76,3 +76,52 @@ class Pair:
                 schedulers[0].step()
                 schedulers[1].step()
             self.check(f"after step {step + 1}")
+
+
+def two_group_optimizers(name: str = "SGD", **kwargs: Any) -> tuple[Pair, Any, Any]:
+    """A Pair's parameters in two groups (lr 0.1 unless told, and 0.03), in nerve and torch."""
+    pair = Pair()
+    kwargs.setdefault("lr", 0.1)
+
+    def groups(params: list[Any]) -> list[dict[str, Any]]:
+        return [{"params": [params[0]]}, {"params": [params[1]], "lr": 0.03}]
+
+    ours = getattr(nerve.optim, name)(groups(pair.ours), **kwargs)
+    theirs = getattr(torch.optim, name)(groups(pair.theirs), **kwargs)
+    return pair, ours, theirs
+
+
+def _momenta(optimizer: Any) -> list[Any]:
+    return [g["betas"][0] if "betas" in g else g.get("momentum") for g in optimizer.param_groups]
+
+
+def compare_schedules(
+    make: Callable[[Any, Any], Any], steps: int = 30, name: str = "SGD", **opt_kwargs: Any
+) -> None:
+    """Build a schedule with ``make(lr_scheduler_module, optimizer)`` in both libraries and step
+    both ``steps`` times, comparing the rates (and cycled momenta) before and after each step."""
+    _, ours_opt, theirs_opt = two_group_optimizers(name, **opt_kwargs)
+    ours, theirs = (
+        make(nerve.optim.lr_scheduler, ours_opt),
+        make(torch.optim.lr_scheduler, theirs_opt),
+    )
+    for step in range(steps + 1):
+        what = f"after {step} scheduler steps"
+        np.testing.assert_allclose(
+            ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-12, atol=1e-15, err_msg=what
+        )
+        np.testing.assert_allclose(
+            [g["lr"] for g in ours_opt.param_groups],
+            [g["lr"] for g in theirs_opt.param_groups],
+            rtol=1e-12,
+            atol=1e-15,
+            err_msg=what,
+        )
+        np.testing.assert_allclose(
+            _momenta(ours_opt), _momenta(theirs_opt), rtol=1e-12, atol=1e-15, err_msg=what
+        )
+        if step < steps:
+            ours_opt.step(), theirs_opt.step()
+            ours.step(), theirs.step()
+    # (ChainedScheduler has no epoch count of its own, in either library)
+    assert getattr(ours, "last_epoch", None) == getattr(theirs, "last_epoch", None)

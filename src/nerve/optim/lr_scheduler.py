@@ -36,10 +36,17 @@ class LRScheduler:
             )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The step the constructor makes (SequentialLR makes it again for a later schedule)."""
         self._step_count = 0
-        self._is_initial = True  # the step made by the constructor
-        self.step()
-        self._is_initial = False
+        self._is_initial = True
+        self._get_lr_called_within_step = False  # torch's flag, kept for its state_dict keys
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
@@ -49,6 +56,8 @@ class LRScheduler:
         return self._closed_form_lr()
 
     def _closed_form_lr(self) -> list[float]:
+        if type(self).lr_at is LRScheduler.lr_at:  # no closed form: the rates from get_lr
+            return self.get_lr()
         return [self.lr_at(base, self.last_epoch) for base in self.base_lrs]
 
     def _current_lrs(self) -> list[float]:
@@ -60,6 +69,10 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``) and set the groups' rates."""
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -327,81 +340,6 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-class ReduceLROnPlateau:
-    """Cut the learning rate by ``factor`` when a monitored metric has stopped improving for
-    ``patience`` epochs: ``scheduler.step(val_loss)``."""
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float | Sequence[float] = 0,
-        eps: float = 1e-8,
-    ) -> None:
-        if not factor < 1.0:  # written so that NaN fails too
-            raise ValueError("Factor should be < 1.0.")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode} is unknown!")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
-        self.threshold, self.threshold_mode, self.cooldown, self.eps = (
-            threshold,
-            threshold_mode,
-            cooldown,
-            eps,
-        )
-        groups = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
-        if len(self.min_lrs) != groups:
-            raise ValueError(f"expected {groups} min_lrs, got {len(self.min_lrs)}")
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
-
-    def is_better(self, current: float, best: float) -> bool:
-        relative = self.threshold_mode == "rel"
-        if self.mode == "min":
-            return current < (best * (1 - self.threshold) if relative else best - self.threshold)
-        return current > (best * (1 + self.threshold) if relative else best + self.threshold)
-
-    def step(self, metrics: Any) -> None:
-        current = float(metrics)
-        self.last_epoch += 1
-        if self.is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
-                new_lr = max(group["lr"] * self.factor, floor)
-                if group["lr"] - new_lr > self.eps:
-                    group["lr"] = new_lr
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return self._last_lr
-
-    def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
-
-
 def _check_positive_int(**values: Any) -> None:
     """torch's check of OneCycleLR's step counts: a positive int (not 1.5, not NaN)."""
     for name, value in values.items():
@@ -419,3 +357,31 @@ def _per_group(value: Any, groups: list[dict[str, Any]], name: str) -> list[Any]
             f"{len(value)} values, param_groups has {len(groups)}."
         )
     return list(value)
+
+
+# The schedules in their own files (they import this module's base class, so they come last).
+from .lr_compose import ChainedScheduler, ReduceLROnPlateau, SequentialLR  # noqa: E402
+from .lr_cyclic import (  # noqa: E402
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    PolynomialLR,
+)
+
+__all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]
