@@ -209,7 +209,8 @@ def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
         # its own copy: the array flows on to other nodes (and maybe into a leaf's .grad)
         grad = _as_dtype(_tensor(slot[nr]), tensor).clone()
         grad = grad if create_graph else grad.detach()
-        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+        # _grad: the engine made this gradient, so the user-facing setter's checks are not needed
+        tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
 def _run_leaf_hooks(node: AccumulateGrad, grad: Any, raw: bool) -> Any:
@@ -229,21 +230,24 @@ def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: se
     leaf = node.variable()
     if leaf is None:
         return
+    # ``_grad``, the slot behind ``.grad``: the gradient made here needs none of the checks
+    # that a user's assignment gets (as torch's engine bypasses its own setter)
+    current = leaf._grad
     if create_graph:
         grad = _as_dtype(grad, leaf)
         # a copy, as torch makes: the same gradient may reach other leaves or be read again
-        leaf.grad = grad.clone() if leaf.grad is None else leaf.grad + grad
+        leaf._grad = grad.clone() if current is None else current + grad
     else:
         array = grad._data if isinstance(grad, Tensor) else grad
         dtype = leaf._data.dtype
         if array.dtype is not dtype and array.dtype != dtype:  # mixed precision: the leaf's own
             array = array.astype(dtype)
-        if leaf.grad is None:
-            leaf.grad = Tensor._make(_owned(array, claimed))
-        elif leaf.grad.requires_grad:
-            leaf.grad = leaf.grad + Tensor._make(array)
+        if current is None:
+            leaf._grad = Tensor._make(_owned(array, claimed))
+        elif current.requires_grad:
+            leaf._grad = current + Tensor._make(array)
         else:
-            leaf.grad._data += array
+            current._data += array
     for hook in leaf._post_accumulate_hooks or ():
         hook(leaf)
 
