@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -254,7 +255,7 @@ Sign, Floor, Ceil, Round, Trunc = (
 )
 
 
-def _float_unary(op: type[Node]) -> Any:
+def _float_unary(op: type[Node]) -> Callable[[Tensor], Tensor]:
     def function(input: Tensor) -> Tensor:
         return apply(op, float_operand(input))
 
