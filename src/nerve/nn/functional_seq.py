@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..autograd.node import apply
 from ..backend import dtypes
@@ -155,7 +157,7 @@ def scaled_dot_product_attention(
     scores = (query @ key.mT) * factor
     length, source = query.shape[-2], key.shape[-2]
     if is_causal:
-        allowed = ones(length, source, dtype=dtypes.bool, device=query.device).tril()
+        allowed = ones(length, source, dtype=dtypes.bool_, device=query.device).tril()
         scores = scores.masked_fill(allowed.logical_not(), float("-inf"))
     elif attn_mask is not None:
         if attn_mask._data.dtype.kind == "b":
@@ -329,7 +331,9 @@ def multi_head_attention_forward(
     if attn_mask is not None:
         scores = scores + attn_mask
     if need_weights:
-        weights_out = softmax(scores, dim=-1)  # as torch: a fully masked row gives NaN here
+        # as torch: a fully masked row gives NaN here (NumPy's warning about it silenced)
+        with np.errstate(invalid="ignore"):
+            weights_out = softmax(scores, dim=-1)
     else:
         weights_out = _safe_softmax(scores)  # as torch's scaled_dot_product_attention path
     if dropout_p > 0:

@@ -129,7 +129,7 @@ class RNNCellBase(Module):
             hx = None if hx is None else hx.unsqueeze(0)
         if input.shape[1] != self.input_size:
             raise RuntimeError(
-                f"input has inconsistent input_size: got {input.shape[1]}, expected "
+                f"input has inconsistent input_size: got {input.shape[1]} expected "
                 f"{self.input_size}"
             )
         if hx is None:

@@ -196,7 +196,8 @@ def _why_not_nested(layer: Module) -> str:
         return "encoder_layer.norm_first was True"
     if not layer.self_attn.batch_first:
         return (
-            "encoder_layer.self_attn.batch_first was not True (use batch_first for better "
+            # torch's text, its missing space included
+            "encoder_layer.self_attn.batch_first was not True(use batch_first for better "
             "inference performance)"
         )
     if not layer.self_attn._qkv_same_embed_dim:

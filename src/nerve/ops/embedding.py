@@ -8,7 +8,7 @@ Two ops close the family under differentiation (double backward works):
   ``scale_grad_by_freq`` each row divided by how often its index occurs in ``indices``.
 
 The gradient of each one for its differentiable input is the other: the lookup's gradient is the
-scatter, and the scatter's gradient is a lookup of the (masked, scaled) upstream gradient.
+scatter, and the scatter's gradient is a lookup of the upstream gradient (padding row masked).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from ..autograd.node import Node, run
 from ..backend.device import xp_of
-from .dual import const
+from .dual import const, data, shape_of
 from .index import index_add_into
 
 
@@ -89,9 +89,13 @@ class EmbeddingBackward(Node):
         return out
 
     def backward(self, gg: Any) -> Any:
-        # d/dg <gg, scale * scatter(g)> = (scale * gg)[indices]: a lookup of the scaled table
-        if self.scale is not None:
-            gg = gg * const(self.scale, gg)
+        # d/dg <gg, scatter(g)> = gg[indices], with the padding row's entries zero. As torch's
+        # embedding_dense_double_backward, the frequency scale is left out here: it is already
+        # applied once by the lookup's own backward when a second derivative runs through
+        # both, so that second derivatives of a loss match finite differences of its gradient.
+        if self.padding_idx is not None:
+            mask = row_scale(self.indices, shape_of(gg)[0], self.padding_idx, False, data(gg).dtype)
+            gg = gg * const(mask, gg)
         return run(
             Embedding,
             gg,
