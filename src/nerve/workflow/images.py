@@ -150,17 +150,11 @@ def _load_idx(root: Path, pairs: list[tuple[Path, Path]], names: list[str]) -> I
     if y.size and (y.min() < 0 or y.max() > 9999):
         raise DataError(f"'{root}': labels must be 0..9999, found {int(y.min())}..{int(y.max())}")
     scale = 255.0 if X.dtype == np.uint8 else 1.0
-    k = max(int(y.max()) + 1 if y.size else 0, 10 if scale == 255.0 else 2)
+    k = max(int(y.max()) + 1 if y.size else 0, 2)
     ((h, w),) = sizes
-    return ImageData(
-        X / scale,
-        y,
-        "multiclass" if k > 2 else "binary",
-        root.name,
-        [],
-        [str(i) for i in range(k)] if k != 10 else names,
-        (1, h, w),
-    )
+    task = "multiclass" if k > 2 else "binary"
+    class_names = names if k == 10 else [str(i) for i in range(k)]
+    return ImageData(X / scale, y, task, root.name, [], class_names, (1, h, w))
 
 
 def _load_folder(root: Path, image_size: list[int], color: str) -> ImageData:
