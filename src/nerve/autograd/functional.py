@@ -288,3 +288,8 @@ def gradgradcheck(
         rtol=rtol,
         raise_exception=raise_exception,
     )
+
+
+# torch.autograd.functional's names live in functional_api.py; this module is what
+# ``nerve.autograd.functional`` names, so they are re-exported here (imported last: they use grad).
+from .functional_api import hessian, hvp, jacobian, jvp, vhp, vjp  # noqa: E402, F401
