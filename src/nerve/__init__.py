@@ -219,3 +219,44 @@ cuda = _Cuda()
 
 from . import nn, optim, utils  # noqa: E402 - they build on everything above
 from .serialization import load, save  # noqa: E402
+
+
+# Order statistics, einsum, everyday tensor functions and torch.linalg (issue 12, item 4).
+def logdet(input: Tensor) -> Tensor:
+    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
+    from math import nan  # this module's ``float`` is the dtype
+
+    signs, logabsdet = slogdet(input)
+    return where(signs < 0, nan, logabsdet)
+
+
+from . import linalg  # noqa: E402
+from .linalg import det, slogdet  # noqa: E402
+from .linalg import inv as inverse  # noqa: E402
+from .linalg import pinv as pinverse  # noqa: E402
+from .ops.einsum import einsum  # noqa: E402
+from .ops.misc import (  # noqa: E402
+    bincount,
+    cdist,
+    cumprod,
+    diag,
+    diag_embed,
+    diagonal,
+    meshgrid,
+    multinomial,
+    repeat_interleave,
+    trace,
+)
+from .ops.sort import (  # noqa: E402
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    return_types,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+)

@@ -424,3 +424,10 @@ from .functional_seq import (  # noqa: E402, F401
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
+
+# Distances and vector normalisation (their own module).
+from .functional_distance import (  # noqa: E402, F401
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)

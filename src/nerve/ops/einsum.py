@@ -134,7 +134,8 @@ def _parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str]:
                 )
             if letter not in "".join(subscripts):
                 raise RuntimeError(
-                    f"einsum(): output subscript {letter} does not appear in the equation for any input operand"
+                    f"einsum(): output subscript {letter} does not appear in the equation for "
+                    "any input operand"
                 )
     else:  # implicit: the ellipsis, then the letters used once, in alphabetical order
         joined = lhs.replace("...", "")
