@@ -10,7 +10,7 @@ from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .compare import Maximum
-from .dual import const, data, shape_of
+from .dual import const, data, shape_of, sum_to
 from .softmax import LogSoftmax
 from .unary import Abs, Exp, Log, Log1p, Sigmoid
 
@@ -112,7 +112,8 @@ def _range(x: Any, what: str, expected: str) -> tuple[float, float]:
 
 
 class BCEWithLogits(Node):
-    """Binary cross entropy on logits, stable for any |x|; ``pos_weight`` scales positives."""
+    """Binary cross entropy on logits, stable for any |x|; ``pos_weight`` scales positives.
+    ``weight`` and ``pos_weight`` get gradients too (torch 2.13's fused op refuses them)."""
 
     def forward(self, x: Any, y: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
         self.reduction = reduction
@@ -129,19 +130,31 @@ class BCEWithLogits(Node):
         x, y = self.input(0), self.input(1)
         weight, pos_weight = self.input(2), self.input(3)
         g = _unreduce(g, shape_of(x), self.reduction)
+        needs = self.needs_input_grad
+        # The loss is weight * l, l = (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x).
+        g_weight = None
+        if weight is not None and needs[2]:  # d/dweight = g * l
+            l_term = (1 - y) * x + (
+                _softplus_neg(x)
+                if pos_weight is None
+                else (1 + (pos_weight - 1) * y) * _softplus_neg(x)
+            )
+            g_weight = sum_to(g * l_term, shape_of(weight))
         if weight is not None:
             g = g * weight
-        gx = gy = None
-        if self.needs_input_grad[0]:
+        gx = gy = g_pos = None
+        if needs[0]:
             s = run(Sigmoid, x)  # stable for any |x|
             gx = (
                 g * (s - y)
                 if pos_weight is None
                 else g * (s * (pos_weight * y + 1 - y) - pos_weight * y)
             )
-        if self.needs_input_grad[1]:
+        if needs[1]:
             gy = g * -x if pos_weight is None else g * (-x + (pos_weight - 1) * _softplus_neg(x))
-        return gx, gy, None, None
+        if pos_weight is not None and needs[3]:  # d/dpos_weight = g * weight * y * softplus(-x)
+            g_pos = sum_to(g * y * _softplus_neg(x), shape_of(pos_weight))
+        return gx, gy, g_weight, g_pos
 
 
 def _softplus_neg(x: Any) -> Any:
