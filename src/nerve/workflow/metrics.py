@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, as_labels, as_vector, check_choice
+from .toy import TOY_DATASETS
 
 __all__ = [
     "accuracy",
@@ -34,6 +35,7 @@ __all__ = [
     "majority_baseline",
     "mean_baseline",
     "baseline_warnings",
+    "perfect_score_note",
     "main_metric",
     "greater_is_better",
     "format_metrics_table",
@@ -313,20 +315,37 @@ def greater_is_better(metric: str) -> bool:
     return name not in ("loss", "mse", "mae")
 
 
+def _is_perfect(model: dict[str, float], task: str) -> bool:
+    if task == "regression":
+        return model.get("r2", math.nan) > 0.999
+    return model.get("accuracy") == 1.0
+
+
 def baseline_warnings(
-    model: dict[str, float], baseline: dict[str, float], task: str, split: str = "validation"
+    model: dict[str, float],
+    baseline: dict[str, float],
+    task: str,
+    split: str = "validation",
+    source: str | None = None,
 ) -> list[str]:
     """Warnings when the model does not beat the baseline or scores suspiciously perfectly.
 
     Call it with validation or test metrics (a perfect *training* score is no news).
+    ``source`` names the data set; on a built-in toy set (``TOY_DATASETS``) a perfect score
+    is no sign of leakage -- its points are drawn independently and, without noise, its classes
+    are separable by construction -- so no leakage warning is given (see
+    :func:`perfect_score_note` for what to say instead). User CSVs and real data sets keep it.
 
     Example:
         >>> baseline_warnings({"accuracy": 0.9}, {"accuracy": 0.6}, "binary")
         []
         >>> baseline_warnings({"accuracy": 0.5}, {"accuracy": 0.6}, "binary", split="test")
         ['test: accuracy 0.500 does not beat the majority-class baseline (0.600)']
+        >>> baseline_warnings({"accuracy": 1.0}, {"accuracy": 0.5}, "binary", source="xor")
+        []
     """
     metric = main_metric(task)
+    leakage_possible = source not in TOY_DATASETS
     for name, d in (("model", model), ("baseline", baseline)):
         if metric not in d:
             raise DataError(f"{name} metrics have no {metric!r}; got {sorted(d)}")
@@ -337,7 +356,7 @@ def baseline_warnings(
             warnings.append(
                 f"{split}: mse {m:.4g} does not beat predicting the training mean (mse {b:.4g})"
             )
-        if model.get("r2", math.nan) > 0.999:
+        if leakage_possible and _is_perfect(model, task):
             warnings.append(
                 f"{split}: r2 {model['r2']:.4f} is suspiciously close to perfect -- check for "
                 "leakage between splits (duplicate rows, the target hidden in a feature)"
@@ -358,12 +377,43 @@ def baseline_warnings(
             f"{split}: the majority class alone gives {b:.1%} accuracy -- the classes are "
             "imbalanced, so judge the model by F1 / balanced accuracy, not accuracy"
         )
-    if m == 1.0:
+    if leakage_possible and _is_perfect(model, task):
         warnings.append(
             f"{split}: perfect accuracy is suspicious -- check for leakage between splits "
             "(duplicate rows, the target hidden in a feature)"
         )
     return warnings
+
+
+def perfect_score_note(
+    metrics: dict[str, dict[str, float]], task: str, source: str | None
+) -> str | None:
+    """One line that explains perfect evaluation scores on a built-in toy set, else None.
+
+    ``metrics`` maps split names to their metrics; the training split is ignored (a perfect
+    training score is no news). Used in place of the leakage warning that
+    :func:`baseline_warnings` gives for the same scores on a user's or a real data set.
+
+    Example:
+        >>> perfect_score_note({"train": {"accuracy": 1.0}, "test": {"accuracy": 1.0}},
+        ...                    "binary", "xor")  # doctest: +NORMALIZE_WHITESPACE
+        'perfect test accuracy is expected on xor, a synthetic set separable by construction --
+        no sign of leakage (--noise 0.3 makes the classes overlap)'
+        >>> perfect_score_note({"test": {"accuracy": 1.0}}, "binary", "digits") is None
+        True
+    """
+    if source not in TOY_DATASETS:
+        return None
+    perfect = [s for s, m in metrics.items() if s != "train" and _is_perfect(m, task)]
+    if not perfect:
+        return None
+    what = "r2 (> 0.999)" if task == "regression" else "accuracy"
+    kind = "noiseless by construction" if task == "regression" else "separable by construction"
+    change = "the targets noisy" if task == "regression" else "the classes overlap"
+    return (
+        f"perfect {' and '.join(perfect)} {what} is expected on {source}, a synthetic set "
+        f"{kind} -- no sign of leakage (--noise 0.3 makes {change})"
+    )
 
 
 def _fmt(value: Any) -> str:

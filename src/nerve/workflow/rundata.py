@@ -20,6 +20,7 @@ from .metrics import (
     main_metric,
     majority_baseline,
     mean_baseline,
+    perfect_score_note,
 )
 from .preprocess import make_scaler
 from .rundir import SavedRun
@@ -107,8 +108,11 @@ def evaluate_splits(
             base = majority_baseline(y_train, part.y, data.n_classes)
         metrics["baseline"][name] = base
         if name != "train":  # a perfect training score is no news
-            warnings += baseline_warnings(metrics[name], base, data.task, name)
+            warnings += baseline_warnings(metrics[name], base, data.task, name, data.name)
     metrics["warnings"] = warnings
+    # a toy set's name (make_toy's ArrayData.name); a CSV is named "csv", a real set its own
+    note = perfect_score_note({n: metrics[n] for n in parts}, data.task, data.name)
+    metrics["notes"] = [note] if note else []
     return metrics
 
 
@@ -139,5 +143,7 @@ def evaluate_saved(saved: SavedRun, cfg: RunConfig | None = None) -> dict[str, A
         metrics[name] = saved.evaluate(part)
         metrics["baseline"][name] = base = saved.baseline(part)
         if name != "train":
-            metrics["warnings"] += baseline_warnings(metrics[name], base, saved.task, name)
+            metrics["warnings"] += baseline_warnings(
+                metrics[name], base, saved.task, name, data.name
+            )
     return metrics

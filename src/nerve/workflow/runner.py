@@ -253,6 +253,8 @@ def _steps(ctx: _Context, progress: bool, callbacks: list[Callback]) -> RunResul
         _say(say, metrics_table(metrics))
         for warning in metrics["warnings"]:
             _say(say, f"warning: {warning}")
+        for note in metrics.get("notes", []):
+            _say(say, f"note: {note}")
     run_dir = _save(ctx, history, metrics, trainer, spec, scaler, data, parts, schema, diverged)
     if diverged:
         raise TrainingDiverged(f"{metrics['warnings'][0]}; history and plots kept in {run_dir}")
