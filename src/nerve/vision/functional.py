@@ -9,7 +9,7 @@ Example:
     >>> import numpy as np
     >>> from PIL import Image
     >>> img = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4))
-    >>> to_tensor(img).shape, to_tensor(img).dtype
+    >>> tuple(to_tensor(img).shape), to_tensor(img).dtype
     ((1, 3, 4), nerve.float32)
     >>> np.asarray(hflip(img))[0].tolist()
     [3, 2, 1, 0]

@@ -11,7 +11,7 @@ Example:
     >>> from PIL import Image
     >>> t = Compose([RandomHorizontalFlip(p=1.0), ToTensor(), Normalize((0.5,), (0.5,))])
     >>> x = t(Image.fromarray(np.array([[0, 255]], dtype=np.uint8)))
-    >>> x.shape, x.tolist()
+    >>> tuple(x.shape), x.tolist()
     ((1, 1, 2), [[[1.0, -1.0]]])
 """
 

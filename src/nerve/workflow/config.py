@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from . import tomlio
-from .cnnmodel import AUGMENTATIONS, MAX_BLOCKS, MAX_CHANNELS, MAX_IMAGE_SIDE, MAX_KERNEL
-from .configcheck import ALIASES, check, parse, suggest
+from .cnnmodel import AUGMENTATIONS, MAX_CHANNELS, MAX_IMAGE_SIDE, MAX_KERNEL
+from .configcheck import ALIASES, check, check_images, parse, suggest
 from .data import TASKS
 from .errors import ConfigError
 from .images import IMAGE_SETS, is_image_source
@@ -306,7 +306,7 @@ class RunConfig:
                 f"{where}: model.hidden {hidden} needs {between:,} weights between its layers; at "
                 f"most {MAX_PARAMETERS:,} (each layer at most {MAX_UNITS:,} units)"
             )
-        self._validate_images(kind, where)
+        check_images(self, kind, where)
         acts = self.model.activation
         if self.model.type == "mlp" and isinstance(acts, list) and len(acts) != len(hidden):
             raise ConfigError(
@@ -314,42 +314,6 @@ class RunConfig:
                 f"{len(self.model.hidden)} hidden layers; give one, or one per layer"
             )
         return self
-
-    def _validate_images(self, kind: str, where: str) -> None:
-        """The image keys: a CNN needs images, augmentation a CNN, sizes one per block."""
-        m, d = self.model, self.data
-        images = kind == "images" or (d.source == "digits" and m.type == "cnn")
-        if m.type == "cnn" and not images:
-            raise ConfigError(
-                f"{where}: model.type 'cnn' needs images: data.source digits, "
-                f"{', '.join(IMAGE_SETS)}, an image folder or a folder of MNIST IDX files, "
-                f"not {d.source!r}"
-            )
-        augment = [d.augment] if isinstance(d.augment, str) else list(d.augment)
-        if [a for a in augment if a != "none"] and m.type != "cnn":
-            raise ConfigError(f"{where}: data.augment needs model.type = 'cnn' (--model cnn)")
-        if (d.image_size or d.color != "auto") and kind != "images":
-            key = "data.image_size" if d.image_size else "data.color"
-            raise ConfigError(f"{where}: {key} applies to image folders, not to {d.source!r}")
-        if len(d.image_size) > 2:
-            raise ConfigError(
-                f"{where}: data.image_size must be H,W or one size, got {d.image_size}"
-            )
-        if m.type != "cnn":
-            return
-        if isinstance(m.activation, list) and len(set(m.activation)) > 1:
-            raise ConfigError(f"{where}: model.activation: a CNN takes one activation name")
-        if not 1 <= len(m.channels) <= MAX_BLOCKS:
-            raise ConfigError(
-                f"{where}: model.channels lists {len(m.channels)} conv blocks; 1 to {MAX_BLOCKS}"
-            )
-        for key in ("kernel", "stride", "pool"):
-            values = getattr(m, key)
-            if len(values) not in (1, len(m.channels)):
-                raise ConfigError(
-                    f"{where}: model.{key} lists {len(values)} values for {len(m.channels)} conv "
-                    f"blocks; give one, or one per block"
-                )
 
     def augmentations(self) -> list[str]:
         """``data.augment`` as a list (``"none"`` is the empty list)."""

@@ -18,9 +18,11 @@ import difflib
 import math
 from typing import Any
 
+from .cnnmodel import MAX_BLOCKS
 from .errors import ConfigError
+from .images import IMAGE_SETS
 
-__all__ = ["ALIASES", "suggest", "parse", "check"]
+__all__ = ["ALIASES", "suggest", "parse", "check", "check_images"]
 
 # Names users bring from other tools, mapped to this config's keys.
 ALIASES = {
@@ -141,3 +143,38 @@ def _bounds(key: str, value: Any, f: dataclasses.Field, where: str) -> Any:
         if high is not None and value > high:
             raise ConfigError(f"{where}: {key} must be <= {high:g}, got {_shown(value)}")
     return value
+
+
+def check_images(cfg: Any, kind: str, where: str) -> None:
+    """The image keys: a CNN needs images, augmentation a CNN, sizes one per block."""
+    m, d = cfg.model, cfg.data
+    images = kind == "images" or (d.source == "digits" and m.type == "cnn")
+    if m.type == "cnn" and not images:
+        raise ConfigError(
+            f"{where}: model.type 'cnn' needs images: data.source digits, "
+            f"{', '.join(IMAGE_SETS)}, an image folder or a folder of MNIST IDX files, "
+            f"not {d.source!r}"
+        )
+    augment = [d.augment] if isinstance(d.augment, str) else list(d.augment)
+    if [a for a in augment if a != "none"] and m.type != "cnn":
+        raise ConfigError(f"{where}: data.augment needs model.type = 'cnn' (--model cnn)")
+    if (d.image_size or d.color != "auto") and kind != "images":
+        key = "data.image_size" if d.image_size else "data.color"
+        raise ConfigError(f"{where}: {key} applies to image folders, not to {d.source!r}")
+    if len(d.image_size) > 2:
+        raise ConfigError(f"{where}: data.image_size must be H,W or one size, got {d.image_size}")
+    if m.type != "cnn":
+        return
+    if isinstance(m.activation, list) and len(set(m.activation)) > 1:
+        raise ConfigError(f"{where}: model.activation: a CNN takes one activation name")
+    if not 1 <= len(m.channels) <= MAX_BLOCKS:
+        raise ConfigError(
+            f"{where}: model.channels lists {len(m.channels)} conv blocks; 1 to {MAX_BLOCKS}"
+        )
+    for key in ("kernel", "stride", "pool"):
+        values = getattr(m, key)
+        if len(values) not in (1, len(m.channels)):
+            raise ConfigError(
+                f"{where}: model.{key} lists {len(values)} values for {len(m.channels)} conv "
+                f"blocks; give one, or one per block"
+            )
