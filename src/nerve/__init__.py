@@ -17,9 +17,10 @@ Example:
 
 from __future__ import annotations
 
-from . import autograd, ops  # noqa: F401 - ops attaches the Tensor methods
+from . import accelerator, autograd, backends, cuda, ops  # noqa: F401 - ops attaches the Tensor methods
+from . import legacy as _legacy
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .backend.device import cuda_is_available, device
+from .backend.device import device, get_default_device, set_default_device
 from .backend.dtypes import (
     bool_ as bool,  # noqa: A004 - torch's name
 )
@@ -102,6 +103,7 @@ from .ops.index import (
     take,
 )
 from .ops.linalg import bmm, dot, matmul, mm, outer
+from .ops.out import with_out
 from .ops.promotion import result_type
 from .ops.reduce import (
     all,  # noqa: A004
@@ -179,8 +181,15 @@ from .ops.unary import (
     tanh,
     trunc,
 )
+from .printing import get_printoptions, set_printoptions
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import Size, Tensor, is_tensor
+from .threads import (
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,
+)
 
 __version__ = "0.1.0"
 
@@ -197,25 +206,37 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-class _Cuda:
-    """``nerve.cuda.is_available()`` and friends."""
+# ``out=`` on the functions torch accepts it for (ops/out.py); methods and operators keep
+# calling the ops directly, so only these top-level calls pay the one extra call.
+add, sub, mul, div, pow = (with_out(f) for f in (add, sub, mul, div, pow))  # noqa: A001
+matmul, mm, bmm = (with_out(f) for f in (matmul, mm, bmm))
+exp, log, sqrt, abs, neg = (with_out(f) for f in (exp, log, sqrt, abs, neg))  # noqa: A001
+sin, cos, tanh, sigmoid = (with_out(f) for f in (sin, cos, tanh, sigmoid))
+floor, ceil, round = (with_out(f) for f in (floor, ceil, round))  # noqa: A001
+maximum, minimum, clamp, clip, where = (with_out(f) for f in (maximum, minimum, clamp, clip, where))
+max, min, prod, cumsum = (with_out(f) for f in (max, min, prod, cumsum))  # noqa: A001
+mean = with_out(mean)
+sum = with_out(sum, any_cast=True)  # noqa: A001 - torch accumulates into out's dtype
+cat, concat, concatenate, stack = (with_out(f) for f in (cat, concat, concatenate, stack))
+zeros, ones, empty, full, eye = (with_out(f, factory=True) for f in (zeros, ones, empty, full, eye))
+arange, linspace = (with_out(f, factory=True) for f in (arange, linspace))
+rand, randn, randint, randperm = (
+    with_out(f, factory=True) for f in (rand, randn, randint, randperm)
+)
 
-    @staticmethod
-    def is_available() -> bool:
-        return cuda_is_available()
-
-    @staticmethod
-    def device_count() -> int:
-        return 1 if cuda_is_available() else 0
-
-    @staticmethod
-    def manual_seed(value: int) -> None:
-        manual_seed(value)
-
-    manual_seed_all = manual_seed
-
-
-cuda = _Cuda()
+# legacy spellings of course notebooks (legacy.py): torch.FloatTensor(...), Variable(...)
+FloatTensor = _legacy.CPU_TYPES["FloatTensor"]
+DoubleTensor = _legacy.CPU_TYPES["DoubleTensor"]
+HalfTensor = _legacy.CPU_TYPES["HalfTensor"]
+LongTensor = _legacy.CPU_TYPES["LongTensor"]
+IntTensor = _legacy.CPU_TYPES["IntTensor"]
+ShortTensor = _legacy.CPU_TYPES["ShortTensor"]
+CharTensor = _legacy.CPU_TYPES["CharTensor"]
+ByteTensor = _legacy.CPU_TYPES["ByteTensor"]
+BoolTensor = _legacy.CPU_TYPES["BoolTensor"]
+for _name, _type in _legacy.CUDA_TYPES.items():
+    setattr(cuda, _name, _type)  # torch.cuda.FloatTensor
+autograd.Variable = _legacy.Variable  # type: ignore[attr-defined] # torch.autograd.Variable
 
 from . import nn, optim, utils  # noqa: E402 - they build on everything above
 from .serialization import load, save  # noqa: E402

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .backend import dtypes
-from .backend.device import CPU, device, move
+from .backend.device import _DEFAULT_DEVICE, CPU, device, move
 from .random import Generator, numpy_generator
 from .tensor import Size, Tensor
 
@@ -29,7 +29,7 @@ def _sizes(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _finish(array: np.ndarray, dev: Any, requires_grad: bool) -> Tensor:
-    target = CPU if dev is None else device(dev)
+    target = _DEFAULT_DEVICE[0] if dev is None else device(dev)
     result = Tensor._make(move(array, target) if target is not CPU else array)
     if requires_grad:
         result.requires_grad_(True)

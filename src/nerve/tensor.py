@@ -211,10 +211,19 @@ class Tensor(TensorAutograd, TensorMethods):
 
         return convert(self, target_dtype or self.dtype, target_device or self.device)
 
-    def type(self, dtype: Any = None) -> str | Tensor:
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> str | Tensor:
+        """Without an argument, torch's legacy type name (``'torch.FloatTensor'``); with one
+        (a dtype, ``'torch.DoubleTensor'``, ``nerve.LongTensor``), the converted tensor."""
+        from . import legacy
+
         if dtype is None:
-            return f"nerve.{self.dtype.name}"
-        return self.to(dtypes.to_dtype(dtype))
+            return legacy.type_name(self)
+        target_device = None
+        if isinstance(dtype, str):
+            dtype, target_device = legacy.dtype_of_type_name(dtype)
+        elif isinstance(dtype, legacy._LegacyTensorType):
+            dtype, target_device = dtype._dtype, ("cuda" if dtype._cuda else "cpu")
+        return self.to(dtypes.to_dtype(dtype), target_device)
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -269,6 +278,12 @@ class Tensor(TensorAutograd, TensorMethods):
         from .printing import tensor_repr
 
         return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in torch."""
+        from .printing import tensor_format
+
+        return tensor_format(self, spec)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # Tensors pickle as plain data (for multiprocessing), never as code.

@@ -8,6 +8,7 @@ class, so tensor.py stays about the data and this file about the gradient. The g
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Callable
 from operator import attrgetter
@@ -96,6 +97,30 @@ def _del_grad(tensor: Any) -> None:
     tensor._grad = None
 
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+
+
+def _get_grad(tensor: Any) -> Any:
+    # One attribute test on the usual path (a leaf's gradient, or one that is there);
+    # torch's warning only for a non-leaf whose gradient nobody asked to keep.
+    grad = tensor._grad
+    if grad is None and tensor.grad_fn is not None and not tensor.retains_grad:
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+    return grad
+
+
+# For tensors that are always leaves (nn.Parameter): no warning can apply, so reads go through
+# a C-level getter, the cheapest there is.
+LEAF_GRAD = property(
+    attrgetter("_grad"), _set_grad, _del_grad, "The gradient ``backward()`` accumulated."
+)
+
+
 class TensorAutograd:
     """The autograd half of ``Tensor``: the gradient's slots and the methods that use them.
 
@@ -132,10 +157,11 @@ class TensorAutograd:
         def grad(self) -> None: ...
 
     else:
-        # Read through a C-level getter (optimizers and the engine read .grad every step);
-        # assignments are checked. Library code that made the gradient itself writes ``_grad``.
+        # Reads cost one attribute test (optimizers read .grad every step); a non-leaf's
+        # missing gradient warns as torch. Assignments are checked. Library code that made
+        # the gradient itself reads and writes ``_grad``.
         grad = property(
-            attrgetter("_grad"),
+            _get_grad,
             _set_grad,
             _del_grad,
             "The gradient ``backward()`` accumulated, or one assigned by hand (checked).",

@@ -74,6 +74,30 @@ def _interned(kind: str, index: int | None) -> device:
 
 CPU = device("cpu")
 
+# What factory functions (zeros, randn, tensor ...) create on when given no ``device``:
+# one mutable slot, read once per creation (``set_default_device``).
+_DEFAULT_DEVICE: list[device] = [CPU]
+
+
+def set_default_device(target: str | device | None) -> None:
+    """Create new tensors on ``target`` when no ``device=`` is given (``None``: back to cpu).
+
+    Example:
+        >>> import nerve
+        >>> nerve.set_default_device("cpu")
+        >>> nerve.get_default_device()
+        device(type='cpu')
+    """
+    chosen = CPU if target is None else device(target)
+    if chosen.type == "cuda":
+        _cupy()  # torch fails at the first allocation; failing here names the cause sooner
+    _DEFAULT_DEVICE[0] = chosen
+
+
+def get_default_device() -> device:
+    """The device new tensors are created on when no ``device=`` is given."""
+    return _DEFAULT_DEVICE[0]
+
 
 @functools.lru_cache(maxsize=1)
 def _cupy_or_none() -> ModuleType | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, _init
+from ..tensor_autograd import LEAF_GRAD
 
 
 class Parameter(Tensor):
@@ -19,6 +20,9 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+
+    # always a leaf: torch's non-leaf warning cannot apply, so .grad reads take the fast getter
+    grad = LEAF_GRAD
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:

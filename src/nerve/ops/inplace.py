@@ -46,8 +46,22 @@ def _records(x: Tensor, others: tuple[Any, ...]) -> bool:
     return x.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
 
 
+_OVERLAP = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
+
+
 def _cast_error(x: Tensor, error: Exception) -> RuntimeError:
     message = str(error)
+    if "read-only" in message:
+        # expand()/broadcast_to() views repeat one element (a zero stride): torch's message
+        if any(st == 0 and n > 1 for st, n in zip(x._data.strides, x._data.shape)):
+            return RuntimeError(_OVERLAP)
+        return RuntimeError(
+            f"in-place op on a read-only tensor of shape {list(x.shape)} (its memory cannot be "
+            "written, e.g. a NumPy array marked read-only); clone() it first"
+        )
     if "broadcast" in message or "shape" in message:
         return RuntimeError(f"in-place op on a tensor of shape {list(x.shape)}: {message}")
     return RuntimeError(
@@ -73,7 +87,7 @@ def write_inplace(
             )
         try:
             xp_of(x._data).copyto(x._data, result._data, casting="same_kind")
-        except TypeError as error:
+        except (TypeError, ValueError) as error:
             raise _cast_error(x, error) from None
         if x._base is None:
             _take_history(x, result)
