@@ -63,6 +63,10 @@ def _infer(data: Any, default_float: bool = True) -> np.ndarray:
         raise ValueError(
             f"tensor(): could not build a tensor from nested sequences: {error}"
         ) from None
+    if (array.dtype == object or array.dtype.kind == "u") and _has_huge_int(data):
+        if default_float:
+            raise ValueError("Overflow when unpacking long long")  # torch's error
+        array = np.array(data, dtype=np.float64)  # an explicit dtype converts, as torch
     if array.dtype == object:
         raise TypeError(
             f"tensor(): could not infer a dtype from {type(data).__name__} data; expected numbers, "
@@ -75,6 +79,15 @@ def _infer(data: Any, default_float: bool = True) -> np.ndarray:
     elif array.dtype.kind in "US":
         raise TypeError(f"tensor(): strings are not numbers: {data!r}")
     return array
+
+
+def _has_huge_int(data: Any) -> bool:
+    """A Python int outside int64 (``2**63``): NumPy would wrap it or give up silently."""
+    values = _flatten(data) if isinstance(data, (list, tuple)) else [data]
+    return any(
+        isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63
+        for v in values
+    )
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -115,7 +128,10 @@ def tensor(
     """
     array = _infer(data, default_float=dtype is None)
     if dtype is not None:
-        array = array.astype(_np_dtype(dtype), copy=False)
+        target = _np_dtype(dtype)
+        if target.kind != "f" and array.dtype.kind == "f" and _has_huge_int(data):
+            raise ValueError("Overflow when unpacking long long")  # torch's error
+        array = array.astype(target, copy=False)
     return _finish(array, device, requires_grad)
 
 

@@ -10,11 +10,13 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..backend import dtypes
 from ..creation import rand, zeros
 from ..ops import loss_ops, nn_ops
+from ..ops.promotion import TORCH_NAMES
 from ..ops.softmax import log_softmax, softmax
 from ..ops.unary import relu, sigmoid, tanh
 from ..tensor import Tensor
@@ -185,17 +187,51 @@ def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
         )
 
 
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The ``reduction`` that torch's deprecated ``size_average`` / ``reduce`` arguments mean,
+    with torch's warning; ``reduction`` when neither is given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    chosen = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{chosen}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return chosen
+
+
+def _check_binary_target(input: Tensor, target: Tensor) -> None:
+    """binary_cross_entropy takes targets of the input's dtype only (torch's error): 0/1 labels
+    as integers or bools must be converted first."""
+    if target._data.dtype is not input._data.dtype:
+        raise RuntimeError(
+            f"Found dtype {TORCH_NAMES[target.dtype.name]} but expected "
+            f"{TORCH_NAMES[input.dtype.name]} (binary_cross_entropy: the target holds "
+            f"probabilities of the input's dtype; convert it with target.to({input.dtype!r}))"
+        )
+
+
 def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
     _check_reduction(reduction)
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Mean squared error, (1/N) sum (y - y_hat)^2: the lecture's regression loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if tuple(input.shape) != tuple(target.shape):
-        import warnings
-
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}). This will likely lead to incorrect results due to "
@@ -215,7 +251,15 @@ def _broadcast(a: Tensor, b: Tensor) -> tuple[int, ...]:
     return broadcast_shape("mse_loss", a.shape, b.shape)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     return _apply_reduction((input - target).abs(), reduction)
 
 
@@ -229,8 +273,15 @@ def huber_loss(
 
 
 def smooth_l1_loss(
-    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
 ) -> Tensor:
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     diff = (input - target).abs()
     if beta == 0:
         return _apply_reduction(diff, reduction)
@@ -239,11 +290,19 @@ def smooth_l1_loss(
 
 
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy")
+    _check_binary_target(input, target)
     # (the values' range, [0, 1] for both, is checked by the op on its arrays)
     return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction)
 
@@ -252,12 +311,22 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
     """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type {TORCH_NAMES[input.dtype.name]} can't be cast to the desired output "
+            f"type {TORCH_NAMES[target.dtype.name]} (binary_cross_entropy_with_logits: convert "
+            f"the 0/1 target with target.float())"
+        )
     return loss_ops.bce_with_logits(input, target.to(input.dtype), weight, pos_weight, reduction)
 
 
@@ -275,14 +344,20 @@ def nll_loss(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """The negative log likelihood of class indices, given log-probabilities (N, C, ...)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(
-            f"nll_loss: expected target of dtype int64 (class indices), got {target.dtype}"
+            f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
+            f" (nll_loss: the target holds class indices of shape {list(input.shape[:1])}"
+            f"{list(input.shape[2:]) if input.dim() > 2 else ''}; convert with target.long())"
         )
     log_p, flat_target = _flatten_classes(input, target)
     classes = log_p.shape[1]
@@ -321,11 +396,36 @@ def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
 
 
+def _check_cross_entropy_target(input: Tensor, target: Tensor) -> None:
+    """Name what is wrong with a target, as torch decides it: a target of the input's shape
+    holds class probabilities (floating point); any other holds class indices (integers)."""
+    kind = target._data.dtype.kind
+    same_shape = target._data.shape == input._data.shape
+    if kind == "f" and not same_shape:
+        indices = [input.shape[0], *input.shape[2:]] if input.dim() > 1 else []
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
+            f" (cross_entropy: a target of shape {list(target.shape)} holds class indices, "
+            f"expected integers of shape {indices} (target.long()); class probabilities need "
+            f"the input's shape {list(input.shape)})"
+        )
+    if kind != "f" and same_shape and input.dim() > 0:
+        indices = [input.shape[0], *input.shape[2:]] if input.dim() > 1 else []
+        raise RuntimeError(
+            "Expected floating point type for target with class probabilities, got "
+            f"{TORCH_NAMES[target.dtype.name]} (cross_entropy: a target of the input's shape "
+            f"{list(input.shape)} holds class probabilities, convert with target.float(); for "
+            f"one-hot labels pass class indices target.argmax(dim=1), of shape {indices})"
+        )
+
+
 def cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -333,7 +433,10 @@ def cross_entropy(
 
     ``target`` holds class indices (N,) or class probabilities (N, C).
     """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_cross_entropy_target(input, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probabilities = target._data.dtype.kind == "f"
@@ -355,7 +458,7 @@ def cross_entropy(
         if reduction == "mean":
             return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
         return _apply_reduction(loss, reduction)
-    nll = nll_loss(log_p, target, weight, ignore_index, reduction)
+    nll = nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
     flat_log_p, flat_target = _flatten_classes(log_p, target)

@@ -8,7 +8,7 @@ from ..autograd.node import Node, apply
 from ..tensor import Tensor
 from . import dual
 from .dual import mT, shape_of, sum_to
-from .promotion import promote_pair
+from .promotion import matmul_operands, promote_pair
 
 
 class Matmul(Node):
@@ -66,6 +66,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         >>> (nerve.ones(32, 8) @ nerve.ones(8, 4)).shape
         nerve.Size([32, 4])
     """
+    matmul_operands(input, other)  # torch never promotes a product: its dtype error
     input, other = promote_pair(input, other, "matmul")
     _check_matmul(input, other, "matmul")
     if input._data.ndim > 2 or other._data.ndim > 2:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
+from ..backend import dtypes
 from ..tensor import Tensor
-from . import arith, compare, index, inplace, linalg, reduce, shape, unary
+from . import arith, compare, index, inplace, linalg, promotion, reduce, shape, unary
 from . import softmax as softmax_ops  # the class body below has a ``softmax`` of its own
 
 Binary = Callable[[Any, Any], Tensor]
@@ -64,6 +65,41 @@ def _where(self: Tensor, condition: Tensor, other: Any) -> Tensor:
 
 def _type_as(self: Tensor, other: Tensor) -> Tensor:
     return self.to(other.dtype)
+
+
+def _view(self: Tensor, *shape_or_dtype: Any) -> Tensor:
+    """``x.view(2, 3)``, or ``x.view(nerve.int32)``: the same bytes read as another dtype."""
+    if len(shape_or_dtype) == 1 and isinstance(shape_or_dtype[0], dtypes.dtype):
+        return view_dtype(self, shape_or_dtype[0])
+    return shape.view(self, *shape_or_dtype)
+
+
+def view_dtype(x: Tensor, dtype: dtypes.dtype) -> Tensor:
+    """Reinterpret ``x``'s bytes as ``dtype`` (torch's ``view(dtype)``): the same memory.
+
+    Equal item sizes keep the shape; otherwise the last dimension is scaled by the size ratio,
+    and it must be contiguous with a size (and offset) divisible as torch requires. Not
+    differentiable when the dtype changes (the bits, not the values, carry over): the result
+    is outside the graph, as torch's."""
+    if dtype is x.dtype:
+        return shape.view(x, x._data.shape)
+    old, new = x._data.itemsize, dtype.itemsize
+    data = x._data
+    if old != new:
+        names = (promotion.TORCH_NAMES[x.dtype.name], promotion.TORCH_NAMES[dtype.name])
+        what = f"to view {names[0]} as {names[1]} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if data.strides[-1] != old and data.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}")
+        if old < new and data.shape[-1] % (new // old):
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {new // old} {what}, but got "
+                f"{data.shape[-1]}"
+            )
+    result = Tensor._make(data.view(dtype.np))
+    result._vc = x._counter()  # the same memory: in-place changes show in both
+    return result
 
 
 def _view_as(self: Tensor, other: Tensor) -> Tensor:
@@ -275,7 +311,7 @@ class TensorMethods:
 
     # shapes
     reshape = shape.reshape
-    view = shape.view
+    view = _view
     view_as = _view_as
     reshape_as = _reshape_as
     flatten = shape.flatten

@@ -27,34 +27,9 @@ from typing import Any, TypeVar
 from ..autograd.grad_mode import state
 from ..backend import dtypes
 from ..tensor import Tensor
+from .promotion import CPP_NAMES, TORCH_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# torch's ScalarType names in its messages ("result type Float can't be cast to ... Long")
-_TORCH_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "bool": "Bool",
-}
-# and the C++ names of "Expected out tensor to have dtype long int, but got float instead"
-_CPP_NAMES = {
-    "float16": "c10::Half",
-    "float32": "float",
-    "float64": "double",
-    "uint8": "unsigned char",
-    "int8": "signed char",
-    "int16": "short int",
-    "int32": "int",
-    "int64": "long int",
-    "bool": "bool",
-}
-
 
 def _tensors(values: Any) -> Any:
     for value in values:
@@ -96,13 +71,13 @@ def _write(out: Any, result: Tensor, exact: bool, any_cast: bool, index: int = 0
     source, target = result.dtype, out.dtype
     if exact and source is not target:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {_CPP_NAMES[source.name]}, but got "
-            f"{_CPP_NAMES[target.name]} instead"
+            f"Expected out tensor to have dtype {CPP_NAMES[source.name]}, but got "
+            f"{CPP_NAMES[target.name]} instead"
         )
     if not any_cast and not _can_cast(source, target):
         raise RuntimeError(
-            f"result type {_TORCH_NAMES[source.name]} can't be cast to the desired output type "
-            f"{_TORCH_NAMES[target.name]}"
+            f"result type {TORCH_NAMES[source.name]} can't be cast to the desired output type "
+            f"{TORCH_NAMES[target.name]}"
         )
     if out._data.shape != result._data.shape:
         _resize(out, result._data.shape)

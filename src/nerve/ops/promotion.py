@@ -15,6 +15,31 @@ from ..tensor import Tensor
 
 SCALARS = (int, float, bool)
 
+# torch's ScalarType names ("not implemented for 'Long'") and C++ type names
+# ("float != double") in its messages, by nerve dtype name
+TORCH_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
+CPP_NAMES = {
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "int64": "long int",
+    "bool": "bool",
+}
+
 
 def as_scalar(value: Any) -> Any:
     """Python numbers pass; NumPy scalars become Python numbers (NumPy would treat them as
@@ -99,3 +124,32 @@ def float_operand(x: Tensor) -> Tensor:
     if x._data.dtype.kind == "f":
         return x
     return x.to(dtypes.get_default_dtype())
+
+
+def softmax_operand(x: Tensor, op: str, dim: int | None) -> Tensor:
+    """softmax and log_softmax take floating-point tensors only, as torch's kernels: an
+    integer or bool tensor raises torch's NotImplementedError (pass ``dtype=`` to convert)."""
+    if x._data.dtype.kind == "f":
+        return x
+    ndim = x._data.ndim
+    last = ndim == 0 or dim is None or dim in (-1, ndim - 1)
+    kernel = f"{op}_lastdim_kernel_impl" if last else f"{op}_kernel_impl"
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[x.dtype.name]}'")
+
+
+def matmul_operands(a: Any, b: Any) -> None:
+    """torch's matmul never promotes: two tensors of different dtypes raise its error."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        return
+    if a._data.dtype is b._data.dtype:
+        return
+    left, right = a.dtype.name, b.dtype.name
+    if a._data.ndim == 1 and b._data.ndim == 1:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{TORCH_NAMES[left]} and {TORCH_NAMES[right]}"
+        )
+    raise RuntimeError(
+        "expected m1 and m2 to have the same dtype, but got: "
+        f"{CPP_NAMES[left]} != {CPP_NAMES[right]}"
+    )

@@ -10,7 +10,7 @@ from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Tensor, _check_dim
 from .dual import sum as dual_sum
-from .promotion import float_operand
+from .promotion import softmax_operand
 from .unary import Exp
 
 
@@ -66,7 +66,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """
     if dtype is not None:
         input = input.to(dtype)
-    input = float_operand(input)
+    input = softmax_operand(input, "softmax", dim)
     if input._data.ndim == 0:
         return apply(Softmax, input.reshape(1), axis=0).reshape(())
     return apply(Softmax, input, axis=_softmax_axis(input, dim, "softmax"))
@@ -76,7 +76,7 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     """log(softmax(x)) computed without forming the (possibly underflowing) softmax."""
     if dtype is not None:
         input = input.to(dtype)
-    input = float_operand(input)
+    input = softmax_operand(input, "log_softmax", dim)
     if input._data.ndim == 0:
         return apply(LogSoftmax, input.reshape(1), axis=0).reshape(())
     return apply(LogSoftmax, input, axis=_softmax_axis(input, dim, "log_softmax"))
