@@ -43,13 +43,23 @@ def run_sequence(modules: Iterable[Module], input: Any) -> Any:
     run: list[tuple[type[Node], Module]] = []
     for module in modules:
         kind = _OPS.get(type(module))
-        if kind is None or module._forward_hooks or module._forward_pre_hooks or _patched(module):
+        if kind is None or _hooked(module) or _patched(module):
             input = _run(run, input)
             run = []
             input = module(input)
         else:
             run.append((kind, module))
     return _run(run, input)
+
+
+def _hooked(module: Module) -> bool:
+    """Any forward or backward hook: the layer runs on its own so that its hooks see it."""
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or module._backward_hooks
+        or module._backward_pre_hooks
+    )
 
 
 def _patched(module: Module) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tensor import Tensor
+from .module_hooks import call_with_hooks
 from .module_tree import ModuleTree, _IncompatibleKeys  # noqa: F401 - its path before the split
 from .parameter import Buffer, Parameter
 
@@ -69,13 +70,18 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict[int, Any]) -> None:
+    def __init__(self, hooks: dict[int, Any], module: Any = None) -> None:
         self.hooks = hooks
+        self.module = module
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
         self.hooks.pop(self.id, None)
+        if self.module is not None:
+            self.module._hooks_with_kwargs.discard(self.id)
+            self.module._hooks_always_called.discard(self.id)
+            self.module._update_hooked()
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -115,6 +121,11 @@ class Module(ModuleTree):
         object.__setattr__(self, "_modules", _Registry(self.__dict__))
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())  # hook ids given kwargs
+        object.__setattr__(self, "_hooks_always_called", set())  # run even if forward raises
+        object.__setattr__(self, "_hooked", False)  # any hook at all: one test per call
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -122,18 +133,14 @@ class Module(ModuleTree):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._forward_pre_hooks and not self._forward_hooks:
-            return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        try:  # free when nothing is raised: the error check costs nothing per call
+            if not self._hooked:
+                return self.forward(*args, **kwargs)
+            return call_with_hooks(self, args, kwargs)
+        except AttributeError as error:
+            if args and "_data" in str(error):
+                _check_input(self, args[0])  # a NumPy array or a list: say so
+            raise
 
     # -- registration ----------------------------------------------------------------------
 
@@ -267,17 +274,67 @@ class Module(ModuleTree):
 
     # -- hooks -----------------------------------------------------------------------------
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    def _add_hook(
+        self, hooks: OrderedDict[int, Any], hook: Callable[..., Any], prepend: bool
+    ) -> RemovableHandle:
+        handle = RemovableHandle(hooks, self)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        self._update_hooked()
         return handle
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def _update_hooked(self) -> None:
+        hooked = bool(
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        )
+        object.__setattr__(self, "_hooked", hooked)
+
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward`` and may return replacement args;
+        with ``with_kwargs``, ``hook(module, args, kwargs)`` may return ``(args, kwargs)``."""
+        handle = self._add_hook(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
         return handle
+
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward`` and may return a new output;
+        with ``with_kwargs``, ``hook(module, args, kwargs, output)``. ``always_call``: it also
+        runs when ``forward`` raised (with ``output`` None), before the error propagates."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._hooks_always_called.add(handle.id)
+        return handle
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the module's
+        outputs are known; it may return replacement ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the
+        module's positional tensor inputs are known; it may return replacement ``grad_input``.
+        Inputs that need no gradient count once, as ``(None,)``, as in torch."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
     # -- printing --------------------------------------------------------------------------
 
@@ -311,3 +368,17 @@ def _check_name(name: str, module: Module, kind: str, registry: dict[str, Any]) 
     # method, a plain attribute or another kind (a buffer named like a parameter) is not.
     if hasattr(module, name) and name not in registry:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def _check_input(module: Module, value: Any) -> None:
+    """A NumPy array (or a list) given to a layer: a clear error, not an AttributeError on
+    ``_data`` deep inside the layer."""
+    import numpy as np
+
+    if isinstance(value, (np.ndarray, np.generic, list)):
+        kind = "list" if isinstance(value, list) else f"numpy.{type(value).__name__}"
+        raise TypeError(
+            f"{type(module).__name__}: expected the input to be a nerve Tensor, got {kind}; "
+            "convert it first with nerve.tensor(array) (a copy) or nerve.from_numpy(array) "
+            "(shared memory)"
+        ) from None
