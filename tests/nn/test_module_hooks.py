@@ -112,7 +112,8 @@ def test_forward_hooks_with_kwargs_as_torch() -> None:
 def test_pre_hook_with_kwargs_returning_a_bad_value_raises() -> None:
     module = _Scale()
     module.register_forward_pre_hook(lambda m, a, k: a, with_kwargs=True)
-    with pytest.raises(RuntimeError, match=r"must return None or a tuple of \(new_args, new_kwargs\)"):
+    message = r"must return None or a tuple of \(new_args, new_kwargs\)"
+    with pytest.raises(RuntimeError, match=message):
         module(nerve.ones(2))
 
 

@@ -31,6 +31,7 @@ from .promotion import CPP_NAMES, TORCH_NAMES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def _tensors(values: Any) -> Any:
     for value in values:
         if isinstance(value, Tensor):
@@ -109,8 +110,8 @@ def with_out(function: F, *, factory: bool = False, any_cast: bool = False) -> F
     """``function`` with torch's ``out=`` keyword (see the module's docstring).
 
     ``factory``: a creation function (``out``'s dtype and device are the defaults).
-    ``any_cast``: the result may be cast to any ``out`` dtype (reductions such as ``sum``
-    accumulate in ``out``'s dtype in torch).
+    ``any_cast``: a reduction that takes ``dtype=`` (``sum``): torch computes it in ``out``'s
+    dtype, whatever the input's.
     """
     name = function.__name__
 
@@ -137,6 +138,8 @@ def with_out(function: F, *, factory: bool = False, any_cast: bool = False) -> F
                 f"{name}(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad."
             )
+        if any_cast and isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype  # torch reduces in out's dtype (sum into a long out)
         return write_out(name, function(*args, **kwargs), out, any_cast=any_cast)
 
     return wrapper  # type: ignore[return-value]
