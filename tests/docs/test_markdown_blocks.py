@@ -69,7 +69,10 @@ def test_markers_are_well_formed() -> None:
 
 
 def test_commands_are_parsed_as_a_reader_types_them() -> None:
-    code = 'pip install -e ".[workflow]" && nerve train   # comment\nnerve train --lr 0.1 \\\n  --epochs 2\n'
+    code = (
+        'pip install -e ".[workflow]" && nerve train   # comment\n'
+        "nerve train --lr 0.1 \\\n  --epochs 2\n"
+    )
     assert commands(code) == ["nerve train", "nerve train --lr 0.1 --epochs 2"]
 
 
