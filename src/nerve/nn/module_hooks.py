@@ -42,18 +42,23 @@ def _check_count(returned: Any, expected: int, what: str) -> tuple[Any, ...]:
     return result
 
 
-class _OutputsIdentity(Function):
-    """The outputs, unchanged; its backward runs the backward pre-hooks on grad_output."""
+class BackwardHookFunction(Function):
+    """The identity on a module's outputs (``side == "outputs"``: its backward runs the
+    backward pre-hooks on grad_output) or on its inputs (its backward runs the backward hooks
+    on grad_input). torch's name, so that ``grad_fn`` prints the same."""
 
     @staticmethod
-    def forward(ctx: Any, hook_pass: _Pass, *tensors: Tensor) -> tuple[Tensor, ...]:
-        ctx.hook_pass = hook_pass
+    def forward(ctx: Any, hook_pass: _Pass, side: str, *tensors: Tensor) -> tuple[Tensor, ...]:
+        ctx.hook_pass, ctx.side = hook_pass, side
         return tuple(Tensor._make(t._data) for t in tensors)
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> tuple[Any, ...]:
         hook_pass: _Pass = ctx.hook_pass
         module = hook_pass.module
+        if ctx.side == "inputs":
+            grad_output = hook_pass.grad_output or ()
+            return (None, None, *_run_backward_hooks(module, grads, grad_output))
         for hook in list(module._backward_pre_hooks.values()):
             result = hook(module, grads)
             if result is not None:
@@ -61,22 +66,7 @@ class _OutputsIdentity(Function):
         hook_pass.grad_output = grads
         if hook_pass.n_inputs == 0:  # no input needs a gradient: torch calls them here
             _run_backward_hooks(module, (None,), grads)
-        return (None, *grads)
-
-
-class _InputsIdentity(Function):
-    """The inputs, unchanged; its backward runs the backward hooks on grad_input."""
-
-    @staticmethod
-    def forward(ctx: Any, hook_pass: _Pass, *tensors: Tensor) -> tuple[Tensor, ...]:
-        ctx.hook_pass = hook_pass
-        return tuple(Tensor._make(t._data) for t in tensors)
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Any) -> tuple[Any, ...]:
-        hook_pass: _Pass = ctx.hook_pass
-        grad_output = hook_pass.grad_output or ()
-        return (None, *_run_backward_hooks(hook_pass.module, grads, grad_output))
+        return (None, None, *grads)
 
 
 def _run_backward_hooks(
@@ -94,7 +84,7 @@ def _wrap_inputs(hook_pass: _Pass, args: tuple[Any, ...]) -> tuple[Any, ...]:
     hook_pass.n_inputs = len(positions)
     if not positions:
         return args
-    wrapped = _InputsIdentity.apply(hook_pass, *(args[i] for i in positions))
+    wrapped = BackwardHookFunction.apply(hook_pass, "inputs", *(args[i] for i in positions))
     wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
     new_args = list(args)
     for i, tensor in zip(positions, wrapped):
@@ -109,7 +99,7 @@ def _wrap_outputs(hook_pass: _Pass, output: Any) -> Any:
         return output  # torch supports tensors and tuples of tensors here
     if not any(o.requires_grad for o in outputs):
         return output
-    wrapped = _OutputsIdentity.apply(hook_pass, *outputs)
+    wrapped = BackwardHookFunction.apply(hook_pass, "outputs", *outputs)
     wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
     return wrapped[0] if single else type(output)(wrapped) if type(output) is tuple else wrapped
 
