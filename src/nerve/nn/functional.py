@@ -205,9 +205,10 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
 
 
 def _check_binary_target(input: Tensor, target: Tensor) -> None:
-    """binary_cross_entropy takes targets of the input's dtype only (torch's error): 0/1 labels
-    as integers or bools must be converted first."""
-    if target._data.dtype is not input._data.dtype:
+    """binary_cross_entropy takes probabilities as targets: 0/1 labels as integers or bools
+    raise torch's error (a float target of another precision is converted, where torch would
+    raise too: it holds the right numbers)."""
+    if target._data.dtype.kind != "f":
         raise RuntimeError(
             f"Found dtype {TORCH_NAMES[target.dtype.name]} but expected "
             f"{TORCH_NAMES[input.dtype.name]} (binary_cross_entropy: the target holds "

@@ -16,8 +16,9 @@ from typing import Any, cast
 
 from ..backend import dtypes
 from ..tensor import Tensor
-from . import arith, compare, index, inplace, linalg, promotion, reduce, shape, unary
+from . import arith, compare, index, inplace, linalg, misc, promotion, reduce, shape, unary
 from . import softmax as softmax_ops  # the class body below has a ``softmax`` of its own
+from . import sort as sort_ops  # and a ``sort``
 
 Binary = Callable[[Any, Any], Tensor]
 Unary = Callable[[Tensor], Tensor]
@@ -94,8 +95,7 @@ def view_dtype(x: Tensor, dtype: dtypes.dtype) -> Tensor:
             raise RuntimeError(f"self.stride(-1) must be 1 {what}")
         if old < new and data.shape[-1] % (new // old):
             raise RuntimeError(
-                f"self.size(-1) must be divisible by {new // old} {what}, but got "
-                f"{data.shape[-1]}"
+                f"self.size(-1) must be divisible by {new // old} {what}, but got {data.shape[-1]}"
             )
     result = Tensor._make(data.view(dtype.np))
     result._vc = x._counter()  # the same memory: in-place changes show in both
@@ -388,6 +388,24 @@ class TensorMethods:
     cos_ = inplace.unary_("cos")
     reciprocal_ = inplace.unary_("reciprocal")
 
+    # order statistics and everyday functions (ops/sort.py, ops/misc.py: their TENSOR_METHODS)
+    sort = sort_ops.sort
+    argsort = sort_ops.argsort
+    msort = sort_ops.msort
+    topk = sort_ops.topk
+    kthvalue = sort_ops.kthvalue
+    median = sort_ops.median
+    mode = sort_ops.mode
+    unique = sort_ops.unique
+    diag = misc.diag
+    diagonal = misc.diagonal
+    diag_embed = misc.diag_embed
+    trace = misc.trace
+    repeat_interleave = misc.repeat_interleave
+    bincount = misc.bincount
+    cumprod = misc.cumprod
+    multinomial = misc.multinomial
+
     # construction and conversion
     new_zeros = _new_zeros
     new_ones = _new_ones
@@ -408,4 +426,8 @@ def install() -> None:
     """Copy every declaration of :class:`TensorMethods` onto ``Tensor``, unchanged."""
     for name, value in vars(TensorMethods).items():
         if name not in _CLASS_MACHINERY:
+            setattr(Tensor, name, value)
+    # the modules that list their methods: none forgotten above
+    for table in (sort_ops.TENSOR_METHODS, misc.TENSOR_METHODS):
+        for name, value in table.items():
             setattr(Tensor, name, value)
