@@ -16,9 +16,13 @@ from .activation import (
     Softplus,
     Tanh,
 )
+from .attention import MultiheadAttention  # noqa: E402
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
+
+# Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
+from .embedding import Embedding  # noqa: E402
 from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
@@ -55,10 +59,6 @@ from .pooling import (
     MaxUnpool2d,
     Unfold,
 )
-from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
-
-# Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
-from .embedding import Embedding  # noqa: E402
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
-from .attention import MultiheadAttention  # noqa: E402
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

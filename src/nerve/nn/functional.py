@@ -505,6 +505,13 @@ from .functional_conv import (  # noqa: E402, F401
     conv_transpose2d,
 )
 
+# Distances and vector normalisation (their own module).
+from .functional_distance import (  # noqa: E402, F401
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
+
 # Pooling, unfold/fold, 2-D normalisation, channel dropout and interpolation (their own modules).
 from .functional_norm import dropout1d, dropout2d, group_norm, instance_norm  # noqa: E402, F401
 from .functional_pool import (  # noqa: E402, F401
@@ -520,7 +527,6 @@ from .functional_pool import (  # noqa: E402, F401
     max_unpool2d,
     unfold,
 )
-from .upsample import interpolate  # noqa: E402, F401
 
 # Sequence models: embedding lookup and attention (their own module).
 from .functional_seq import (  # noqa: E402, F401
@@ -528,10 +534,4 @@ from .functional_seq import (  # noqa: E402, F401
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
-
-# Distances and vector normalisation (their own module).
-from .functional_distance import (  # noqa: E402, F401
-    cosine_similarity,
-    normalize,
-    pairwise_distance,
-)
+from .upsample import interpolate  # noqa: E402, F401
