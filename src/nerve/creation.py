@@ -81,6 +81,17 @@ def _infer(data: Any, default_float: bool = True) -> np.ndarray:
     return array
 
 
+def _check_fits(data: Any, array: Any, target: Any) -> None:
+    """Python ints given for a narrower integer dtype must fit it, as torch checks (``tensor(300,
+    dtype=uint8)`` raises); torch lets negative values wrap into unsigned types."""
+    if isinstance(data, (np.ndarray, Tensor)) or target.itemsize >= 8:
+        return  # arrays convert as NumPy converts; nothing overflows int64 here
+    info = np.iinfo(target)
+    low, high = int(array.min()), int(array.max())
+    if high > info.max or (target.kind == "i" and low < info.min):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+
+
 def _has_huge_int(data: Any) -> bool:
     """A Python int outside int64 (``2**63``): NumPy would wrap it or give up silently."""
     values = _flatten(data) if isinstance(data, (list, tuple)) else [data]
@@ -131,6 +142,8 @@ def tensor(
         target = _np_dtype(dtype)
         if target.kind != "f" and array.dtype.kind == "f" and _has_huge_int(data):
             raise ValueError("Overflow when unpacking long long")  # torch's error
+        if target.kind in "iu" and array.dtype.kind in "iu" and array.size:
+            _check_fits(data, array, target)
         array = array.astype(target, copy=False)
     return _finish(array, device, requires_grad)
 

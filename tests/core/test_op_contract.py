@@ -142,3 +142,18 @@ def test_bce_refuses_targets_outside_0_1(target: list[float]) -> None:
 def test_cat_of_nothing_names_nerve_not_torch() -> None:
     with pytest.raises(RuntimeError, match=r"^cat\(\): expected a non-empty list"):
         nerve.cat([])
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype"), [(300, "uint8"), (200, "int8"), ([1, 300], "uint8"), (40000, "int16")]
+)
+def test_python_ints_that_overflow_a_narrow_dtype_raise_as_torch_does(value, dtype) -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="without overflow"):
+        torch.tensor(value, dtype=getattr(torch, dtype))
+    with pytest.raises(RuntimeError, match=f"cannot be converted to type {dtype} without overflow"):
+        nerve.tensor(value, dtype=getattr(nerve, dtype))
+
+
+def test_negative_ints_wrap_into_unsigned_as_torch() -> None:
+    assert nerve.tensor(-1, dtype=nerve.uint8).item() == 255
