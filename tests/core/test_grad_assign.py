@@ -143,6 +143,7 @@ def test_backward_after_a_refused_number_still_works() -> None:
     assert a.grad.tolist() == [2.0, 4.0]
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not nerve.cuda.is_available(), reason="needs a CUDA device (CuPy)")
 def test_wrong_device_names_both_devices() -> None:
     x = nerve.zeros(2, 2, requires_grad=True)

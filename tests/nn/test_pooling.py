@@ -275,3 +275,24 @@ def test_max_unpool2d_errors_as_torch():
         F.max_unpool2d(values, nerve.zeros(1, 1, 2, 2, dtype=nerve.int32), 2)
     with pytest.raises(ValueError, match="invalid output_size"):
         F.max_unpool2d(values, nerve.zeros(1, 1, 2, 2, dtype=nerve.int64), 2, output_size=(9, 9))
+
+
+def test_third_order_through_the_max_pool_gradient():
+    # The max pool's gradient is PoolScatter(g); its own gradient is PoolGather, reached when
+    # the gradient is differentiated twice (finite differences of first and second order).
+    x = nerve.tensor(SMALL + RNG.standard_normal(SMALL.shape) * 1e-3)
+
+    def pooled_gradient(h):
+        with nerve.enable_grad():  # gradcheck evaluates without recording
+            x_ = x.detach().requires_grad_(True)
+            out = nerve.nn.functional.max_pool2d(x_, 2)
+            (grad,) = nerve.autograd.grad(out, x_, grad_outputs=h, create_graph=True)
+        return grad
+
+    h = nerve.tensor(RNG.standard_normal(tuple(pooled_gradient_shape(x))), requires_grad=True)
+    assert gradcheck(pooled_gradient, [h])
+    assert gradgradcheck(pooled_gradient, [h])
+
+
+def pooled_gradient_shape(x):
+    return nerve.nn.functional.max_pool2d(x, 2).shape
