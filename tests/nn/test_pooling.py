@@ -293,6 +293,15 @@ def test_third_order_through_the_max_pool_gradient():
     assert gradcheck(pooled_gradient, [h])
     assert gradgradcheck(pooled_gradient, [h])
 
+    def gradient_of_the_gradient(v):  # PoolGather(v): the adjoint of PoolScatter
+        with nerve.enable_grad():
+            h_ = h.detach().requires_grad_(True)
+            (back,) = nerve.autograd.grad(pooled_gradient(h_), h_, v, create_graph=True)
+        return back
+
+    v = nerve.tensor(RNG.standard_normal(SMALL.shape), requires_grad=True)
+    assert gradcheck(gradient_of_the_gradient, [v])
+
 
 def pooled_gradient_shape(x):
     return nerve.nn.functional.max_pool2d(x, 2).shape
