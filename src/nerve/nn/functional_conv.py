@@ -13,17 +13,8 @@ from ..ops.conv import Conv, ConvInput, Geometry, output_padding_shape
 from ..ops.pad import pad
 from ..ops.promotion import check_same_device
 from ..tensor import Tensor
-
-
-def _pair(value: Any, name: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        return (value, value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) == 1:
-        return (pair[0], pair[0])
-    if len(pair) != 2:
-        raise ValueError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    return pair  # type: ignore[return-value]
+from ._sizes import pair as _pair
+from ._sizes import single as _single
 
 
 def _check(input: Tensor, weight: Tensor, groups: int, op: str, transposed: bool = False) -> None:
@@ -104,7 +95,7 @@ def conv2d(
     """
     input, unbatched = _batched(input, "conv2d")
     _check(input, weight, groups, "conv2d")
-    stride_, dilation_ = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride_, dilation_ = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     kernel = (weight._data.shape[2], weight._data.shape[3])
     if padding == "same":
         input, padding_ = _same_padding(input, kernel, dilation_, stride_)
@@ -113,7 +104,7 @@ def conv2d(
     elif isinstance(padding, str):
         raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
     else:
-        padding_ = _pair(padding, "padding")
+        padding_ = _pair(padding, "padding", "conv2d")
     if min(stride_) < 1 or min(dilation_) < 1 or min(padding_) < 0:
         raise RuntimeError(
             f"conv2d: stride and dilation must be positive and padding non-negative, got stride="
@@ -161,10 +152,6 @@ def conv1d(
     return out.squeeze(-2)
 
 
-def _single(value: Any) -> int:
-    return int(value) if isinstance(value, int) else int(tuple(value)[0])
-
-
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
@@ -180,9 +167,12 @@ def conv_transpose2d(
     input, unbatched = _batched(input, "conv_transpose2d")
     _check(input, weight, groups, "conv_transpose2d", transposed=True)
     geometry = Geometry(
-        _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"), groups
+        _pair(stride, "stride", "conv2d"),
+        _pair(padding, "padding", "conv2d"),
+        _pair(dilation, "dilation", "conv2d"),
+        groups,
     )
-    extra = _pair(output_padding, "output_padding")
+    extra = _pair(output_padding, "output_padding", "conv2d")
     # torch also accepts output_padding < dilation; nerve only < stride (the extra rows of
     # that case, which nothing reaches, are not supported)
     if any(e < 0 or e >= s for e, s in zip(extra, geometry.stride)):

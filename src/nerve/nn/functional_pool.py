@@ -24,17 +24,8 @@ from ..ops.pool import (
 )
 from ..ops.unfold import Fold, Unfold
 from ..tensor import Tensor
-
-
-def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
-    if isinstance(value, int):
-        return (value, value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) == 1:
-        return (pair[0], pair[0])
-    if len(pair) != 2:
-        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints")
-    return pair  # type: ignore[return-value]
+from ._sizes import pair as _pair
+from ._sizes import single as _single
 
 
 def _check_image(input: Tensor, op: str) -> None:
@@ -162,10 +153,6 @@ def max_pool1d(
     if return_indices:
         return result[0].squeeze(-2), result[1].squeeze(-2)
     return result.squeeze(-2)
-
-
-def _single(value: Any) -> int:
-    return int(value) if isinstance(value, int) else int(tuple(value)[0])
 
 
 def avg_pool2d(
