@@ -14,7 +14,14 @@ from .parameter import Parameter
 
 
 class ReLU(Module):
-    """max(0, x): cheap, piecewise linear, the most common activation."""
+    """max(0, x): cheap, piecewise linear, the most common activation.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.ReLU()(x)
+        tensor([0., 0., 3.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -28,7 +35,14 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x for x > 0, negative_slope * x otherwise: no dead neurons."""
+    """x for x > 0, negative_slope * x otherwise: no dead neurons.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.LeakyReLU(0.1)(x)
+        tensor([-0.2000,  0.0000,  3.0000])
+    """
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -42,7 +56,21 @@ class LeakyReLU(Module):
 
 
 class PReLU(Module):
-    """Leaky ReLU whose negative slope is learned (one per channel, or one shared)."""
+    """Leaky ReLU whose negative slope is learned (one per channel, or one shared).
+
+    ``num_parameters`` is 1 (one slope for all) or the number of channels (dimension 1 of the
+    input); every slope starts at ``init``.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> act = nerve.nn.PReLU()
+        >>> act.weight
+        Parameter containing:
+        tensor([0.2500], requires_grad=True)
+        >>> act(x)
+        tensor([-0.5000,  0.0000,  3.0000], grad_fn=<...>)
+    """
 
     def __init__(
         self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
@@ -59,6 +87,15 @@ class PReLU(Module):
 
 
 class ELU(Module):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise: smooth, with negative outputs down to -alpha.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.ELU()(x)
+        tensor([-0.8647,  0.0000,  3.0000])
+    """
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
@@ -71,7 +108,18 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation)."""
+    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation).
+
+    ``approximate``: ``"none"`` (the exact CDF, through erf) or ``"tanh"``.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-1.0, 0.0, 2.0])
+        >>> nerve.nn.GELU()(x)
+        tensor([-0.1587,  0.0000,  1.9545])
+        >>> nerve.nn.GELU(approximate="tanh")(x)
+        tensor([-0.1588,  0.0000,  1.9546])
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -85,7 +133,14 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (also called swish)."""
+    """x * sigmoid(x) (also called swish).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.SiLU()(x)
+        tensor([-0.2384,  0.0000,  2.8577])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -99,18 +154,45 @@ class SiLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x)): a probability estimate; saturates for large |x|."""
+    """1 / (1 + exp(-x)): a probability estimate; saturates for large |x|.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.Sigmoid()(x)
+        tensor([0.1192, 0.5000, 0.9526])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return sigmoid(input)
 
 
 class Tanh(Module):
+    """tanh(x): squashes into (-1, 1), zero-centred; saturates for large |x|.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.Tanh()(x)
+        tensor([-0.9640,  0.0000,  0.9951])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return tanh(input)
 
 
 class Hardtanh(Module):
+    """x clamped into [min_val, max_val]: a piecewise-linear tanh.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.Hardtanh()(x)
+        tensor([-1.,  0.,  1.])
+        >>> nerve.nn.Hardtanh(min_val=0.0, max_val=2.0)(x)
+        tensor([0., 0., 2.])
+    """
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
@@ -124,7 +206,13 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """min(max(0, x), 6)."""
+    """min(max(0, x), 6): a ReLU capped at 6 (a Hardtanh with bounds 0 and 6).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.ReLU6()(nerve.tensor([-2.0, 3.0, 9.0]))
+        tensor([0., 3., 6.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -134,7 +222,19 @@ class ReLU6(Hardtanh):
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta: a smooth ReLU."""
+    """log(1 + exp(beta x)) / beta: a smooth ReLU.
+
+    Where ``beta * x > threshold`` the output is ``x`` itself (the two agree there to float
+    precision, and exp would overflow).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-2.0, 0.0, 3.0])
+        >>> nerve.nn.Softplus()(x)
+        tensor([0.1269, 0.6931, 3.0486])
+        >>> nerve.nn.Softplus(beta=2.0)(x)
+        tensor([0.0091, 0.3466, 3.0012])
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -148,7 +248,17 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """Probabilities over ``dim`` that sum to one."""
+    """Probabilities over ``dim`` that sum to one: exp(x) / exp(x).sum(dim).
+
+    Example:
+        >>> import nerve
+        >>> probs = nerve.nn.Softmax(dim=1)(nerve.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]))
+        >>> probs
+        tensor([[0.0900, 0.2447, 0.6652],
+                [0.3333, 0.3333, 0.3333]])
+        >>> probs.sum(dim=1)
+        tensor([1., 1.])
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -162,6 +272,14 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    """log(softmax(x)) over ``dim``, computed stably (what NLLLoss expects as its input).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.LogSoftmax(dim=1)(nerve.tensor([[1.0, 2.0, 3.0]]))
+        tensor([[-2.4076, -1.4076, -0.4076]])
+    """
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
