@@ -39,7 +39,19 @@ class Linear(Node):
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias`` as one op (torch.nn.functional.linear)."""
+    """``input @ weight.T + bias`` as one op (torch.nn.functional.linear).
+
+    ``input`` is (..., in_features), ``weight`` (out_features, in_features) and ``bias``
+    (out_features,) or None; the result is (..., out_features).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, 2.0]])
+        >>> w = nerve.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
+        >>> F.linear(x, w, nerve.tensor([0.0, 0.5, 1.0]))
+        tensor([[ 1.0000,  3.5000, -1.0000]])
+    """
     if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {list(input.shape)} does not match weight of shape "
@@ -67,6 +79,14 @@ class LeakyRelu(Node):
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, ``negative_slope * x`` elsewhere (torch.nn.functional.leaky_relu).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.leaky_relu(nerve.tensor([-2.0, 0.0, 3.0]), negative_slope=0.1)
+        tensor([-0.2000,  0.0000,  3.0000])
+    """
     return apply(LeakyRelu, float_operand(input), slope=negative_slope)
 
 
@@ -83,6 +103,16 @@ class Elu(Node):
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, ``alpha * (exp(x) - 1)`` elsewhere (torch.nn.functional.elu).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.elu(nerve.tensor([-2.0, 0.0, 3.0]))
+        tensor([-0.8647,  0.0000,  3.0000])
+        >>> F.elu(nerve.tensor([-2.0, 0.0, 3.0]), alpha=0.5)
+        tensor([-0.4323,  0.0000,  3.0000])
+    """
     return apply(Elu, float_operand(input), alpha=alpha)
 
 
@@ -107,6 +137,19 @@ class Gelu(Node):
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, Phi the standard normal CDF (torch.nn.functional.gelu).
+
+    ``approximate="tanh"`` uses the tanh approximation of Phi instead of erf.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([-1.0, 0.0, 2.0])
+        >>> F.gelu(x)
+        tensor([-0.1587,  0.0000,  1.9545])
+        >>> F.gelu(x, approximate="tanh")
+        tensor([-0.1588,  0.0000,  1.9546])
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return apply(Gelu, float_operand(input), approximate=approximate)
@@ -123,6 +166,14 @@ class Silu(Node):
 
 
 def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)``, also called swish (torch.nn.functional.silu).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.silu(nerve.tensor([-2.0, 0.0, 3.0]))
+        tensor([-0.2384,  0.0000,  2.8577])
+    """
     return apply(Silu, float_operand(input))
 
 
@@ -140,6 +191,16 @@ class Softplus(Node):
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, a smooth ReLU (torch.nn.functional.softplus).
+
+    Where ``beta * x > threshold`` the result is ``x`` itself, as in torch.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.softplus(nerve.tensor([-2.0, 0.0, 3.0]))
+        tensor([0.1269, 0.6931, 3.0486])
+    """
     return apply(Softplus, float_operand(input), beta=beta, threshold=threshold)
 
 
@@ -154,6 +215,14 @@ class Hardtanh(Node):
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``input`` clamped into ``[min_val, max_val]`` (torch.nn.functional.hardtanh).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.hardtanh(nerve.tensor([-2.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     if min_val > max_val:
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
