@@ -255,73 +255,161 @@ Sign, Floor, Ceil, Round, Trunc = (
 )
 
 
-def _float_unary(op: type[Node]) -> Callable[[Tensor], Tensor]:
+def _float_unary(
+    op: type[Node], summary: str, example: str, result: str
+) -> Callable[[Tensor], Tensor]:
+    """The public function of a float op, with its own docstring and example.
+
+    ``example`` is the input list the docstring shows and ``result`` the printed output the
+    doctest checks: written by hand, so a wrong op fails the doctest.
+    """
+
     def function(input: Tensor) -> Tensor:
         return apply(op, float_operand(input))
 
-    function.__name__ = op.__name__.lower()
+    name = op.__name__.lower()
+    function.__name__ = name
     function.__doc__ = (
-        f"Elementwise {function.__name__} (integer inputs give the default float dtype)."
+        f"{summary}, elementwise (integer inputs give the default float dtype), as torch.{name}."
+        "\n\n    Example:\n        >>> import nerve\n"
+        f"        >>> nerve.{name}(nerve.tensor({example}))\n        {result}\n    "
     )
     return function
 
 
-exp = _float_unary(Exp)
-expm1 = _float_unary(Expm1)
-log = _float_unary(Log)
-log2 = _float_unary(Log2)
-log10 = _float_unary(Log10)
-log1p = _float_unary(Log1p)
-sqrt = _float_unary(Sqrt)
-rsqrt = _float_unary(Rsqrt)
-reciprocal = _float_unary(Reciprocal)
-sin = _float_unary(Sin)
-cos = _float_unary(Cos)
-tan = _float_unary(Tan)
-tanh = _float_unary(Tanh)
-sigmoid = _float_unary(Sigmoid)
-erf = _float_unary(Erf)
+# name -> summary, example input, its printed result (checked against torch.<name>)
+exp = _float_unary(Exp, "e to the power x", "[0.0, 1.0]", "tensor([1.0000, 2.7183])")
+expm1 = _float_unary(
+    Expm1, "exp(x) - 1, accurate for small x", "[0.0, 1e-5]", "tensor([0.0000e+00, 1.0000e-05])"
+)
+log = _float_unary(Log, "The natural logarithm", "[1.0, 2.0]", "tensor([0.0000, 0.6931])")
+log2 = _float_unary(Log2, "The base-2 logarithm", "[1.0, 8.0]", "tensor([0., 3.])")
+log10 = _float_unary(Log10, "The base-10 logarithm", "[1.0, 10.0]", "tensor([0., 1.])")
+log1p = _float_unary(
+    Log1p, "log(1 + x), accurate for small x", "[0.0, 1e-5]", "tensor([0.0000e+00, 9.9999e-06])"
+)
+sqrt = _float_unary(Sqrt, "The square root", "[4.0, 2.0]", "tensor([2.0000, 1.4142])")
+rsqrt = _float_unary(Rsqrt, "1 / sqrt(x)", "[4.0, 0.25]", "tensor([0.5000, 2.0000])")
+reciprocal = _float_unary(Reciprocal, "1 / x", "[2.0, -0.5]", "tensor([ 0.5000, -2.0000])")
+sin = _float_unary(Sin, "The sine (radians)", "[0.0, 1.5708]", "tensor([0., 1.])")
+cos = _float_unary(Cos, "The cosine (radians)", "[0.0, 3.1416]", "tensor([ 1., -1.])")
+tan = _float_unary(Tan, "The tangent (radians)", "[0.0, 0.7854]", "tensor([0.0000, 1.0000])")
+tanh = _float_unary(Tanh, "The hyperbolic tangent", "[0.0, 1.0]", "tensor([0.0000, 0.7616])")
+sigmoid = _float_unary(
+    Sigmoid, "The logistic sigmoid 1 / (1 + exp(-x))", "[0.0, 2.0]", "tensor([0.5000, 0.8808])"
+)
+erf = _float_unary(Erf, "The Gauss error function", "[0.0, 1.0]", "tensor([0.0000, 0.8427])")
 
 
 def neg(input: Tensor) -> Tensor:
+    """-x elementwise, as torch.neg (bool tensors raise: use ``logical_not``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.neg(nerve.tensor([1.0, -2.0]))
+        tensor([-1.,  2.])
+    """
     return apply(Neg, input)
 
 
 def abs(input: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    """|x| elementwise, as torch.abs; the gradient at 0 is 0.
+
+    Example:
+        >>> import nerve
+        >>> nerve.abs(nerve.tensor([-1.5, 2.0]))
+        tensor([1.5000, 2.0000])
+    """
     return apply(Abs, input)
 
 
 def relu(input: Tensor) -> Tensor:
-    """max(x, 0) elementwise; the gradient at 0 is 0, as in torch."""
+    """max(x, 0) elementwise; the gradient at 0 is 0, as in torch.
+
+    Example:
+        >>> import nerve
+        >>> nerve.relu(nerve.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
     return apply(Relu, input)
 
 
 def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element, as torch.sign; the gradient is 0.
+
+    Example:
+        >>> import nerve
+        >>> nerve.sign(nerve.tensor([-3.0, 0.0, 2.0]))
+        tensor([-1.,  0.,  1.])
+    """
     return apply(Sign, input)
 
 
 def floor(input: Tensor) -> Tensor:
+    """The largest integer not above each element, as torch.floor (integer tensors are copied).
+
+    Example:
+        >>> import nerve
+        >>> nerve.floor(nerve.tensor([1.5, -1.5]))
+        tensor([ 1., -2.])
+    """
     return apply(Floor, input) if input._data.dtype.kind == "f" else input.clone()
 
 
 def ceil(input: Tensor) -> Tensor:
+    """The smallest integer not below each element, as torch.ceil (integer tensors are copied).
+
+    Example:
+        >>> import nerve
+        >>> nerve.ceil(nerve.tensor([1.5, -1.5]))
+        tensor([ 2., -1.])
+    """
     return apply(Ceil, input) if input._data.dtype.kind == "f" else input.clone()
 
 
 def trunc(input: Tensor) -> Tensor:
+    """Each element rounded toward zero, as torch.trunc (integer tensors are copied).
+
+    Example:
+        >>> import nerve
+        >>> nerve.trunc(nerve.tensor([1.7, -1.7]))
+        tensor([ 1., -1.])
+    """
     return apply(Trunc, input) if input._data.dtype.kind == "f" else input.clone()
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
-    """Round half to even, as torch.round."""
+    """Round half to even, as torch.round.
+
+    Example:
+        >>> import nerve
+        >>> nerve.round(nerve.tensor([0.5, 1.5, 2.5]))
+        tensor([0., 2., 2.])
+        >>> nerve.round(nerve.tensor([1.2345]), decimals=2)
+        tensor([1.2300])
+    """
     return (
         apply(Round, input, decimals=decimals) if input._data.dtype.kind == "f" else input.clone()
     )
 
 
 def frac(input: Tensor) -> Tensor:
+    """The fractional part x - trunc(x), with the sign of x, as torch.frac.
+
+    Example:
+        >>> import nerve
+        >>> nerve.frac(nerve.tensor([1.25, -1.75]))
+        tensor([ 0.2500, -0.7500])
+    """
     return input - input.trunc()
 
 
 def square(input: Tensor) -> Tensor:
+    """x * x elementwise, as torch.square (integer tensors stay integer).
+
+    Example:
+        >>> import nerve
+        >>> nerve.square(nerve.tensor([2, -3]))
+        tensor([4, 9])
+    """
     return input * input
