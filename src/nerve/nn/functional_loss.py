@@ -1,0 +1,323 @@
+"""``nerve.nn.functional``'s losses: regression (mse, l1, huber, smooth l1) and classification
+(binary cross entropy, with logits, nll and cross entropy), each as torch.nn.functional's.
+
+They live here for the length of ``functional.py``; import them from ``nerve.nn.functional``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..ops import loss_ops
+from ..ops.promotion import TORCH_NAMES
+from ..ops.softmax import log_softmax
+from ..tensor import Tensor
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{reduction} is not a valid value for reduction; expected one of {_REDUCTIONS}"
+        )
+
+
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:
+    if input._data.shape != target._data.shape:
+        raise ValueError(
+            f"{name}: Using a target size ({list(target.shape)}) that is different to the input "
+            f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size."
+        )
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The ``reduction`` that torch's deprecated ``size_average`` / ``reduce`` arguments mean,
+    with torch's warning; ``reduction`` when neither is given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    chosen = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{chosen}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return chosen
+
+
+def _check_binary_target(input: Tensor, target: Tensor) -> None:
+    """binary_cross_entropy takes probabilities as targets: 0/1 labels as integers or bools
+    raise torch's error (a float target of another precision is converted, where torch would
+    raise too: it holds the right numbers)."""
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"Found dtype {TORCH_NAMES[target.dtype.name]} but expected "
+            f"{TORCH_NAMES[input.dtype.name]} (binary_cross_entropy: the target holds "
+            f"probabilities of the input's dtype; convert it with target.to({input.dtype!r}))"
+        )
+
+
+def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean squared error, (1/N) sum (y - y_hat)^2: the lecture's regression loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=2,
+        )
+        input, target = (
+            input.expand(_broadcast(input, target)),
+            target.expand(_broadcast(input, target)),
+        )
+    return loss_ops.mse(input, target.to(input.dtype), reduction)
+
+
+def _broadcast(a: Tensor, b: Tensor) -> tuple[int, ...]:
+    from ..ops.broadcast import broadcast_shape
+
+    return broadcast_shape("mse_loss", a.shape, b.shape)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    return _apply_reduction((input - target).abs(), reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
+    """Squared error below ``delta``, linear above: robust to outliers."""
+    diff = (input - target).abs()
+    loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
+    return _apply_reduction(loss, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    diff = (input - target).abs()
+    if beta == 0:
+        return _apply_reduction(diff, reduction)
+    loss = (0.5 * diff * diff / beta).where(diff < beta, diff - 0.5 * beta)
+    return _apply_reduction(loss, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    _check_binary_target(input, target)
+    # (the values' range, [0, 1] for both, is checked by the op on its arrays)
+    return loss_ops.binary_cross_entropy(input, target.to(input.dtype), weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
+        raise RuntimeError(
+            f"result type {TORCH_NAMES[input.dtype.name]} can't be cast to the desired output "
+            f"type {TORCH_NAMES[target.dtype.name]} (binary_cross_entropy_with_logits: convert "
+            f"the 0/1 target with target.float())"
+        )
+    return loss_ops.bce_with_logits(input, target.to(input.dtype), weight, pos_weight, reduction)
+
+
+def _check_targets(target: Tensor, classes: int, ignore_index: int) -> None:
+    data = target._data
+    valid = data[data != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= classes):
+        bad = int(valid.max()) if int(valid.max()) >= classes else int(valid.min())
+        raise IndexError(
+            f"Target {bad} is out of bounds: expected class indices in [0, {classes - 1}]"
+        )
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log likelihood of class indices, given log-probabilities (N, C, ...)."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
+            f" (nll_loss: the target holds class indices of shape {list(input.shape[:1])}"
+            f"{list(input.shape[2:]) if input.dim() > 2 else ''}; convert with target.long())"
+        )
+    log_p, flat_target = _flatten_classes(input, target)
+    classes = log_p.shape[1]
+    _check_targets(flat_target, classes, ignore_index)
+    keep = flat_target != ignore_index
+    safe = flat_target.masked_fill(~keep, 0)
+    picked = log_p.gather(1, safe.unsqueeze(1)).squeeze(1)
+    w = keep.to(log_p.dtype) if weight is None else weight.to(log_p.dtype)[safe] * keep
+    loss = -picked * w
+    if reduction == "none":
+        return loss.reshape(target.shape)
+    if reduction == "sum":
+        return loss.sum()
+    return _weighted_mean(loss.sum(), w.sum())
+
+
+def _weighted_mean(total: Tensor, weight_sum: Tensor) -> Tensor:
+    """``total / weight_sum``; when every target is ignored (weight_sum 0) the value is nan
+    but the gradients are zero, as in torch, so that one such batch cannot poison a model."""
+    if float(weight_sum.item()) == 0:
+        return total + float("nan")  # the gradient of ``total`` is 0 where nothing is kept
+    return total / weight_sum
+
+
+def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """(N, C, d1, ...) scores and (N, d1, ...) targets as (N*d1*..., C) and (N*d1*...)."""
+    if input.dim() == 1:
+        return input.unsqueeze(0), target.reshape(1)
+    if input.dim() == 2:
+        if target.dim() != 1 or target.shape[0] != input.shape[0]:
+            raise ValueError(
+                f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                f"({target.shape[0] if target.dim() else 0}); target shape {list(target.shape)}"
+            )
+        return input, target
+    return input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
+
+
+def _check_cross_entropy_target(input: Tensor, target: Tensor) -> None:
+    """Name what is wrong with a target, as torch decides it: a target of the input's shape
+    holds class probabilities (floating point); any other holds class indices (integers)."""
+    kind = target._data.dtype.kind
+    same_shape = target._data.shape == input._data.shape
+    if kind == "f" and not same_shape:
+        indices = [input.shape[0], *input.shape[2:]] if input.dim() > 1 else []
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
+            f" (cross_entropy: a target of shape {list(target.shape)} holds class indices, "
+            f"expected integers of shape {indices} (target.long()); class probabilities need "
+            f"the input's shape {list(input.shape)})"
+        )
+    if kind != "f" and same_shape and input.dim() > 0:
+        indices = [input.shape[0], *input.shape[2:]] if input.dim() > 1 else []
+        raise RuntimeError(
+            "Expected floating point type for target with class probabilities, got "
+            f"{TORCH_NAMES[target.dtype.name]} (cross_entropy: a target of the input's shape "
+            f"{list(input.shape)} holds class probabilities, convert with target.float(); for "
+            f"one-hot labels pass class indices target.argmax(dim=1), of shape {indices})"
+        )
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax + cross entropy, -sum_i y_i log softmax(x)_i, on raw scores (logits).
+
+    ``target`` holds class indices (N,) or class probabilities (N, C).
+    """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_cross_entropy_target(input, target)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probabilities = target._data.dtype.kind == "f"
+    if weight is None and label_smoothing == 0:  # the fused op, when the targets suit it
+        fused = loss_ops.cross_entropy_indices(input, target, ignore_index, reduction)
+        if fused is not None:
+            return fused
+    log_p = log_softmax(input, dim=1 if input.dim() > 1 else 0)
+    classes = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if probabilities:
+        if ignore_index >= 0:  # as torch: a class index makes no sense for probabilities
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_same_shape(input, target, "cross_entropy")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        shape = (1, -1) + (1,) * (input.dim() - 2) if input.dim() > 1 else (-1,)
+        scaled = log_p * target if weight is None else log_p * target * weight.reshape(shape)
+        loss = -scaled.sum(dim=1 if input.dim() > 1 else 0)
+        if reduction == "mean":
+            return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
+        return _apply_reduction(loss, reduction)
+    nll = nll_loss(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    flat_log_p, flat_target = _flatten_classes(log_p, target)
+    keep = (flat_target != ignore_index).to(log_p.dtype)
+    per_class = flat_log_p if weight is None else flat_log_p * weight.to(log_p.dtype)
+    smooth = -per_class.sum(dim=1) * keep
+    if reduction == "none":
+        smooth = smooth.reshape(target.shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    elif weight is None:
+        smooth = _weighted_mean(smooth.sum(), keep.sum())
+    else:
+        safe = flat_target.masked_fill(flat_target == ignore_index, 0)
+        smooth = _weighted_mean(smooth.sum(), (weight.to(log_p.dtype)[safe] * keep).sum())
+    return (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
