@@ -176,14 +176,26 @@ def _maybe_tensor(value: Any, like: Tensor) -> Any:
 
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
-    """``input + alpha * other``, broadcasting (torch.add)."""
+    """``input + alpha * other``, broadcasting (torch.add).
+
+    Example:
+        >>> import nerve
+        >>> nerve.add(nerve.tensor([1.0, 2.0]), nerve.tensor([10.0, 20.0]), alpha=0.5)
+        tensor([ 6., 12.])
+    """
     if alpha != 1:
         other = other * alpha
     return _binary(Add, input, other, "add")
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
-    """``input - alpha * other`` (torch.sub)."""
+    """``input - alpha * other`` (torch.sub).
+
+    Example:
+        >>> import nerve
+        >>> nerve.sub(nerve.tensor([5, 7]), 2)
+        tensor([3, 5])
+    """
     _check_no_bool(input, other)
     if alpha != 1:
         other = other * alpha
@@ -202,11 +214,27 @@ def _check_no_bool(a: Any, b: Any) -> None:
 
 
 def mul(input: Any, other: Any) -> Tensor:
+    """``input * other`` elementwise, broadcasting and promoting dtypes (torch.mul).
+
+    Example:
+        >>> import nerve
+        >>> nerve.mul(nerve.tensor([[1.0], [2.0]]), nerve.tensor([3.0, 4.0]))
+        tensor([[3., 4.],
+                [6., 8.]])
+    """
     return _binary(Mul, input, other, "mul")
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    """True division; ``rounding_mode="floor"`` or ``"trunc"`` as in torch.div."""
+    """True division; ``rounding_mode="floor"`` or ``"trunc"`` as in torch.div.
+
+    Example:
+        >>> import nerve
+        >>> nerve.div(nerve.tensor([7, -7]), 2)
+        tensor([ 3.5000, -3.5000])
+        >>> nerve.div(nerve.tensor([7, -7]), 2, rounding_mode="floor")
+        tensor([ 3, -4])
+    """
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
@@ -226,15 +254,37 @@ def _common_dtype(a: Any, b: Any) -> Any:
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:
+    """``input / other`` rounded toward minus infinity, as torch.floor_divide.
+
+    Example:
+        >>> import nerve
+        >>> nerve.floor_divide(nerve.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
     return _binary(FloorDiv, input, other, "floor_divide")
 
 
 def remainder(input: Any, other: Any) -> Tensor:
-    """Python-style remainder: the result has the sign of the divisor (torch.remainder)."""
+    """Python-style remainder: the result has the sign of the divisor (torch.remainder).
+
+    Example:
+        >>> import nerve
+        >>> nerve.remainder(nerve.tensor([7, -7]), 3)
+        tensor([1, 2])
+    """
     return _binary(Remainder, input, other, "remainder")
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - torch's name
+    """``input ** exponent`` elementwise; either may be a number (torch.pow).
+
+    Example:
+        >>> import nerve
+        >>> nerve.pow(nerve.tensor([1.0, 2.0, 3.0]), 2)
+        tensor([1., 4., 9.])
+        >>> nerve.pow(2, nerve.tensor([0, 3]))
+        tensor([1, 8])
+    """
     return _binary(Pow, input, exponent, "pow")
 
 

@@ -30,31 +30,81 @@ def _compare(name: str, a: Any, b: Any) -> Tensor:
 
 
 def eq(input: Any, other: Any) -> Tensor:
+    """``input == other`` elementwise, broadcasting: a bool tensor (torch.eq).
+
+    Example:
+        >>> import nerve
+        >>> nerve.eq(nerve.tensor([1, 2, 3]), 2)
+        tensor([False,  True, False])
+    """
     return _compare("eq", input, other)
 
 
 def ne(input: Any, other: Any) -> Tensor:
+    """``input != other`` elementwise, broadcasting: a bool tensor (torch.ne).
+
+    Example:
+        >>> import nerve
+        >>> nerve.ne(nerve.tensor([1, 2, 3]), 2)
+        tensor([ True, False,  True])
+    """
     return _compare("ne", input, other)
 
 
 def lt(input: Any, other: Any) -> Tensor:
+    """``input < other`` elementwise, broadcasting: a bool tensor (torch.lt).
+
+    Example:
+        >>> import nerve
+        >>> nerve.lt(nerve.tensor([1, 2, 3]), 2)
+        tensor([ True, False, False])
+    """
     return _compare("lt", input, other)
 
 
 def le(input: Any, other: Any) -> Tensor:
+    """``input <= other`` elementwise, broadcasting: a bool tensor (torch.le).
+
+    Example:
+        >>> import nerve
+        >>> nerve.le(nerve.tensor([1, 2, 3]), 2)
+        tensor([ True,  True, False])
+    """
     return _compare("le", input, other)
 
 
 def gt(input: Any, other: Any) -> Tensor:
+    """``input > other`` elementwise, broadcasting: a bool tensor (torch.gt).
+
+    Example:
+        >>> import nerve
+        >>> nerve.gt(nerve.tensor([1, 2, 3]), 2)
+        tensor([False, False,  True])
+    """
     return _compare("gt", input, other)
 
 
 def ge(input: Any, other: Any) -> Tensor:
+    """``input >= other`` elementwise, broadcasting: a bool tensor (torch.ge).
+
+    Example:
+        >>> import nerve
+        >>> nerve.ge(nerve.tensor([1, 2, 3]), 2)
+        tensor([False,  True,  True])
+    """
     return _compare("ge", input, other)
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both tensors have the same shape and elements (torch.equal)."""
+    """True when both tensors have the same shape and elements (torch.equal).
+
+    Example:
+        >>> import nerve
+        >>> nerve.equal(nerve.tensor([1, 2]), nerve.tensor([1, 2]))
+        True
+        >>> nerve.equal(nerve.tensor([1, 2]), nerve.tensor([[1, 2]]))
+        False
+    """
     return input.shape == other.shape and bool((input._data == other._data).all())
 
 
@@ -66,18 +116,46 @@ def _logical(function: str, a: Any, b: Any = None) -> Tensor:
 
 
 def logical_and(input: Any, other: Any) -> Tensor:
+    """Elementwise AND of the truth values (nonzero is true): a bool tensor (torch.logical_and).
+
+    Example:
+        >>> import nerve
+        >>> nerve.logical_and(nerve.tensor([True, True, False]), nerve.tensor([1, 0, 1]))
+        tensor([ True, False, False])
+    """
     return _logical("logical_and", input, other)
 
 
 def logical_or(input: Any, other: Any) -> Tensor:
+    """Elementwise OR of the truth values (nonzero is true): a bool tensor (torch.logical_or).
+
+    Example:
+        >>> import nerve
+        >>> nerve.logical_or(nerve.tensor([True, False, False]), nerve.tensor([0, 2, 0]))
+        tensor([ True,  True, False])
+    """
     return _logical("logical_or", input, other)
 
 
 def logical_xor(input: Any, other: Any) -> Tensor:
+    """Elementwise XOR of the truth values (nonzero is true): a bool tensor (torch.logical_xor).
+
+    Example:
+        >>> import nerve
+        >>> nerve.logical_xor(nerve.tensor([True, True, False]), nerve.tensor([1, 0, 0]))
+        tensor([False,  True, False])
+    """
     return _logical("logical_xor", input, other)
 
 
 def logical_not(input: Tensor) -> Tensor:
+    """Elementwise NOT of the truth values (zero becomes True): a bool tensor (torch.logical_not).
+
+    Example:
+        >>> import nerve
+        >>> nerve.logical_not(nerve.tensor([0.0, 1.5]))
+        tensor([ True, False])
+    """
     return _logical("logical_not", input)
 
 
@@ -107,26 +185,63 @@ def bitwise_not(input: Tensor) -> Tensor:
 
 
 def isnan(input: Tensor) -> Tensor:
+    """Where the elements are NaN: a bool tensor (torch.isnan).
+
+    Example:
+        >>> import nerve
+        >>> nerve.isnan(nerve.tensor([1.0, float("nan")]))
+        tensor([False,  True])
+    """
     return _logical("isnan", input)
 
 
 def isinf(input: Tensor) -> Tensor:
+    """Where the elements are +inf or -inf: a bool tensor (torch.isinf).
+
+    Example:
+        >>> import nerve
+        >>> nerve.isinf(nerve.tensor([1.0, float("inf"), -float("inf")]))
+        tensor([False,  True,  True])
+    """
     return _logical("isinf", input)
 
 
 def isfinite(input: Tensor) -> Tensor:
+    """Where the elements are neither infinite nor NaN: a bool tensor (torch.isfinite).
+
+    Example:
+        >>> import nerve
+        >>> nerve.isfinite(nerve.tensor([1.0, float("inf"), float("nan")]))
+        tensor([ True, False, False])
+    """
     return _logical("isfinite", input)
 
 
 def allclose(
     input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> bool:
+    """True when ``|input - other| <= atol + rtol * |other|`` everywhere (torch.allclose).
+
+    Example:
+        >>> import nerve
+        >>> nerve.allclose(nerve.tensor([1.0, 2.0]), nerve.tensor([1.0, 2.0 + 1e-6]))
+        True
+        >>> nerve.allclose(nerve.tensor([1.0]), nerve.tensor([1.1]), atol=0.2)
+        True
+    """
     return bool(xp_of(input._data).allclose(input._data, raw(other), rtol, atol, equal_nan))
 
 
 def isclose(
     input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
 ) -> Tensor:
+    """Where ``|input - other| <= atol + rtol * |other|``: a bool tensor (torch.isclose).
+
+    Example:
+        >>> import nerve
+        >>> nerve.isclose(nerve.tensor([1.0, 2.0]), nerve.tensor([1.0, 2.1]))
+        tensor([ True, False])
+    """
     return Tensor._make(xp_of(input._data).isclose(input._data, raw(other), rtol, atol, equal_nan))
 
 
@@ -152,7 +267,16 @@ class Where(Node):
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elementwise ``input if condition else other`` (torch.where); with one argument, the
-    indices of the true elements (as ``nonzero(as_tuple=True)``)."""
+    indices of the true elements (as ``nonzero(as_tuple=True)``).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([-1.0, 2.0, -3.0])
+        >>> nerve.where(x > 0, x, 0.0)
+        tensor([0., 2., 0.])
+        >>> nerve.where(x > 0)
+        (tensor([1]),)
+    """
     if input is None and other is None:
         from .index import nonzero
 
@@ -196,10 +320,24 @@ def _split_ties(node: Binary, g: Any, wins: Any, ties: Any) -> Any:
 
 
 def maximum(input: Tensor, other: Any) -> Tensor:
+    """The elementwise maximum of two tensors, broadcasting; NaN wins (torch.maximum).
+
+    Example:
+        >>> import nerve
+        >>> nerve.maximum(nerve.tensor([1.0, 5.0]), nerve.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
     return apply(Maximum, *promote_pair(input, other, "maximum"))
 
 
 def minimum(input: Tensor, other: Any) -> Tensor:
+    """The elementwise minimum of two tensors, broadcasting; NaN wins (torch.minimum).
+
+    Example:
+        >>> import nerve
+        >>> nerve.minimum(nerve.tensor([1.0, 5.0]), nerve.tensor([3.0, 2.0]))
+        tensor([1., 2.])
+    """
     return apply(Minimum, *promote_pair(input, other, "minimum"))
 
 
@@ -235,7 +373,13 @@ def _both(a: Any, b: Any) -> Any:
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max] (numbers or broadcasting tensors); the gradient passes where
-    min <= x <= max (torch.clamp)."""
+    min <= x <= max (torch.clamp).
+
+    Example:
+        >>> import nerve
+        >>> nerve.clamp(nerve.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
+        tensor([0.0000, 0.5000, 1.0000])
+    """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     min, max = as_scalar(min), as_scalar(max)
