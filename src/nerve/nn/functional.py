@@ -58,18 +58,48 @@ hardtanh = nn_ops.hardtanh
 
 
 def relu6(input: Tensor) -> Tensor:
+    """min(max(0, x), 6) elementwise (torch.nn.functional.relu6).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.relu6(nerve.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
     return hardtanh(input, 0.0, 6.0)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """max(0, x) + weight * min(0, x), one weight per channel (dim 1) or one for all."""
+    """max(0, x) + weight * min(0, x), one weight per channel (dim 1) or one for all.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.prelu(nerve.tensor([-2.0, 1.0]), nerve.tensor([0.25]))
+        tensor([-0.5000,  1.0000])
+        >>> F.prelu(nerve.tensor([[-2.0, -2.0]]), nerve.tensor([0.5, 0.1]))  # one per channel
+        tensor([[-1.0000, -0.2000]])
+    """
     if weight.numel() > 1 and input.dim() > 1:
         weight = weight.reshape((1, -1) + (1,) * (input.dim() - 2))
     return input.where(input > 0, weight * input)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training only."""
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training only.
+
+    The scaling keeps each element's expected value, so evaluation (``training=False``) needs no
+    correction: it returns ``input`` as it is.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.ones(8)
+        >>> F.dropout(x, p=0.5, training=False)
+        tensor([1., 1., 1., 1., 1., 1., 1., 1.])
+        >>> sorted(set(F.dropout(x, p=0.5).tolist())) in ([0.0, 2.0], [0.0], [2.0])
+        True
+    """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
@@ -91,7 +121,19 @@ def batch_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalize each channel (dim 1) by batch statistics in training, by the running ones in
-    evaluation; the running statistics are updated in place while training."""
+    evaluation; the running statistics are updated in place while training.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, 2.0], [3.0, 6.0]])
+        >>> mean, var = nerve.zeros(2), nerve.ones(2)
+        >>> F.batch_norm(x, mean, var, training=True)
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]])
+        >>> mean, var  # moved 10% (momentum) towards the batch's mean and unbiased variance
+        (tensor([0.2000, 0.4000]), tensor([1.1000, 1.7000]))
+    """
     if input.dim() < 2:
         raise ValueError(f"batch_norm: expected 2D or 3D input (got {input.dim()}D input)")
     axes = (0,) + tuple(range(2, input.dim()))
@@ -145,7 +187,16 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalize over the trailing ``normalized_shape`` dimensions of each sample."""
+    """Normalize over the trailing ``normalized_shape`` dimensions of each sample.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]])
+        >>> F.layer_norm(x, (3,))
+        tensor([[-1.2247,  0.0000,  1.2247],
+                [-0.7071, -0.7071,  1.4142]])
+    """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.dim() - len(shape) :]) != shape:
         raise RuntimeError(
@@ -165,7 +216,21 @@ def layer_norm(
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """Class indices as one-hot rows of int64 (torch.nn.functional.one_hot)."""
+    """Class indices as one-hot rows of int64 (torch.nn.functional.one_hot).
+
+    ``num_classes=-1`` takes one more than the largest index.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.one_hot(nerve.tensor([0, 2, 1]))
+        tensor([[1, 0, 0],
+                [0, 0, 1],
+                [0, 1, 0]])
+        >>> F.one_hot(nerve.tensor([0, 2]), num_classes=4)
+        tensor([[1, 0, 0, 0],
+                [0, 0, 1, 0]])
+    """
     if tensor._data.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:

@@ -73,7 +73,20 @@ def mse_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Mean squared error, (1/N) sum (y - y_hat)^2: the lecture's regression loss."""
+    """Mean squared error, (1/N) sum (y - y_hat)^2: the lecture's regression loss.
+
+    ``reduction``: ``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per element).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> y = nerve.tensor([[0.5, 0.0], [3.0, 2.0]])
+        >>> F.mse_loss(x, y)
+        tensor(2.0625)
+        >>> F.mse_loss(x, y, reduction="sum")
+        tensor(8.2500)
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -104,6 +117,19 @@ def l1_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
+    """Mean absolute error, (1/N) sum |y - y_hat|: less swayed by outliers than the squared one.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> y = nerve.tensor([[0.5, 0.0], [3.0, 2.0]])
+        >>> F.l1_loss(x, y)
+        tensor(1.1250)
+        >>> F.l1_loss(x, y, reduction="none")
+        tensor([[0.5000, 2.0000],
+                [0.0000, 2.0000]])
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     return _apply_reduction((input - target).abs(), reduction)
@@ -112,7 +138,21 @@ def l1_loss(
 def huber_loss(
     input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
 ) -> Tensor:
-    """Squared error below ``delta``, linear above: robust to outliers."""
+    """Squared error below ``delta``, linear above: robust to outliers.
+
+    Per element: ``0.5 * d**2`` where ``d = |y - y_hat| < delta``, else
+    ``delta * (d - 0.5 * delta)``.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> y = nerve.tensor([[0.5, 0.0], [3.0, 2.0]])
+        >>> F.huber_loss(x, y)
+        tensor(0.7812)
+        >>> F.huber_loss(x, y, delta=2.0)
+        tensor(1.0312)
+    """
     diff = (input - target).abs()
     loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
     return _apply_reduction(loss, reduction)
@@ -126,6 +166,19 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
 ) -> Tensor:
+    """The Huber loss divided by ``beta``: ``0.5 * d**2 / beta`` below ``beta``, ``d - 0.5 *
+    beta`` above (equal to ``huber_loss`` for ``beta = delta = 1``; ``beta = 0`` gives L1).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([[1.0, -2.0], [3.0, 4.0]])
+        >>> y = nerve.tensor([[0.5, 0.0], [3.0, 2.0]])
+        >>> F.smooth_l1_loss(x, y)
+        tensor(0.7812)
+        >>> F.smooth_l1_loss(x, y, beta=2.0)
+        tensor(0.5156)
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     diff = (input - target).abs()
@@ -143,7 +196,17 @@ def binary_cross_entropy(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1]."""
+    """-(y log p + (1 - y) log(1 - p)) for probabilities ``input`` in [0, 1].
+
+    ``target`` has ``input``'s shape and holds the 0/1 labels (or soft labels) as floats.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> p = nerve.tensor([0.9, 0.2, 0.6])
+        >>> F.binary_cross_entropy(p, nerve.tensor([1.0, 0.0, 1.0]))
+        tensor(0.2798)
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -162,7 +225,21 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
-    """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples."""
+    """Sigmoid + binary cross entropy in one stable op; ``pos_weight`` weighs positive examples.
+
+    ``input`` holds raw scores (logits), not probabilities: prefer this to ``sigmoid`` followed
+    by ``binary_cross_entropy``, which loses precision for large scores.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> logits = nerve.tensor([2.0, -1.0, 0.5])
+        >>> target = nerve.tensor([1.0, 0.0, 1.0])
+        >>> F.binary_cross_entropy_with_logits(logits, target)
+        tensor(0.3048)
+        >>> F.binary_cross_entropy_with_logits(logits, target, pos_weight=nerve.tensor(2.0))
+        tensor(0.5051)
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -195,7 +272,21 @@ def nll_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """The negative log likelihood of class indices, given log-probabilities (N, C, ...)."""
+    """The negative log likelihood of class indices, given log-probabilities (N, C, ...).
+
+    ``target`` holds class indices (N, ...); those equal to ``ignore_index`` count for nothing.
+    With ``log_softmax`` before it, this is ``cross_entropy``.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> scores = nerve.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0]])
+        >>> log_p = F.log_softmax(scores, dim=1)
+        >>> F.nll_loss(log_p, nerve.tensor([0, 1]))
+        tensor(0.3964)
+        >>> F.nll_loss(log_p, nerve.tensor([0, 1]), reduction="none")
+        tensor([0.2413, 0.5514])
+    """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -277,7 +368,19 @@ def cross_entropy(
 ) -> Tensor:
     """Softmax + cross entropy, -sum_i y_i log softmax(x)_i, on raw scores (logits).
 
-    ``target`` holds class indices (N,) or class probabilities (N, C).
+    ``target`` holds class indices (N,) or class probabilities (N, C); ``label_smoothing``
+    mixes the target with the uniform distribution over the C classes.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> logits = nerve.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0]])
+        >>> F.cross_entropy(logits, nerve.tensor([0, 1]))
+        tensor(0.3964)
+        >>> F.cross_entropy(logits, nerve.tensor([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]]))
+        tensor(0.6464)
+        >>> F.cross_entropy(logits, nerve.tensor([0, 1]), label_smoothing=0.1)
+        tensor(0.5047)
     """
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
