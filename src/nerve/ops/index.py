@@ -162,7 +162,15 @@ def _check_index(index: Tensor, op: str) -> None:
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    """``out[i][j] = input[i][index[i][j]]`` for dim=1 (torch.gather)."""
+    """``out[i][j] = input[i][index[i][j]]`` for dim=1 (torch.gather).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 2], [3, 4]])
+        >>> nerve.gather(x, 1, nerve.tensor([[0, 0], [1, 0]]))
+        tensor([[1, 1],
+                [4, 3]])
+    """
     _check_index(index, "gather")
     axis = _check_dim(dim, input._data.ndim, "gather")
     if index._data.ndim != input._data.ndim:
@@ -192,14 +200,26 @@ class ScatterAdd(Node):
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeats accumulate."""
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeats accumulate.
+
+    Example:
+        >>> import nerve
+        >>> nerve.scatter_add(nerve.zeros(3), 0, nerve.tensor([0, 2, 0]), nerve.ones(3))
+        tensor([2., 0., 1.])
+    """
     _check_index(index, "scatter_add")
     axis = _check_dim(dim, input._data.ndim, "scatter_add")
     return apply(ScatterAdd, input, src, key=_along_axis(index._data, axis))
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:
-    """Write ``src`` into a copy of ``input`` at ``index`` along ``dim``."""
+    """Write ``src`` into a copy of ``input`` at ``index`` along ``dim``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.scatter(nerve.zeros(4), 0, nerve.tensor([3, 0]), nerve.tensor([5.0, 6.0]))
+        tensor([6., 0., 0., 5.])
+    """
     _check_index(index, "scatter")
     axis = _check_dim(dim, input._data.ndim, "scatter")
     key = _along_axis(index._data, axis)
@@ -210,6 +230,15 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries at ``index`` (a 1-D integer tensor) along ``dim``, as torch.index_select.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> nerve.index_select(x, 1, nerve.tensor([2, 0]))
+        tensor([[3, 1],
+                [6, 4]])
+    """
     axis = _check_dim(dim, input._data.ndim, "index_select")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -233,7 +262,14 @@ class MaskedFill(Node):
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
-    """``input`` with ``value`` where ``mask`` is True (mask broadcasts)."""
+    """``input`` with ``value`` where ``mask`` is True (mask broadcasts).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, -2.0, 3.0])
+        >>> nerve.masked_fill(x, x < 0, 0.0)
+        tensor([1., 0., 3.])
+    """
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -250,6 +286,14 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements where ``mask`` (broadcast to ``input``) is True, as a 1-D tensor.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, -2], [-3, 4]])
+        >>> nerve.masked_select(x, x > 0)
+        tensor([1, 4])
+    """
     if mask.shape != input.shape:
         mask = mask.expand_as(input)
         input = input.expand_as(mask)
@@ -257,6 +301,18 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or with
+    ``as_tuple=True`` one 1-D tensor per dimension (torch.nonzero).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[0, 1], [2, 0]])
+        >>> nerve.nonzero(x)
+        tensor([[0, 1],
+                [1, 0]])
+        >>> nerve.nonzero(x, as_tuple=True)
+        (tensor([0, 1]), tensor([1, 0]))
+    """
     indices = xp_of(input._data).nonzero(input._data)
     if as_tuple:
         return tuple(Tensor._make(i.astype(dtypes.int64.np)) for i in indices)
@@ -264,4 +320,11 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
+    """The elements at ``index`` of ``input`` read as 1-D (row-major), in ``index``'s shape.
+
+    Example:
+        >>> import nerve
+        >>> nerve.take(nerve.tensor([[1, 2], [3, 4]]), nerve.tensor([[0, 3]]))
+        tensor([[1, 4]])
+    """
     return getitem(input.reshape(-1), index)

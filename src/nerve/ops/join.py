@@ -30,7 +30,16 @@ class Cat(Node):
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension; all other sizes must match."""
+    """Join tensors along an existing dimension; all other sizes must match.
+
+    Example:
+        >>> import nerve
+        >>> a, b = nerve.zeros(1, 2), nerve.ones(2, 2)
+        >>> nerve.cat([a, b]).shape
+        nerve.Size([3, 2])
+        >>> nerve.cat([a, a], dim=1)
+        tensor([[0., 0., 0., 0.]])
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of tensors, got an empty one")
@@ -67,7 +76,17 @@ concat = concatenate = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors of the same shape along a new dimension."""
+    """Join tensors of the same shape along a new dimension.
+
+    Example:
+        >>> import nerve
+        >>> a, b = nerve.tensor([1, 2]), nerve.tensor([3, 4])
+        >>> nerve.stack([a, b])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> nerve.stack([a, b], dim=1).shape
+        nerve.Size([2, 2])
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -83,14 +102,40 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors horizontally: along dimension 1, or 0 for 1-D tensors (torch.hstack).
+
+    Example:
+        >>> import nerve
+        >>> nerve.hstack([nerve.tensor([1, 2]), nerve.tensor([3])])
+        tensor([1, 2, 3])
+        >>> nerve.hstack([nerve.zeros(2, 1), nerve.ones(2, 2)])
+        tensor([[0., 1., 1.],
+                [0., 1., 1.]])
+    """
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors vertically, along dimension 0; 1-D tensors become rows (torch.vstack).
+
+    Example:
+        >>> import nerve
+        >>> nerve.vstack([nerve.tensor([1, 2]), nerve.tensor([3, 4])])
+        tensor([[1, 2],
+                [3, 4]])
+    """
     return cat([t.reshape(1, -1) if t.dim() == 1 else t for t in tensors], 0)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The ``length`` elements from ``start`` along ``dim``, as torch.narrow.
+
+    Example:
+        >>> import nerve
+        >>> nerve.narrow(nerve.arange(6).reshape(2, 3), 1, 1, 2)
+        tensor([[1, 2],
+                [4, 5]])
+    """
     axis = _check_dim(dim, input._data.ndim, "narrow")
     index = [slice(None)] * input._data.ndim
     index[axis] = slice(start, start + length)
@@ -98,7 +143,15 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes.
+
+    Example:
+        >>> import nerve
+        >>> nerve.split(nerve.arange(5), 2)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+        >>> nerve.split(nerve.arange(5), [1, 4])
+        (tensor([0]), tensor([1, 2, 3, 4]))
+    """
     axis = _check_dim(dim, tensor._data.ndim, "split")
     total = tensor._data.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -123,7 +176,13 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """Split into ``chunks`` pieces of equal size (ceil), as torch.chunk; may return fewer."""
+    """Split into ``chunks`` pieces of equal size (ceil), as torch.chunk; may return fewer.
+
+    Example:
+        >>> import nerve
+        >>> nerve.chunk(nerve.arange(5), 3)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     total = input._data.shape[_check_dim(dim, input._data.ndim, "chunk")]
@@ -132,11 +191,25 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``dim`` as a tuple, that dimension removed (torch.unbind).
+
+    Example:
+        >>> import nerve
+        >>> nerve.unbind(nerve.tensor([[1, 2], [3, 4]]))
+        (tensor([1, 2]), tensor([3, 4]))
+    """
     axis = _check_dim(dim, input._data.ndim, "unbind")
     return tuple(input.select(axis, i) for i in range(input._data.shape[axis]))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dimension removed (``x[:, index]`` for dim=1).
+
+    Example:
+        >>> import nerve
+        >>> nerve.select(nerve.arange(6).reshape(2, 3), 1, 2)
+        tensor([2, 5])
+    """
     axis = _check_dim(dim, input._data.ndim, "select")
     key = [slice(None)] * input._data.ndim
     key[axis] = index

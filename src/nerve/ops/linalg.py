@@ -81,7 +81,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    """The product of two matrices (2-D only, no broadcasting)."""
+    """The product of two matrices (2-D only, no broadcasting).
+
+    Example:
+        >>> import nerve
+        >>> nerve.mm(nerve.tensor([[1.0, 2.0]]), nerve.tensor([[3.0], [4.0]]))
+        tensor([[11.]])
+    """
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(
             f"mm: expected 2-D tensors, got shapes {list(input.shape)} and {list(mat2.shape)}"
@@ -95,7 +101,13 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    """Batched matrix product of (b, n, m) and (b, m, p) tensors."""
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors.
+
+    Example:
+        >>> import nerve
+        >>> nerve.bmm(nerve.ones(5, 2, 3), nerve.ones(5, 3, 4)).shape
+        nerve.Size([5, 2, 4])
+    """
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError(
             f"bmm: expected 3-D tensors, got shapes {list(input.shape)} and {list(mat2.shape)}"
@@ -106,7 +118,13 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
-    """The inner product of two 1-D tensors of the same length."""
+    """The inner product of two 1-D tensors of the same length.
+
+    Example:
+        >>> import nerve
+        >>> nerve.dot(nerve.tensor([1.0, 2.0]), nerve.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(
             f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors"
@@ -121,7 +139,14 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    """The outer product of two 1-D tensors."""
+    """The outer product of two 1-D tensors.
+
+    Example:
+        >>> import nerve
+        >>> nerve.outer(nerve.tensor([1, 2]), nerve.tensor([1, 10, 100]))
+        tensor([[  1,  10, 100],
+                [  2,  20, 200]])
+    """
     if input.dim() != 1 or vec2.dim() != 1:
         raise RuntimeError(
             f"outer: expected 1-D tensors, got shapes {list(input.shape)} and {list(vec2.shape)}"
