@@ -17,6 +17,22 @@ from ..autograd.grad_mode import no_grad
 from ..random import Generator, numpy_generator
 from ..tensor import Tensor
 
+# the page of the API reference, and ``import *``, show these, not the helpers imported above
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "eye_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "trunc_normal_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
 _LINEAR_LIKE = (
     "linear",
     "conv1d",
@@ -32,7 +48,16 @@ _LINEAR_LIKE = (
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended scale for a non-linearity: 1 for linear/sigmoid, 5/3 for tanh,
-    sqrt(2) for ReLU, sqrt(2 / (1 + slope^2)) for leaky ReLU, 3/4 for SELU."""
+    sqrt(2) for ReLU, sqrt(2 / (1 + slope^2)) for leaky ReLU, 3/4 for SELU.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> init.calculate_gain("relu")
+        1.4142135623730951
+        >>> init.calculate_gain("leaky_relu", 0.2)
+        1.3867504905630728
+    """
     if nonlinearity in _LINEAR_LIKE:
         return 1.0
     if nonlinearity == "tanh":
@@ -77,14 +102,32 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def uniform_(
     tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
-    """Fill with U(a, b)."""
+    """Fill with U(a, b), in place; returns ``tensor``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.uniform_(nerve.empty(10000), -2.0, 2.0)
+        >>> round(float(w.min()), 2), round(float(w.max()), 2)
+        (-2.0, 2.0)
+    """
     return _fill(tensor, numpy_generator(generator).uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
-    """Fill with N(mean, std^2)."""
+    """Fill with N(mean, std^2), in place; returns ``tensor``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.normal_(nerve.empty(10000), mean=3.0, std=0.5)
+        >>> round(float(w.mean()), 1), round(float(w.std()), 1)
+        (3.0, 0.5)
+    """
     return _fill(tensor, numpy_generator(generator).normal(mean, std, tuple(tensor.shape)))
 
 
@@ -96,7 +139,16 @@ def trunc_normal_(
     b: float = 2.0,
     generator: Generator | None = None,
 ) -> Tensor:
-    """Fill with N(mean, std^2) restricted to [a, b] (redrawing values outside)."""
+    """Fill with N(mean, std^2) restricted to [a, b] (redrawing values outside), in place.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.trunc_normal_(nerve.empty(1000), std=1.0, a=-0.5, b=0.5)
+        >>> bool(((w >= -0.5) & (w <= 0.5)).all())
+        True
+    """
     rng = numpy_generator(generator)
     values = rng.normal(mean, std, tuple(tensor.shape))
     outside = (values < a) | (values > b)
@@ -107,18 +159,56 @@ def trunc_normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``, in place (outside the graph); returns ``tensor``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> init.constant_(nerve.empty(2, 3), 0.5)
+        tensor([[0.5000, 0.5000, 0.5000],
+                [0.5000, 0.5000, 0.5000]])
+    """
     return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with zeros, in place; returns ``tensor`` (a common choice for biases).
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> layer = nerve.nn.Linear(3, 2)
+        >>> init.zeros_(layer.bias)
+        Parameter containing:
+        tensor([0., 0.], requires_grad=True)
+    """
     return _fill(tensor, 0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill with ones, in place; returns ``tensor``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> init.ones_(nerve.empty(2, 2))
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
     return _fill(tensor, 1)
 
 
 def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal), in place: a linear layer
+    that starts by passing its input through.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> init.eye_(nerve.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     import numpy as np
@@ -129,14 +219,35 @@ def eye_(tensor: Tensor) -> Tensor:
 def xavier_uniform_(
     tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
 ) -> Tensor:
-    """Glorot uniform: U(+-gain * sqrt(6 / (fan_in + fan_out)))."""
+    """Glorot uniform: U(+-gain * sqrt(6 / (fan_in + fan_out))), in place.
+
+    fan_in is ``tensor.shape[1]`` and fan_out ``tensor.shape[0]`` (each times the kernel size
+    for a convolution's weight).
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.xavier_uniform_(nerve.empty(20, 30))  # bound sqrt(6 / 50) = 0.346...
+        >>> bool((w.abs() <= (6 / 50) ** 0.5).all())
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
-    """Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out))."""
+    """Glorot normal: N(0, gain^2 * 2 / (fan_in + fan_out)), in place.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.xavier_normal_(nerve.empty(100, 100))  # std sqrt(2 / 200) = 0.1
+        >>> round(float(w.std()), 2)
+        0.1
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
@@ -148,7 +259,19 @@ def kaiming_uniform_(
     nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,
 ) -> Tensor:
-    """He uniform: U(+-gain * sqrt(3 / fan)); torch's default for Linear uses a = sqrt(5)."""
+    """He uniform: U(+-gain * sqrt(3 / fan)); torch's default for Linear uses a = sqrt(5).
+
+    ``mode`` picks the fan (``"fan_in"`` keeps the forward pass's variance, ``"fan_out"`` the
+    backward's); ``a`` is the leaky ReLU's negative slope for the gain.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.kaiming_uniform_(nerve.empty(50, 200), nonlinearity="relu")
+        >>> bool((w.abs() <= (6 / 200) ** 0.5).all())  # bound sqrt(2) * sqrt(3 / 200)
+        True
+    """
     if 0 in tuple(tensor.shape):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -163,7 +286,16 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     generator: Generator | None = None,
 ) -> Tensor:
-    """He normal: N(0, gain^2 / fan)."""
+    """He normal: N(0, gain^2 / fan), in place; the usual start for ReLU networks.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.nn import init
+        >>> _ = nerve.manual_seed(0)
+        >>> w = init.kaiming_normal_(nerve.empty(100, 200), nonlinearity="relu")
+        >>> round(float(w.std()), 2)  # sqrt(2 / 200)
+        0.1
+    """
     if 0 in tuple(tensor.shape):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
