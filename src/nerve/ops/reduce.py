@@ -62,7 +62,14 @@ class Mean(Sum):
 
 
 def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all dims by default). Integer and bool tensors sum to int64."""
+    """Sum over ``dim`` (all dims by default). Integer and bool tensors sum to int64.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 2], [3, 4]])
+        >>> nerve.sum(x), nerve.sum(x, dim=0)
+        (tensor(10), tensor([4, 6]))
+    """
     axes = normalize_dims(dim, input._data.ndim, "sum")
     np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else None
     if np_dtype is None and input._data.dtype.kind in "biu":
@@ -71,7 +78,13 @@ def sum(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = N
 
 
 def mean(input: Tensor, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """The average over ``dim``; only for floating-point tensors, as in torch."""
+    """The average over ``dim``; only for floating-point tensors, as in torch.
+
+    Example:
+        >>> import nerve
+        >>> nerve.mean(nerve.tensor([[1.0, 2.0], [3.0, 5.0]]), dim=1)
+        tensor([1.5000, 4.0000])
+    """
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
@@ -135,6 +148,13 @@ def _product_of_others(x: Any, axis: int | None) -> Any:
 def prod(
     input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
+    """The product of all elements, or along ``dim``; integers multiply as int64 (torch.prod).
+
+    Example:
+        >>> import nerve
+        >>> nerve.prod(nerve.tensor([[1, 2], [3, 4]]), dim=1)
+        tensor([ 2, 12])
+    """
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind in "biu":
@@ -198,7 +218,17 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, largest: bool, name: str) -
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """The largest value; with ``dim``, a ``(values, indices)`` pair. ``max(a, b)`` of two
-    tensors is :func:`maximum`."""
+    tensors is :func:`maximum`.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 5], [7, 2]])
+        >>> nerve.max(x)
+        tensor(7)
+        >>> values, indices = nerve.max(x, dim=1)
+        >>> values, indices
+        (tensor([5, 7]), tensor([1, 0]))
+    """
     if isinstance(dim, Tensor):
         from .compare import maximum
 
@@ -207,6 +237,15 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """The smallest value; with ``dim``, a ``(values, indices)`` pair. ``min(a, b)`` of two
+    tensors is :func:`minimum`.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 5], [7, 2]])
+        >>> nerve.min(x), nerve.min(x, dim=0).indices
+        (tensor(1), tensor([0, 1]))
+    """
     if isinstance(dim, Tensor):
         from .compare import minimum
 
@@ -215,11 +254,25 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 
 def amax(input: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """The largest value over ``dim`` (a dimension or several; all by default), without indices.
+
+    Example:
+        >>> import nerve
+        >>> nerve.amax(nerve.tensor([[1, 5], [7, 2]]), dim=0)
+        tensor([7, 5])
+    """
     axes = normalize_dims(dim, input._data.ndim, "amax")
     return apply(Extreme, input, axes=axes, keepdim=keepdim, largest=True)
 
 
 def amin(input: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """The smallest value over ``dim`` (a dimension or several; all by default), without indices.
+
+    Example:
+        >>> import nerve
+        >>> nerve.amin(nerve.tensor([[1, 5], [7, 2]]), dim=1)
+        tensor([1, 2])
+    """
     axes = normalize_dims(dim, input._data.ndim, "amin")
     return apply(Extreme, input, axes=axes, keepdim=keepdim, largest=False)
 
@@ -244,11 +297,26 @@ def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (the first one on ties), flattened when ``dim`` is None."""
+    """Index of the largest value (the first one on ties), flattened when ``dim`` is None.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 5], [7, 2]])
+        >>> nerve.argmax(x), nerve.argmax(x, dim=1)
+        (tensor(2), tensor([1, 0]))
+    """
     return _arg(input, dim, keepdim, True)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value (the first one on ties), flattened when ``dim`` is None.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[1, 5], [7, 2]])
+        >>> nerve.argmin(x), nerve.argmin(x, dim=0)
+        (tensor(0), tensor([0, 1]))
+    """
     return _arg(input, dim, keepdim, False)
 
 
@@ -260,7 +328,14 @@ def var(
     *,
     correction: float | None = None,
 ) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False``: 0)."""
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False``: 0).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> nerve.var(x), nerve.var(x, unbiased=False)
+        (tensor(1.6667), tensor(1.2500))
+    """
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = normalize_dims(dim, input._data.ndim, "var")
@@ -277,11 +352,26 @@ def std(
     *,
     correction: float | None = None,
 ) -> Tensor:
+    """The standard deviation over ``dim`` with Bessel's ``correction`` (1 by default;
+    ``unbiased=False``: 0), as torch.std.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> nerve.std(x), nerve.std(x, correction=0)
+        (tensor(1.2910), tensor(1.1180))
+    """
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
 def logsumexp(input: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) computed stably by factoring out the maximum."""
+    """log(sum(exp(x))) computed stably by factoring out the maximum.
+
+    Example:
+        >>> import nerve
+        >>> nerve.logsumexp(nerve.tensor([1000.0, 1000.0]), dim=0)
+        tensor(1000.6932)
+    """
     axes = normalize_dims(dim, input._data.ndim, "logsumexp")
     shift = input.detach().amax(dim=axes if axes is not None else (), keepdim=True)
     shift = shift.masked_fill(~shift.isfinite(), 0.0)
@@ -334,7 +424,13 @@ class Norm(Node):
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
-    """The vector p-norm over ``dim`` (all elements by default); ``"fro"`` is p = 2."""
+    """The vector p-norm over ``dim`` (all elements by default); ``"fro"`` is p = 2.
+
+    Example:
+        >>> import nerve
+        >>> nerve.norm(nerve.tensor([3.0, 4.0])), nerve.norm(nerve.tensor([3.0, -4.0]), p=1)
+        (tensor(5.), tensor(7.))
+    """
     p = 2.0 if p in ("fro", None) else float(p)
     axes = normalize_dims(dim, input._data.ndim, "norm")
     return apply(Norm, input, p=p, axes=axes, keepdim=keepdim)
@@ -355,22 +451,52 @@ class Cumsum(Node):
 
 
 def cumsum(input: Tensor, dim: int) -> Tensor:
+    """The running sum along ``dim``; integer and bool tensors add up as int64 (torch.cumsum).
+
+    Example:
+        >>> import nerve
+        >>> nerve.cumsum(nerve.tensor([1, 2, 3]), dim=0)
+        tensor([1, 3, 6])
+    """
     if input._data.ndim == 0:
         return input.clone()
     return apply(Cumsum, input, axis=_check_dim(dim, input._data.ndim, "cumsum"))
 
 
 def all(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element (over ``dim``, or all) is nonzero: a bool tensor (torch.all).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[True, False], [True, True]])
+        >>> nerve.all(x), nerve.all(x, dim=1)
+        (tensor(False), tensor([False,  True]))
+    """
     axes = normalize_dims(dim, input._data.ndim, "all")
     return Tensor._make(input._data.astype(bool).all(axis=axes, keepdims=keepdim))
 
 
 def any(input: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether some element (over ``dim``, or all) is nonzero: a bool tensor (torch.any).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[0, 0], [0, 3]])
+        >>> nerve.any(x), nerve.any(x, dim=1)
+        (tensor(True), tensor([False,  True]))
+    """
     axes = normalize_dims(dim, input._data.ndim, "any")
     return Tensor._make(input._data.astype(bool).any(axis=axes, keepdims=keepdim))
 
 
 def count_nonzero(input: Tensor, dim: Dim = None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (all by default), as int64.
+
+    Example:
+        >>> import nerve
+        >>> nerve.count_nonzero(nerve.tensor([[0, 1], [2, 3]]), dim=1)
+        tensor([1, 2])
+    """
     axes = normalize_dims(dim, input._data.ndim, "count_nonzero")
     return Tensor._make(
         xp_of(input._data).asarray((input._data != 0).sum(axis=axes), dtype=dtypes.int64.np)

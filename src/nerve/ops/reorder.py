@@ -22,6 +22,14 @@ class Flip(Node):
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:
+    """The elements in reverse order along ``dims``, as torch.flip.
+
+    Example:
+        >>> import nerve
+        >>> nerve.flip(nerve.tensor([[1, 2], [3, 4]]), [1])
+        tensor([[2, 1],
+                [4, 3]])
+    """
     axes = tuple(_check_dim(d, input._data.ndim, "flip") for d in _sizes(dims))
     return apply(Flip, input, axes=axes)
 
@@ -39,7 +47,13 @@ class Roll(Node):
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
-    """Shift elements along ``dims`` cyclically (flattened when ``dims`` is None)."""
+    """Shift elements along ``dims`` cyclically (flattened when ``dims`` is None).
+
+    Example:
+        >>> import nerve
+        >>> nerve.roll(nerve.tensor([1, 2, 3, 4]), 1)
+        tensor([4, 1, 2, 3])
+    """
     if dims is None:
         return apply(Roll, input.flatten(), shifts=shifts, axes=None).reshape(input.shape)
     shifts_t = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -61,12 +75,30 @@ class Triangle(Node):
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the matrices (on and below the ``diagonal``), zeros above.
+
+    Example:
+        >>> import nerve
+        >>> nerve.tril(nerve.ones(3, 3, dtype=nerve.int64))
+        tensor([[1, 0, 0],
+                [1, 1, 0],
+                [1, 1, 1]])
+    """
     if input._data.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return apply(Triangle, input, diagonal=diagonal, lower=True)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the matrices (on and above the ``diagonal``), zeros below.
+
+    Example:
+        >>> import nerve
+        >>> nerve.triu(nerve.ones(3, 3, dtype=nerve.int64), diagonal=1)
+        tensor([[0, 1, 1],
+                [0, 0, 1],
+                [0, 0, 0]])
+    """
     if input._data.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return apply(Triangle, input, diagonal=diagonal, lower=False)

@@ -73,7 +73,13 @@ def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
-    """log(softmax(x)) computed without forming the (possibly underflowing) softmax."""
+    """log(softmax(x)) computed without forming the (possibly underflowing) softmax.
+
+    Example:
+        >>> import nerve
+        >>> nerve.log_softmax(nerve.tensor([1.0, 1.0]), dim=0)
+        tensor([-0.6931, -0.6931])
+    """
     if dtype is not None:
         input = input.to(dtype)
     input = softmax_operand(input, "log_softmax", dim)
