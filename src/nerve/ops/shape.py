@@ -77,7 +77,14 @@ def _resolve_shape(shape: tuple[int, ...], source: tuple[int, ...], op: str) -> 
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    """The same data in a new shape (a view when possible, otherwise a copy); -1 is inferred."""
+    """The same data in a new shape (a view when possible, otherwise a copy); -1 is inferred.
+
+    Example:
+        >>> import nerve
+        >>> nerve.reshape(nerve.arange(6), (2, -1))
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+    """
     target = _resolve_shape(_sizes(shape), input._data.shape, "reshape")
     if target == input._data.shape:
         return input if not input.requires_grad else apply(Reshape, input, shape=target)
@@ -101,6 +108,13 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The dimensions ``start_dim`` to ``end_dim`` joined into one, as torch.flatten.
+
+    Example:
+        >>> import nerve
+        >>> nerve.flatten(nerve.zeros(2, 3, 4)).shape, nerve.flatten(nerve.zeros(2, 3, 4), 1).shape
+        (nerve.Size([24]), nerve.Size([2, 12]))
+    """
     shape = input._data.shape
     if not shape:
         return input.reshape(1)
@@ -115,6 +129,13 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dimension ``dim`` split into ``sizes`` (one may be -1), as torch.unflatten.
+
+    Example:
+        >>> import nerve
+        >>> nerve.unflatten(nerve.zeros(2, 12), 1, (3, -1)).shape
+        nerve.Size([2, 3, 4])
+    """
     shape = input._data.shape
     axis = _check_dim(dim, len(shape), "unflatten")
     sizes = _resolve_shape(tuple(sizes), (shape[axis],), "unflatten")
@@ -122,7 +143,14 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
-    """Remove dimensions of size 1 (only those in ``dim`` when given)."""
+    """Remove dimensions of size 1 (only those in ``dim`` when given).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.zeros(2, 1, 3, 1)
+        >>> nerve.squeeze(x).shape, nerve.squeeze(x, 1).shape
+        (nerve.Size([2, 3]), nerve.Size([2, 3, 1]))
+    """
     shape = input._data.shape
     if dim is None:
         dims = {i for i, n in enumerate(shape) if n == 1}
@@ -135,7 +163,14 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    """Insert a dimension of size 1 at ``dim`` (in [-ndim-1, ndim])."""
+    """Insert a dimension of size 1 at ``dim`` (in [-ndim-1, ndim]).
+
+    Example:
+        >>> import nerve
+        >>> nerve.unsqueeze(nerve.tensor([1, 2]), 1)
+        tensor([[1],
+                [2]])
+    """
     ndim = input._data.ndim
     axis = _check_dim(dim, ndim + 1, "unsqueeze")
     shape = input._data.shape
@@ -157,6 +192,13 @@ class Permute(Node):
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    """The dimensions reordered: dimension ``i`` of the result is ``dims[i]`` of ``input``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.permute(nerve.zeros(2, 3, 4), (2, 0, 1)).shape
+        nerve.Size([4, 2, 3])
+    """
     ndim = input._data.ndim
     axes = tuple(_check_dim(d, ndim, "permute") for d in _sizes(dims))
     if sorted(axes) != list(range(ndim)):
@@ -171,6 +213,13 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dimensions ``dim0`` and ``dim1`` swapped (torch.transpose; also ``swapaxes``, ``swapdims``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.transpose(nerve.zeros(2, 3, 4), 0, 2).shape
+        nerve.Size([4, 3, 2])
+    """
     ndim = input._data.ndim
     if ndim == 0:
         return input
@@ -184,6 +233,15 @@ swapaxes = swapdims = transpose
 
 
 def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix (a 0-D or 1-D tensor is returned as is), as torch.t.
+
+    Example:
+        >>> import nerve
+        >>> nerve.t(nerve.tensor([[1, 2, 3]]))
+        tensor([[1],
+                [2],
+                [3]])
+    """
     if input._data.ndim > 2:
         raise RuntimeError(
             f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D"
@@ -204,6 +262,14 @@ def mT(input: Tensor) -> Tensor:  # noqa: N802 - the property .mT
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Dimension(s) ``source`` moved to position(s) ``destination``, the others keeping their
+    order (torch.movedim).
+
+    Example:
+        >>> import nerve
+        >>> nerve.movedim(nerve.zeros(2, 3, 4), 0, -1).shape
+        nerve.Size([3, 4, 2])
+    """
     ndim = input._data.ndim
     sources = [
         _check_dim(d, ndim, "movedim") for d in ((source,) if isinstance(source, int) else source)
@@ -258,6 +324,15 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    """``input`` expanded to ``shape`` by the broadcasting rules (-1 keeps a size), as
+    torch.broadcast_to.
+
+    Example:
+        >>> import nerve
+        >>> nerve.broadcast_to(nerve.tensor([1, 2]), (2, 2))
+        tensor([[1, 2],
+                [1, 2]])
+    """
     return expand(input, tuple(shape))
 
 
@@ -300,7 +375,16 @@ class Clone(Node):
 
 
 def clone(input: Tensor) -> Tensor:
-    """A copy of the data that stays in the graph (gradients flow back to ``input``)."""
+    """A copy of the data that stays in the graph (gradients flow back to ``input``).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = nerve.clone(x)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([1., 1.])
+    """
     return apply(Clone, input)
 
 
