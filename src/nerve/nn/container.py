@@ -98,7 +98,19 @@ def _index(index: int, length: int) -> int:
 
 
 class ModuleList(Module):
-    """A list of modules whose parameters are registered (a plain list would hide them)."""
+    """A list of modules whose parameters are registered (a plain list would hide them).
+
+    Example:
+        >>> import nerve
+        >>> layers = nerve.nn.ModuleList([nerve.nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+        >>> x = nerve.zeros(4, 2)
+        >>> for layer in layers:
+        ...     x = layer(x)
+        >>> x.shape
+        nerve.Size([4, 2])
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -170,7 +182,19 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules (string keys, insertion order) whose parameters are registered."""
+    """A dict of modules (string keys, insertion order) whose parameters are registered.
+
+    Example:
+        >>> import nerve
+        >>> heads = nerve.nn.ModuleDict({"age": nerve.nn.Linear(4, 1)})
+        >>> heads["kind"] = nerve.nn.Linear(4, 3)
+        >>> list(heads.keys())
+        ['age', 'kind']
+        >>> heads["kind"](nerve.zeros(2, 4)).shape
+        nerve.Size([2, 3])
+        >>> sorted(name for name, _ in heads.named_parameters())
+        ['age.bias', 'age.weight', 'kind.bias', 'kind.weight']
+    """
 
     def __init__(
         self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None

@@ -35,7 +35,19 @@ class Dropout(Module):
 
 class Dropout1d(Dropout):
     """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p`` in training,
-    scaling the rest by 1/(1-p)."""
+    scaling the rest by 1/(1-p).
+
+    Example:
+        >>> import nerve
+        >>> layer = nerve.nn.Dropout1d(0.5)
+        >>> out = layer(nerve.ones(1, 8, 3))
+        >>> all(row in ([0.0] * 3, [2.0] * 3) for row in out[0].tolist())  # whole channels
+        True
+        >>> _ = layer.eval()
+        >>> layer(nerve.ones(1, 2, 3))  # evaluation: the input as it is
+        tensor([[[1., 1., 1.],
+                 [1., 1., 1.]]])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return functional_norm.dropout1d(input, self.p, self.training)

@@ -65,7 +65,14 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer)."""
+    """Returns its input unchanged (a placeholder layer).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 2.0])
+        >>> nerve.nn.Identity()(x) is x
+        True
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -75,7 +82,15 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flatten dims ``start_dim`` .. ``end_dim`` (by default all but the batch dimension)."""
+    """Flatten dims ``start_dim`` .. ``end_dim`` (by default all but the batch dimension).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.Flatten()(nerve.zeros(32, 1, 8, 8)).shape
+        nerve.Size([32, 64])
+        >>> nerve.nn.Flatten(0, 1)(nerve.zeros(32, 1, 8, 8)).shape
+        nerve.Size([32, 8, 8])
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -89,7 +104,13 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Expand dimension ``dim`` into ``unflattened_size``."""
+    """Expand dimension ``dim`` into ``unflattened_size``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.Unflatten(1, (1, 8, 8))(nerve.zeros(32, 64)).shape
+        nerve.Size([32, 1, 8, 8])
+    """
 
     def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
         super().__init__()

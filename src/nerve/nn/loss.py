@@ -56,14 +56,32 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    ``reduction``: ``"mean"`` (the default), ``"sum"`` or ``"none"``.
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.L1Loss()
+        >>> loss(nerve.tensor([1.0, -2.0, 3.0]), nerve.tensor([0.5, 0.0, 3.0]))
+        tensor(0.8333)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class HuberLoss(_Loss):
-    """Squared error for small errors, absolute error (times ``delta``) for large ones."""
+    """Squared error for small errors, absolute error (times ``delta``) for large ones.
+
+    Example:
+        >>> import nerve
+        >>> x, y = nerve.tensor([1.0, -2.0, 3.0]), nerve.tensor([0.5, 0.0, 3.0])
+        >>> nerve.nn.HuberLoss()(x, y)
+        tensor(0.5417)
+        >>> nerve.nn.HuberLoss(delta=2.0)(x, y)
+        tensor(0.7083)
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -74,6 +92,17 @@ class HuberLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Huber loss divided by ``beta``: squared below ``beta``, absolute above it.
+
+    Example:
+        >>> import nerve
+        >>> x, y = nerve.tensor([1.0, -2.0, 3.0]), nerve.tensor([0.5, 0.0, 3.0])
+        >>> nerve.nn.SmoothL1Loss()(x, y)
+        tensor(0.5417)
+        >>> nerve.nn.SmoothL1Loss(beta=2.0)(x, y)
+        tensor(0.3542)
+    """
+
     def __init__(
         self,
         size_average: bool | None = None,
@@ -90,7 +119,14 @@ class SmoothL1Loss(_Loss):
 
 class BCELoss(_WeightedLoss):
     """Binary cross entropy on probabilities (after a Sigmoid): the lecture's loss for its
-    hands-on binary network."""
+    hands-on binary network.
+
+    Example:
+        >>> import nerve
+        >>> probs = nerve.nn.Sigmoid()(nerve.tensor([2.0, -1.0, 0.5]))
+        >>> nerve.nn.BCELoss()(probs, nerve.tensor([1.0, 0.0, 1.0]))
+        tensor(0.3048)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -98,7 +134,16 @@ class BCELoss(_WeightedLoss):
 
 class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid + binary cross entropy in one numerically stable op; ``pos_weight`` > 1 makes
-    positives count more (a remedy for class imbalance)."""
+    positives count more (a remedy for class imbalance).
+
+    Example:
+        >>> import nerve
+        >>> logits, target = nerve.tensor([2.0, -1.0, 0.5]), nerve.tensor([1.0, 0.0, 1.0])
+        >>> nerve.nn.BCEWithLogitsLoss()(logits, target)
+        tensor(0.3048)
+        >>> nerve.nn.BCEWithLogitsLoss(pos_weight=nerve.tensor([3.0]))(logits, target)
+        tensor(0.7054)
+    """
 
     def __init__(
         self,
@@ -120,7 +165,17 @@ class BCEWithLogitsLoss(_WeightedLoss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax + cross entropy on raw scores: the loss for multi-class classification.
     ``weight`` rescales classes (for imbalance), ``ignore_index`` skips targets,
-    ``label_smoothing`` mixes the targets with the uniform distribution."""
+    ``label_smoothing`` mixes the targets with the uniform distribution.
+
+    Example:
+        >>> import nerve
+        >>> logits = nerve.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0]])
+        >>> target = nerve.tensor([0, 1])
+        >>> nerve.nn.CrossEntropyLoss()(logits, target)
+        tensor(0.3964)
+        >>> nerve.nn.CrossEntropyLoss(weight=nerve.tensor([1.0, 3.0, 1.0]))(logits, target)
+        tensor(0.4739)
+    """
 
     def __init__(
         self,
@@ -146,7 +201,16 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log likelihood of class indices, given log-probabilities (after LogSoftmax)."""
+    """Negative log likelihood of class indices, given log-probabilities (after LogSoftmax).
+
+    Example:
+        >>> import nerve
+        >>> log_p = nerve.nn.LogSoftmax(dim=1)(nerve.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 0.0]]))
+        >>> nerve.nn.NLLLoss()(log_p, nerve.tensor([0, 1]))
+        tensor(0.3964)
+        >>> nerve.nn.NLLLoss(ignore_index=1)(log_p, nerve.tensor([0, 1]))  # only the first counts
+        tensor(0.2413)
+    """
 
     def __init__(
         self,

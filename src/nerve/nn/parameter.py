@@ -53,7 +53,26 @@ def _rebuild_parameter(array: Any, requires_grad: bool) -> Parameter:
 
 
 class Buffer(Tensor):
-    """Marks a tensor to be registered as a buffer when assigned to a Module attribute."""
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute.
+
+    A buffer is state saved with the model (``state_dict``) and moved with it (``.to``),
+    but not trained: a running mean, a fixed mask. ``persistent=False`` leaves it out of the
+    ``state_dict``.
+
+    Example:
+        >>> import nerve
+        >>> class Scaler(nerve.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.scale = nerve.nn.Buffer(nerve.tensor([2.0]))
+        ...     def forward(self, x):
+        ...         return x * self.scale
+        >>> model = Scaler()
+        >>> list(model.state_dict()), list(model.parameters())
+        (['scale'], [])
+        >>> model(nerve.tensor([1.0, 3.0]))
+        tensor([2., 6.])
+    """
 
     __slots__ = ("persistent",)
 
