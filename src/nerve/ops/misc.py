@@ -26,7 +26,18 @@ _INT64 = dtypes.int64.np
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors: ``indexing='ij'`` (matrix, torch's default) or
-    ``'xy'`` (Cartesian: the first two dimensions swapped)."""
+    ``'xy'`` (Cartesian: the first two dimensions swapped).
+
+    Example:
+        >>> import nerve
+        >>> rows, cols = nerve.meshgrid(nerve.tensor([1, 2]), nerve.tensor([3, 4, 5]), indexing="ij")
+        >>> rows
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+        >>> cols
+        tensor([[3, 4, 5],
+                [3, 4, 5]])
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
@@ -75,7 +86,13 @@ def _diagonal_positions(xp: Any, rows: int, cols: int, offset: int) -> tuple[Any
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal of the matrices spanned by ``dim1`` and ``dim2``, as the last
-    dimension (a copy; torch returns a view)."""
+    dimension (a copy; torch returns a view).
+
+    Example:
+        >>> import nerve
+        >>> nerve.diagonal(nerve.arange(9).reshape(3, 3), offset=1)
+        tensor([1, 5])
+    """
     ndim = input._data.ndim
     if ndim < 2:
         raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {ndim}")
@@ -89,7 +106,14 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices whose ``offset`` diagonal (in dimensions ``dim1``, ``dim2`` of the result) holds
-    the last dimension of ``input``; zeros elsewhere."""
+    the last dimension of ``input``; zeros elsewhere.
+
+    Example:
+        >>> import nerve
+        >>> nerve.diag_embed(nerve.tensor([[1, 2], [3, 4]]))[1]
+        tensor([[3, 0],
+                [0, 4]])
+    """
     ndim = input._data.ndim + 1
     a1, a2 = _check_dim(dim1, ndim, "diag_embed"), _check_dim(dim2, ndim, "diag_embed")
     if a1 == a2:
@@ -104,7 +128,16 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D tensor as the ``diagonal`` of a square matrix, or the ``diagonal`` of a matrix as
-    a 1-D tensor."""
+    a 1-D tensor.
+
+    Example:
+        >>> import nerve
+        >>> nerve.diag(nerve.tensor([1, 2]))
+        tensor([[1, 0],
+                [0, 2]])
+        >>> nerve.diag(nerve.tensor([[1, 2], [3, 4]]))
+        tensor([1, 4])
+    """
     ndim = input._data.ndim
     if ndim == 1:
         return diag_embed(input, diagonal)
@@ -114,7 +147,13 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def trace(input: Tensor) -> Tensor:
-    """The sum of a matrix's main diagonal."""
+    """The sum of a matrix's main diagonal.
+
+    Example:
+        >>> import nerve
+        >>> nerve.trace(nerve.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+    """
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
     return diagonal(input).sum()
@@ -125,7 +164,15 @@ def repeat_interleave(
 ) -> Tensor:
     """Each element (or slice along ``dim``) repeated ``repeats`` times in place (flattened when
     ``dim`` is None). ``repeat_interleave(counts)`` alone repeats each index ``counts[i]``
-    times."""
+    times.
+
+    Example:
+        >>> import nerve
+        >>> nerve.repeat_interleave(nerve.tensor([1, 2]), 2)
+        tensor([1, 1, 2, 2])
+        >>> nerve.repeat_interleave(nerve.tensor([2, 0, 1]))
+        tensor([0, 0, 2])
+    """
     if repeats is None:  # repeat_interleave(repeats): the indices 0..n-1, repeated
         counts = input
         return repeat_interleave(
@@ -167,7 +214,15 @@ def repeat_interleave(
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, 2, ... occurs in a 1-D tensor of non-negative integers (or
-    the sum of their ``weights``); at least ``minlength`` bins. Not differentiable."""
+    the sum of their ``weights``); at least ``minlength`` bins. Not differentiable.
+
+    Example:
+        >>> import nerve
+        >>> nerve.bincount(nerve.tensor([0, 1, 1, 3]))
+        tensor([1, 2, 0, 1])
+        >>> nerve.bincount(nerve.tensor([0, 1, 1]), weights=nerve.tensor([0.5, 1.0, 2.0]))
+        tensor([0.5000, 3.0000])
+    """
     values = input._data
     if values.dtype.kind not in "iub":
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype}'")
@@ -224,7 +279,13 @@ def _cumprod_grad_with_zeros(g: Any, x: Any, axis: int) -> Any:
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    """The running product along ``dim``; integer and bool tensors multiply as int64."""
+    """The running product along ``dim``; integer and bool tensors multiply as int64.
+
+    Example:
+        >>> import nerve
+        >>> nerve.cumprod(nerve.tensor([1, 2, 3, 4]), dim=0)
+        tensor([ 1,  2,  6, 24])
+    """
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu":
@@ -242,7 +303,16 @@ def multinomial(
     generator: Generator | None = None,
 ) -> Tensor:
     """``num_samples`` category indices per row of non-negative weights ``input`` (1-D or
-    2-D), with or without replacement. Not torch's stream of random numbers."""
+    2-D), with or without replacement. Not torch's stream of random numbers.
+
+    Example:
+        >>> import nerve
+        >>> nerve.multinomial(nerve.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
+        tensor([1, 1])
+        >>> _ = nerve.manual_seed(0)
+        >>> nerve.multinomial(nerve.ones(2, 5), 3).shape
+        nerve.Size([2, 3])
+    """
     weights = input._data
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {weights.ndim}")
@@ -290,7 +360,14 @@ def cdist(
 ) -> Tensor:
     """The p-norm distance between every row of ``x1`` (..., P, M) and of ``x2`` (..., R, M):
     a (..., P, R) tensor (batch dimensions broadcast). Computed directly, as torch's
-    ``donot_use_mm_for_euclid_dist`` (its exact mode)."""
+    ``donot_use_mm_for_euclid_dist`` (its exact mode).
+
+    Example:
+        >>> import nerve
+        >>> nerve.cdist(nerve.tensor([[0.0, 0.0], [1.0, 1.0]]), nerve.tensor([[3.0, 4.0]]))
+        tensor([[5.0000],
+                [3.6056]])
+    """
     if x1._data.ndim < 2 or x2._data.ndim < 2:
         raise RuntimeError(
             f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D, X2 got: {x2.dim()}D"

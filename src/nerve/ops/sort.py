@@ -26,7 +26,14 @@ from .index import GetItem, _along_axis
 
 
 class return_types:  # noqa: N801 - torch's module name
-    """torch.return_types' named tuples: ``values, indices = x.sort()`` or ``.values``."""
+    """torch.return_types' named tuples: ``values, indices = x.sort()`` or ``.values``.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 5.0, 3.0])
+        >>> isinstance(nerve.topk(x, 1), nerve.return_types.topk), nerve.topk(x, 1).values
+        (True, tensor([5.]))
+    """
 
     sort = namedtuple("sort", ["values", "indices"])
     topk = namedtuple("topk", ["values", "indices"])
@@ -81,18 +88,40 @@ def sort(
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    """The indices that sort ``input`` along ``dim`` (int64)."""
+    """The indices that sort ``input`` along ``dim`` (int64).
+
+    Example:
+        >>> import nerve
+        >>> nerve.argsort(nerve.tensor([3.0, 1.0, 2.0]))
+        tensor([1, 2, 0])
+        >>> nerve.argsort(nerve.tensor([3.0, 1.0, 2.0]), descending=True)
+        tensor([0, 2, 1])
+    """
     return sort(input, dim, descending, stable).indices
 
 
 def msort(input: Tensor) -> Tensor:
-    """``input`` sorted along its first dimension."""
+    """``input`` sorted along its first dimension.
+
+    Example:
+        >>> import nerve
+        >>> nerve.msort(nerve.tensor([[2, 1], [1, 3]]))
+        tensor([[1, 1],
+                [2, 3]])
+    """
     return sort(input, 0).values
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, largest first
-    (smallest first for ``largest=False``); ``sorted=False`` returns them in that order too."""
+    (smallest first for ``largest=False``); ``sorted=False`` returns them in that order too.
+
+    Example:
+        >>> import nerve
+        >>> values, indices = nerve.topk(nerve.tensor([1.0, 5.0, 3.0, 4.0]), 2)
+        >>> values, indices
+        (tensor([5., 4.]), tensor([1, 3]))
+    """
     axis = _axis(input, dim, "topk")
     data = input._data
     size = data.shape[axis] if data.ndim else 1
@@ -123,7 +152,14 @@ def _select(input: Tensor, position: Any, axis: int, keepdim: bool, op: str) -> 
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
-    """The ``k``-th smallest element along ``dim`` (``k`` counts from 1) and its index."""
+    """The ``k``-th smallest element along ``dim`` (``k`` counts from 1) and its index.
+
+    Example:
+        >>> import nerve
+        >>> values, indices = nerve.kthvalue(nerve.tensor([3.0, 1.0, 2.0, 5.0]), 2)
+        >>> values, indices
+        (tensor(2.), tensor(2))
+    """
     axis = _axis(input, dim, "kthvalue")
     size = input._data.shape[axis] if input._data.ndim else 1
     if not 1 <= k <= size:
@@ -142,7 +178,15 @@ def _nan_first(data: Any, axis: int) -> Any:
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The median: the lower of the two middle values for an even count, NaN where a NaN is.
-    Without ``dim`` a 0-d tensor of all elements; with ``dim``, ``(values, indices)``."""
+    Without ``dim`` a 0-d tensor of all elements; with ``dim``, ``(values, indices)``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.median(nerve.tensor([3.0, 1.0, 2.0, 5.0]))
+        tensor(2.)
+        >>> nerve.median(nerve.tensor([[3.0, 1.0, 2.0]]), dim=1).indices
+        tensor([2])
+    """
     if dim is None:
         flat = input.reshape(-1)
         if flat._data.size == 0:
@@ -167,7 +211,14 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
-    index of its last occurrence."""
+    index of its last occurrence.
+
+    Example:
+        >>> import nerve
+        >>> values, indices = nerve.mode(nerve.tensor([1, 2, 2, 3]))
+        >>> values, indices
+        (tensor(2), tensor(2))
+    """
     axis = _axis(input, dim, "mode")
     data = input._data
     xp = xp_of(data)
@@ -206,7 +257,13 @@ def unique(
 ) -> Any:
     """The distinct elements (or, with ``dim``, the distinct slices along ``dim``), sorted
     (torch sorts them on the CPU whatever ``sorted`` says), with the inverse indices and the
-    counts when asked for. Not differentiable, as in torch."""
+    counts when asked for. Not differentiable, as in torch.
+
+    Example:
+        >>> import nerve
+        >>> nerve.unique(nerve.tensor([3, 1, 3, 2, 1]), return_counts=True)
+        (tensor([1, 2, 3]), tensor([2, 1, 2]))
+    """
     data = input._data
     xp = xp_of(data)
     if dim is None:
@@ -252,7 +309,16 @@ def searchsorted(
 ) -> Tensor:
     """Where each value of ``input`` would be inserted in the innermost dimension of
     ``sorted_sequence`` to keep it sorted (the first such place, or the last with
-    ``right=True`` / ``side='right'``)."""
+    ``right=True`` / ``side='right'``).
+
+    Example:
+        >>> import nerve
+        >>> boundaries = nerve.tensor([1, 3, 5, 7])
+        >>> nerve.searchsorted(boundaries, nerve.tensor([3, 6]))
+        tensor([1, 3])
+        >>> nerve.searchsorted(boundaries, nerve.tensor([3, 6]), right=True)
+        tensor([2, 3])
+    """
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(
@@ -292,7 +358,13 @@ def bucketize(
     input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False
 ) -> Tensor:
     """The bucket of each value: ``i`` with ``boundaries[i-1] < x <= boundaries[i]``, or with
-    ``right=True`` ``boundaries[i-1] <= x < boundaries[i]`` (``boundaries`` 1-D, sorted)."""
+    ``right=True`` ``boundaries[i-1] <= x < boundaries[i]`` (``boundaries`` 1-D, sorted).
+
+    Example:
+        >>> import nerve
+        >>> nerve.bucketize(nerve.tensor([1, 5, 9]), nerve.tensor([2, 4, 6, 8]))
+        tensor([0, 2, 4])
+    """
     if boundaries._data.ndim != 1:
         raise RuntimeError(
             f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})"
