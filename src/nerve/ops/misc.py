@@ -30,7 +30,8 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
 
     Example:
         >>> import nerve
-        >>> rows, cols = nerve.meshgrid(nerve.tensor([1, 2]), nerve.tensor([3, 4, 5]), indexing="ij")
+        >>> x, y = nerve.tensor([1, 2]), nerve.tensor([3, 4, 5])
+        >>> rows, cols = nerve.meshgrid(x, y, indexing="ij")
         >>> rows
         tensor([[1, 1, 1],
                 [2, 2, 2]])
