@@ -128,13 +128,38 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch normalization of volumes (N, C, D, H, W), per channel."""
+    """Batch normalization of volumes (N, C, D, H, W), per channel.
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> layer = nerve.nn.BatchNorm3d(2)
+        >>> out = layer(nerve.randn(4, 2, 3, 3, 3) * 5 + 1)
+        >>> bool((out.mean(dim=(0, 2, 3, 4)).abs() < 1e-5).all()), out.shape
+        (True, nerve.Size([4, 2, 3, 3, 3]))
+        >>> layer.running_mean.shape
+        nerve.Size([2])
+    """
 
     dims = (5,)
 
 
 class LayerNorm(Module):
-    """Normalize each sample over its last dimensions, then scale and shift elementwise."""
+    """Normalize each sample over its last dimensions, then scale and shift elementwise.
+
+    ``normalized_shape`` names the trailing dimensions normalized together; the learned
+    ``weight`` and ``bias`` have that shape (``elementwise_affine=False``: none). Unlike batch
+    norm, no statistic depends on the batch, so training and evaluation agree.
+
+    Example:
+        >>> import nerve
+        >>> layer = nerve.nn.LayerNorm(3)
+        >>> layer(nerve.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]]))
+        tensor([[-1.2247,  0.0000,  1.2247],
+                [-0.7071, -0.7071,  1.4142]], grad_fn=<...>)
+        >>> layer.weight.shape, layer.bias.shape
+        (nerve.Size([3]), nerve.Size([3]))
+    """
 
     def __init__(
         self,
@@ -268,7 +293,18 @@ class _InstanceNorm(_BatchNorm):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance normalization of (N, C, L) or unbatched (C, L) inputs."""
+    """Instance normalization of (N, C, L) or unbatched (C, L) inputs.
+
+    Each channel of each sample is normalized over its length on its own; by default with no
+    learned affine and no running statistics (``affine``, ``track_running_stats``).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[[1.0, 2.0, 3.0], [4.0, 4.0, 10.0]]])
+        >>> nerve.nn.InstanceNorm1d(2)(x)
+        tensor([[[-1.2247,  0.0000,  1.2247],
+                 [-0.7071, -0.7071,  1.4142]]])
+    """
 
     dims = (2, 3)
 

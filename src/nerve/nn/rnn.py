@@ -37,7 +37,18 @@ class RNNBase(Module):
     """Parameters and the time loop shared by RNN, LSTM and GRU. For layer k and direction
     suffix s ('' or '_reverse'): weight_ih_l{k}{s} (G*H, in), weight_hh_l{k}{s} (G*H, H_out),
     bias_ih_l{k}{s}, bias_hh_l{k}{s} (G*H), and for an LSTM with ``proj_size`` also
-    weight_hr_l{k}{s} (proj_size, H); G is 1, 4 (i, f, g, o) or 3 (r, z, n)."""
+    weight_hr_l{k}{s} (proj_size, H); G is 1, 4 (i, f, g, o) or 3 (r, z, n).
+
+    Example:
+        >>> import nerve
+        >>> lstm = nerve.nn.RNNBase("LSTM", 4, 8)
+        >>> for name, p in lstm.named_parameters():  # G*H = 4*8 rows: the gates i, f, g, o
+        ...     print(name, tuple(p.shape))
+        weight_ih_l0 (32, 4)
+        weight_hh_l0 (32, 8)
+        bias_ih_l0 (32,)
+        bias_hh_l0 (32,)
+    """
 
     def __init__(
         self,
@@ -372,7 +383,15 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """Long short-term memory: ``LSTM(input_size, hidden_size, num_layers=1, bias=True,
     batch_first=False, dropout=0.0, bidirectional=False, proj_size=0)``; returns
-    (output, (h_n, c_n))."""
+    (output, (h_n, c_n)).
+
+    Example:
+        >>> import nerve
+        >>> lstm = nerve.nn.LSTM(4, 8, num_layers=2, batch_first=True)
+        >>> out, (h, c) = lstm(nerve.zeros(2, 5, 4))  # 2 sequences of 5 steps
+        >>> out.shape, h.shape, c.shape
+        (nerve.Size([2, 5, 8]), nerve.Size([2, 2, 8]), nerve.Size([2, 2, 8]))
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
@@ -380,7 +399,15 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     """Gated recurrent units: ``GRU(input_size, hidden_size, num_layers=1, bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False)``; returns (output, h_n)."""
+    batch_first=False, dropout=0.0, bidirectional=False)``; returns (output, h_n).
+
+    Example:
+        >>> import nerve
+        >>> gru = nerve.nn.GRU(4, 8, bidirectional=True)
+        >>> out, h = gru(nerve.zeros(5, 2, 4))  # (time, batch, features): batch_first=False
+        >>> out.shape, h.shape
+        (nerve.Size([5, 2, 16]), nerve.Size([2, 2, 8]))
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:

@@ -150,7 +150,17 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """An Elman cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+    """An Elman cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
+
+    Example:
+        >>> import nerve
+        >>> cell = nerve.nn.RNNCell(4, 8)
+        >>> h = nerve.zeros(2, 8)
+        >>> for x in nerve.zeros(5, 2, 4):  # one step at a time
+        ...     h = cell(x, h)
+        >>> h.shape
+        nerve.Size([2, 8])
+    """
 
     def __init__(
         self,
@@ -174,7 +184,16 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """A long short-term memory cell: returns (h', c') (gates i, f, g, o)."""
+    """A long short-term memory cell: returns (h', c') (gates i, f, g, o).
+
+    Example:
+        >>> import nerve
+        >>> cell = nerve.nn.LSTMCell(4, 8)
+        >>> h, c = cell(nerve.zeros(2, 4))  # the state starts at zeros when not given
+        >>> h, c = cell(nerve.zeros(2, 4), (h, c))
+        >>> h.shape, c.shape
+        (nerve.Size([2, 8]), nerve.Size([2, 8]))
+    """
 
     gates = 4
 
@@ -195,7 +214,14 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """A gated recurrent unit: gates r (reset), z (update) and the candidate n."""
+    """A gated recurrent unit: gates r (reset), z (update) and the candidate n.
+
+    Example:
+        >>> import nerve
+        >>> cell = nerve.nn.GRUCell(4, 8)
+        >>> cell(nerve.zeros(2, 4), nerve.zeros(2, 8)).shape
+        nerve.Size([2, 8])
+    """
 
     gates = 3
 

@@ -129,6 +129,13 @@ class TransformerEncoder(Module):
     ``src_key_padding_mask``: the outputs at padded positions come back as zeros. nerve
     computes every position but gives those positions the same zeros in the same case, so
     that a model's outputs agree; ``use_nested_tensor`` says whether the case applies.
+
+    Example:
+        >>> import nerve
+        >>> layer = nerve.nn.TransformerEncoderLayer(d_model=16, nhead=4, batch_first=True)
+        >>> encoder = nerve.nn.TransformerEncoder(layer, num_layers=2)
+        >>> encoder(nerve.zeros(3, 10, 16)).shape  # 3 sequences of 10 tokens
+        nerve.Size([3, 10, 16])
     """
 
     def __init__(

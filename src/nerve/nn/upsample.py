@@ -214,14 +214,33 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """Nearest-neighbour upsampling of images (``Upsample(mode='nearest')``)."""
+    """Nearest-neighbour upsampling of images (``Upsample(mode='nearest')``).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> nerve.nn.UpsamplingNearest2d(scale_factor=2)(x)
+        tensor([[[[1., 1., 2., 2.],
+                  [1., 1., 2., 2.],
+                  [3., 3., 4., 4.],
+                  [3., 3., 4., 4.]]]])
+    """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """Bilinear upsampling of images with ``align_corners=True`` (as torch's)."""
+    """Bilinear upsampling of images with ``align_corners=True`` (as torch's).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> nerve.nn.UpsamplingBilinear2d(size=(3, 3))(x)
+        tensor([[[[1.0000, 1.5000, 2.0000],
+                  [2.0000, 2.5000, 3.0000],
+                  [3.0000, 3.5000, 4.0000]]]])
+    """
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
