@@ -144,6 +144,11 @@ MESSAGES: dict[str, dict[str, Spec]] = {
     "set_bias": {"layer": _LAYER, "neuron": _UNIT, "value": Spec(**_NUMBER)},
     "explain": {"layer": _LAYER, "neuron": _UNIT, "x": _COORD, "y": _COORD},
     "export": {"format": Spec("choice", choices=("nerve", "torch", "safetensors"))},
+    # Step through backprop (backprop.py): one training point, or a mini-batch from it.
+    "backprop": {
+        "example": Spec("int", 0, 0, LIMITS["points"] - 1, optional=True),
+        "batch": Spec("bool", False, optional=True),
+    },
 }
 
 

@@ -270,6 +270,12 @@ class Session(TrainingLoop):
         )
         return [{**result, "x": x, "y": y}]
 
+    def _cmd_backprop(self, example: int, batch: bool) -> list[dict[str, Any]]:
+        # Step through backprop: a read-only trace of one gradient step (see backprop.py).
+        from .backprop import session_trace
+
+        return [session_trace(self, example, batch)]
+
     def _cmd_export(self, format: str) -> list[dict[str, Any]]:
         return [export_mod.export_message(self, format)]
 
