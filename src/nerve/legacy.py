@@ -75,13 +75,40 @@ def _all_ints(values: tuple[Any, ...]) -> bool:
     return all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in values)
 
 
+# name -> the data its docstring example converts and what that prints; written by hand (and
+# checked against torch), so a constructor that drifts fails its doctest
+_EXAMPLES = {
+    "FloatTensor": ("[1.5, -2.5]", "tensor([ 1.5000, -2.5000])"),
+    "DoubleTensor": ("[1.5, -2.5]", "tensor([ 1.5000, -2.5000], dtype=nerve.float64)"),
+    "HalfTensor": ("[1.5, -2.5]", "tensor([ 1.5000, -2.5000], dtype=nerve.float16)"),
+    "LongTensor": ("[1.7, -2.7]", "tensor([ 1, -2])"),
+    "IntTensor": ("[1.7, -2.7]", "tensor([ 1, -2], dtype=nerve.int32)"),
+    "ShortTensor": ("[1.7, -2.7]", "tensor([ 1, -2], dtype=nerve.int16)"),
+    "CharTensor": ("[1.7, -2.7]", "tensor([ 1, -2], dtype=nerve.int8)"),
+    "ByteTensor": ("[1.7, 2.2]", "tensor([1, 2], dtype=nerve.uint8)"),
+    "BoolTensor": ("[1, 0]", "tensor([ True, False])"),
+}
+
+
 def _legacy_class(name: str, dtype: dtypes.dtype, cuda: bool) -> type:
     doc = f"Legacy constructor of {dtype!r} tensors on the {'GPU' if cuda else 'CPU'}."
+    if not cuda:  # the GPU types' examples could not run on a machine without one
+        data, shown = _EXAMPLES[name]
+        doc += (
+            f"\n\n    ``{name}(2, 3)`` makes a tensor of that size, ``{name}(data)`` converts "
+            "data (floats\n    truncated toward zero for integer types), as torch's.\n\n"
+            f"    Example:\n        >>> import nerve\n        >>> nerve.{name}({data})\n"
+            f"        {shown}\n        >>> nerve.{name}(2, 3).shape\n"
+            "        nerve.Size([2, 3])\n    "
+        )
     return _LegacyTensorType(name, (), {"_dtype": dtype, "_cuda": cuda, "__doc__": doc})
 
 
 CPU_TYPES = {name: _legacy_class(name, dtype, False) for name, dtype in LEGACY_NAMES.items()}
 CUDA_TYPES = {name: _legacy_class(name, dtype, True) for name, dtype in LEGACY_NAMES.items()}
+# the classes live in these dictionaries, not as module attributes, where doctest looks: name
+# them here so that their examples run (tests/docs/test_doctests.py)
+__test__ = dict(CPU_TYPES)
 
 
 def type_name(t: Tensor) -> str:
