@@ -125,6 +125,34 @@ def test_conv_transpose_output_size() -> None:
         layer(nerve.zeros(1, 8, 5, 5), output_size=(12, 12))
 
 
+@pytest.mark.parametrize("planar_max", [0, 1 << 30], ids=["channels-last", "planar"])
+@pytest.mark.parametrize("case", list(CONV2D))
+def test_both_window_layouts_match_torch(
+    case: str, planar_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each layout of the windows (ops/conv_kernels.py), forced for every layer, forward and
+    backward and the transposed convolution; the tests above see whichever layout their few
+    channels choose."""
+    from nerve.ops import conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", planar_max)
+    x_shape, w_shape, options = CONV2D[case]
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    check_function(F.conv2d, TF.conv2d, [x, w, b], np.float64, grads=(0, 1, 2), **options)
+    transposed = {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}
+    xt, wt = _arrays((2, 4, 5, 6), (4, 3, 3, 2))
+    check_function(
+        F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1), **transposed
+    )
+    w2 = RNG.standard_normal((3, 2, 3, 3))
+
+    def loss(lib: Any, x: Any) -> Any:
+        conv = nerve.nn.functional.conv2d if lib is nerve else TF.conv2d
+        return (conv(x, lib.tensor(w2), padding=1).tanh() ** 2).sum()
+
+    check_second_order(loss, RNG.standard_normal((2, 2, 5, 5)), RNG.standard_normal((2, 2, 5, 5)))
+
+
 def test_finite_differences_first_and_second_order() -> None:
     x, w, b = (
         nerve.tensor(a, requires_grad=True) for a in _arrays((1, 2, 5, 4), (4, 1, 2, 3), (4,))

@@ -1,8 +1,8 @@
-"""Convolutions: conv2d (conv1d is conv2d on a height of 1) and its transpose, by im2col.
+"""Convolutions: conv2d (conv1d is conv2d on a height of 1) and its transpose, as ops.
 
 A convolution slides a small weight over the image: every output pixel is a weighted sum of a
-kh x kw window of every input channel (of its group). ``im2col`` copies all windows into one
-array (one strided view, one copy), so that the whole layer is one batched matrix product.
+kh x kw window of every input channel (of its group). The array kernels, which copy the
+windows out so that a layer is one matrix product, are in ops/conv_kernels.py.
 
 Three ops close the family under differentiation, so that each derivative is written once and
 is differentiable again (double backward):
@@ -17,103 +17,13 @@ The gradient of each one for each of its inputs is one of the three again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..autograd.node import Node, run
-from ..backend.device import xp_of
 from ..tensor import Tensor
+from .conv_kernels import Geometry, convolve, input_gradient, weight_gradient, windows
 from .dual import data, shape_of
 from .dual import sum as dual_sum
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """How a kernel slides: ``stride``, zero ``padding`` on each side, ``dilation`` (the gap
-    between the kernel's taps) per spatial dimension, and ``groups`` of channels."""
-
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
-    groups: int
-
-    def out_size(self, size: tuple[int, int], kernel: tuple[int, int]) -> tuple[int, int]:
-        """The output's height and width for an input of ``size``."""
-        return tuple(  # type: ignore[return-value]
-            (n + 2 * p - d * (k - 1) - 1) // s + 1
-            for n, p, d, k, s in zip(size, self.padding, self.dilation, kernel, self.stride)
-        )
-
-
-# Kernels work channels-last: an image (N, C, H, W) is read as (N, H, W, C) (a transposed
-# view, no copy), a window's values are ordered (kh, kw, C) so that its channels are contiguous
-# runs, and a layer is one matrix product of (N * Ho * Wo, kh * kw * C) windows with the
-# (kh * kw * C, O) weight. Outputs are channels-last memory seen as (N, C, H, W), which is
-# also what the next layer's windows read fastest. Groups split the channels: the windows are
-# (N * Ho * Wo, G, kh * kw * C/G) and the product is one per group.
-
-
-def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
-    """The windows of ``x`` (N, C, H, W) as (N * Ho * Wo, G, kh * kw * C/G), each window's
-    values in (kh, kw, channel) order."""
-    xp = xp_of(x)
-    n, c, h, w = x.shape
-    ho, wo = geometry.out_size((h, w), kernel)
-    ph, pw = geometry.padding
-    last = x.transpose(0, 2, 3, 1)  # channels-last view
-    if ph or pw or not last.flags.c_contiguous:
-        padded = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
-        padded[:, ph : ph + h, pw : pw + w] = last
-        last = padded
-    sn, sh, sw, sc = last.strides
-    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
-    g = geometry.groups
-    windows = xp.lib.stride_tricks.as_strided(
-        last,
-        shape=(n, ho, wo, g, kernel[0], kernel[1], c // g),
-        strides=(sn, sh * th, sw * tw, sc * (c // g), sh * dh, sw * dw, sc),
-    )
-    return windows.reshape(n * ho * wo, g, kernel[0] * kernel[1] * (c // g))
-
-
-def col2im(cols: Any, shape: tuple[int, ...], kernel: tuple[int, int], geometry: Geometry) -> Any:
-    """The adjoint of :func:`im2col`: each window's values added back where it was read, into
-    an array of ``shape`` (N, C, H, W) (channels-last memory; overlapping windows add up)."""
-    xp = xp_of(cols)
-    n, c, h, w = shape
-    kh, kw = kernel
-    ho, wo = geometry.out_size((h, w), kernel)
-    ph, pw = geometry.padding
-    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
-    g = geometry.groups
-    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
-    windows = cols.reshape(n, ho, wo, g, kh, kw, c // g)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + th * (ho - 1) + 1, th)
-        for j in range(kw):
-            columns = slice(j * dw, j * dw + tw * (wo - 1) + 1, tw)
-            out[:, rows, columns] += windows[:, :, :, :, i, j].reshape(n, ho, wo, c)
-    return out[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
-
-
-def _grouped(w: Any, groups: int) -> Any:
-    """A weight (O, C/G, kh, kw) as (G, O/G, kh * kw * C/G), in the windows' order."""
-    o, cg, kh, kw = w.shape
-    return w.transpose(0, 2, 3, 1).reshape(groups, o // groups, kh * kw * cg)
-
-
-def _per_group(g: Any, groups: int) -> Any:
-    """An output gradient (N, O, Ho, Wo) as (N * Ho * Wo, G, O/G)."""
-    n, o, ho, wo = g.shape
-    return g.transpose(0, 2, 3, 1).reshape(n * ho * wo, groups, o // groups)
-
-
-def _product(a: Any, b: Any) -> Any:
-    """Per group, (M, G, K) windows times (G, K, P) matrices: (M, G, P), one GEMM per group
-    (a single one without groups)."""
-    if a.shape[1] == 1:
-        return a.reshape(a.shape[0], -1).dot(b[0]).reshape(a.shape[0], 1, -1)
-    return (a.transpose(1, 0, 2) @ b).transpose(1, 0, 2)
 
 
 def _kernel(w: Any) -> tuple[int, int]:
@@ -125,17 +35,10 @@ class Conv(Node):
 
     def forward(self, x: Any, w: Any, b: Any = None, *, geometry: Geometry) -> Any:
         self.geometry = geometry
-        n, _, h, width = x.shape
-        kernel = (w.shape[2], w.shape[3])
-        ho, wo = geometry.out_size((h, width), kernel)
-        self.cols = cols = im2col(x, kernel, geometry)  # kept for the weight's gradient
-        out = _product(cols, _grouped(w, geometry.groups).transpose(0, 2, 1))
-        out = out.reshape(n, ho, wo, w.shape[0])
+        out, self.cols = convolve(x, w, geometry)  # the windows, kept for the weight's gradient
         if b is not None:
-            out += b
-        # made (N, O, Ho, Wo) in memory too: the elementwise ops that follow (activations,
-        # pooling, their gradients) run several times slower on mixed layouts than this copy
-        return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2))
+            out += b.reshape(-1, 1, 1)
+        return out
 
     def backward(self, g: Any) -> tuple[Any, ...]:
         x, w = self.input(0), self.input(1)
@@ -155,42 +58,6 @@ class Conv(Node):
     def release(self) -> None:
         super().release()
         self.cols = None
-
-
-def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geometry) -> Any:
-    """dL/dw from the input's windows and the output's gradient: per group,
-    g^T (O/G, N * Ho * Wo) @ windows (N * Ho * Wo, kh * kw * C/G)."""
-    o, cg, kh, kw = w_shape
-    per_group = _per_group(g, geometry.groups)
-    if geometry.groups == 1:
-        grads = per_group[:, 0].T.dot(cols[:, 0])
-    else:
-        grads = per_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
-    return grads.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2).copy()
-
-
-def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -> Any:
-    """dL/dx from the output's gradient: each output pixel's gradient sent back through the
-    weight to the window it was computed from (col2im of g @ w).
-
-    With stride 1 that sum is itself a convolution: of ``g`` padded by what the kernel
-    overhangs, with the kernel flipped and its channels swapped. One im2col and one product
-    then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers)."""
-    kh, kw = w.shape[2], w.shape[3]
-    (dh, dw), (ph, pw) = geometry.dilation, geometry.padding
-    overhang = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
-    if geometry.stride == (1, 1) and min(overhang) >= 0:
-        groups = geometry.groups
-        o, cg = w.shape[0], w.shape[1]
-        flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, kh, kw)
-        flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups, kh, kw)
-        full = Geometry((1, 1), overhang, geometry.dilation, groups)
-        cols = im2col(g, (kh, kw), full)
-        n, _, h, width = shape
-        out = _product(cols, _grouped(flipped, groups).transpose(0, 2, 1))
-        return out.reshape(n, h, width, -1).transpose(0, 3, 1, 2)
-    cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
-    return col2im(cols, shape, (kh, kw), geometry)
 
 
 class ConvInput(Node):
@@ -218,7 +85,7 @@ class ConvWeight(Node):
         self.geometry, self.kernel = geometry, kernel
         c, o = x.shape[1], g.shape[1]
         w_shape = (o, c // geometry.groups, *kernel)
-        return weight_gradient(im2col(x, kernel, geometry), g, w_shape, geometry)
+        return weight_gradient(windows(x, kernel, geometry), g, w_shape, geometry)
 
     def backward(self, h: Any) -> tuple[Any, Any]:
         # conv_weight(x, g) is linear in x and in g: its adjoints are conv_input and conv
@@ -253,4 +120,4 @@ def output_padding_shape(
     return (n, w_shape[1] * geometry.groups, sizes[0], sizes[1])
 
 
-__all__ = ["Conv", "ConvInput", "ConvWeight", "Geometry", "col2im", "data", "im2col"]
+__all__ = ["Conv", "ConvInput", "ConvWeight", "Geometry", "data"]

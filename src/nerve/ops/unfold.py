@@ -12,7 +12,7 @@ from typing import Any
 
 from ..autograd.node import Node, run
 from ..backend.device import xp_of
-from .conv import Geometry, col2im, im2col
+from .conv_kernels import Geometry, col2im, im2col
 
 
 class Unfold(Node):

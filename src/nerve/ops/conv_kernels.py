@@ -1,0 +1,212 @@
+"""The array kernels of the convolutions (ops/conv.py): windows copied out of an image, one
+matrix product per layer, and the two gradients.
+
+A convolution's output pixel is a weighted sum of a kh x kw window of every input channel
+(of its group). Copying all windows into one array (im2col) turns a layer into matrix
+products. Two layouts of that copy are used, each where it measured fastest on this project's
+CPU benchmarks (benchmarks/cnn.py):
+
+* **planar** (images with few channels per group, at most :data:`PLANAR_MAX_CHANNELS`): the
+  windows of each image as a (C/G * kh * kw, Ho * Wo) matrix, so that the product with the
+  (O/G, C/G * kh * kw) weight is already the (N, O, Ho, Wo) output. The copy moves whole
+  image rows (runs of Wo values) and the weight is used as it is stored. On a one-channel
+  28x28 batch this is 4x faster than channels-last, whose copy would move one value at a time.
+* **channels-last** (many channels): an image (N, C, H, W) read as (N, H, W, C), each window's
+  values in (kh, kw, C) order, and the layer one tall (N * Ho * Wo, K) @ (K, O) product, which
+  BLAS runs faster than N short ones once K is in the hundreds (1.4x on 32 channels of 32x32).
+
+Both give the same numbers up to the order of float additions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..backend.device import xp_of
+
+# The largest number of input channels per group read with the planar layout (the next
+# measured point, 16 channels, was faster channels-last; 8 was even for the forward and
+# faster planar for the weight's gradient).
+PLANAR_MAX_CHANNELS = 8
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How a kernel slides: ``stride``, zero ``padding`` on each side, ``dilation`` (the gap
+    between the kernel's taps) per spatial dimension, and ``groups`` of channels."""
+
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+
+    def out_size(self, size: tuple[int, int], kernel: tuple[int, int]) -> tuple[int, int]:
+        """The output's height and width for an input of ``size``."""
+        return tuple(  # type: ignore[return-value]
+            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            for n, p, d, k, s in zip(size, self.padding, self.dilation, kernel, self.stride)
+        )
+
+
+def planar(channels: int, geometry: Geometry) -> bool:
+    """Whether windows of an image with ``channels`` are copied in the planar layout."""
+    return channels // geometry.groups <= PLANAR_MAX_CHANNELS
+
+
+def _zero_padded(x: Any, padding: tuple[int, int], channels_last: bool) -> Any:
+    """``x`` (N, C, H, W) with ``padding`` zeros around each plane; channels-last memory (seen
+    as (N, H, W, C)) when asked, else as it is (a copy only when there is padding)."""
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    ph, pw = padding
+    if channels_last:
+        last = x.transpose(0, 2, 3, 1)
+        if not (ph or pw) and last.flags.c_contiguous:
+            return last
+        out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+        out[:, ph : ph + h, pw : pw + w] = last
+        return out
+    if not (ph or pw):
+        return x
+    out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    out[:, :, ph : ph + h, pw : pw + w] = x
+    return out
+
+
+def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The windows of ``x`` (N, C, H, W) as (N, G, C/G * kh * kw, Ho * Wo): for each image
+    and group, one row per (channel, tap) holding that tap's value at every output pixel."""
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    ho, wo = geometry.out_size((h, w), kernel)
+    source = _zero_padded(x, geometry.padding, channels_last=False)
+    sn, sc, sh, sw = source.strides
+    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
+    windows = xp.lib.stride_tricks.as_strided(
+        source,
+        shape=(n, c, kernel[0], kernel[1], ho, wo),
+        strides=(sn, sc, sh * dh, sw * dw, sh * th, sw * tw),
+    )
+    return windows.reshape(n, geometry.groups, -1, ho * wo)  # the one copy
+
+
+def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The windows of ``x`` (N, C, H, W) as (N * Ho * Wo, G, kh * kw * C/G), each window's
+    values in (kh, kw, channel) order (the channels-last layout)."""
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    ho, wo = geometry.out_size((h, w), kernel)
+    last = _zero_padded(x, geometry.padding, channels_last=True)
+    sn, sh, sw, sc = last.strides
+    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
+    g = geometry.groups
+    windows = xp.lib.stride_tricks.as_strided(
+        last,
+        shape=(n, ho, wo, g, kernel[0], kernel[1], c // g),
+        strides=(sn, sh * th, sw * tw, sc * (c // g), sh * dh, sw * dw, sc),
+    )
+    return windows.reshape(n * ho * wo, g, kernel[0] * kernel[1] * (c // g))
+
+
+def windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The windows of ``x`` in the layout its channel count reads fastest: 4-D planar
+    (:func:`planar_windows`) or 3-D channels-last (:func:`im2col`)."""
+    if planar(x.shape[1], geometry):
+        return planar_windows(x, kernel, geometry)
+    return im2col(x, kernel, geometry)
+
+
+def col2im(cols: Any, shape: tuple[int, ...], kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The adjoint of :func:`im2col`: each window's values added back where it was read, into
+    an array of ``shape`` (N, C, H, W) (channels-last memory; overlapping windows add up)."""
+    xp = xp_of(cols)
+    n, c, h, w = shape
+    kh, kw = kernel
+    ho, wo = geometry.out_size((h, w), kernel)
+    ph, pw = geometry.padding
+    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
+    g = geometry.groups
+    out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
+    per_tap = cols.reshape(n, ho, wo, g, kh, kw, c // g)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + th * (ho - 1) + 1, th)
+        for j in range(kw):
+            columns = slice(j * dw, j * dw + tw * (wo - 1) + 1, tw)
+            out[:, rows, columns] += per_tap[:, :, :, :, i, j].reshape(n, ho, wo, c)
+    return out[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+
+
+def _grouped(w: Any, groups: int) -> Any:
+    """A weight (O, C/G, kh, kw) as (G, O/G, kh * kw * C/G), in the channels-last order."""
+    o, cg, kh, kw = w.shape
+    return w.transpose(0, 2, 3, 1).reshape(groups, o // groups, kh * kw * cg)
+
+
+def _per_group(g: Any, groups: int) -> Any:
+    """An output gradient (N, O, Ho, Wo) as (N * Ho * Wo, G, O/G)."""
+    n, o, ho, wo = g.shape
+    return g.transpose(0, 2, 3, 1).reshape(n * ho * wo, groups, o // groups)
+
+
+def _product(a: Any, b: Any) -> Any:
+    """Per group, (M, G, K) windows times (G, K, P) matrices: (M, G, P), one GEMM per group
+    (a single one without groups)."""
+    if a.shape[1] == 1:
+        return a.reshape(a.shape[0], -1).dot(b[0]).reshape(a.shape[0], 1, -1)
+    return (a.transpose(1, 0, 2) @ b).transpose(1, 0, 2)
+
+
+def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
+    """conv(x, w) without bias, as a C-contiguous (N, O, Ho, Wo) array, and the windows it
+    read (for the weight's gradient)."""
+    n, c, h, width = x.shape
+    o, cg, kh, kw = w.shape
+    groups = geometry.groups
+    ho, wo = geometry.out_size((h, width), (kh, kw))
+    cols = windows(x, (kh, kw), geometry)
+    if cols.ndim == 4:  # planar: (G, O/G, C/G kh kw) @ (N, G, C/G kh kw, L) is (N, G, O/G, L)
+        out = xp_of(x).matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
+        return out.reshape(n, o, ho, wo), cols
+    out = _product(cols, _grouped(w, groups).transpose(0, 2, 1)).reshape(n, ho, wo, o)
+    # made (N, O, Ho, Wo) in memory too: the elementwise ops that follow (activations,
+    # pooling, their gradients) run several times slower on mixed layouts than this copy
+    return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2)), cols
+
+
+def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geometry) -> Any:
+    """dL/dw from the input's windows (either layout) and the output's gradient: per group,
+    the sum over pixels of the output gradient times the window it came from."""
+    o, cg, kh, kw = w_shape
+    groups = geometry.groups
+    if cols.ndim == 4:  # planar: per image (O/G, L) @ (L, K), then the sum over images
+        n = g.shape[0]
+        per_image = xp_of(g).matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2))
+        return per_image.sum(axis=0).reshape(w_shape)
+    per_group = _per_group(g, groups)
+    if groups == 1:
+        grads = per_group[:, 0].T.dot(cols[:, 0])
+    else:
+        grads = per_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
+    return grads.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2).copy()
+
+
+def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -> Any:
+    """dL/dx from the output's gradient: each output pixel's gradient sent back through the
+    weight to the window it was computed from (col2im of g @ w).
+
+    With stride 1 that sum is itself a convolution: of ``g`` padded by what the kernel
+    overhangs, with the kernel flipped and its channels swapped. One im2col and one product
+    then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers)."""
+    kh, kw = w.shape[2], w.shape[3]
+    (dh, dw), (ph, pw) = geometry.dilation, geometry.padding
+    overhang = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
+    if geometry.stride == (1, 1) and min(overhang) >= 0:
+        groups = geometry.groups
+        o, cg = w.shape[0], w.shape[1]
+        flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, kh, kw)
+        flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups, kh, kw)
+        full = Geometry((1, 1), overhang, geometry.dilation, groups)
+        return convolve(g, flipped, full)[0]
+    cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
+    return col2im(cols, shape, (kh, kw), geometry)
