@@ -231,7 +231,7 @@ def test_dot_missing_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ([1.0, 2.0], "got list"),
+        ([1.0, 2.0], "got a list holding float"),
         (np.ones(3), "got numpy.ndarray"),
         (None, "got NoneType"),
         ([], "got list"),
