@@ -113,7 +113,22 @@ class SequentialLR(_Composite):
 
 class ChainedScheduler(_Composite):
     """Several schedules applied together at every step (their factors multiply), e.g. a
-    constant warm-up and an exponential decay."""
+    constant warm-up and an exponential decay.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> warmup = nerve.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> decay = nerve.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        >>> sched = nerve.optim.lr_scheduler.ChainedScheduler([warmup, decay])
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs
+        [0.05, 0.0675, 0.081, 0.0729, 0.0656]
+    """
 
     def __init__(
         self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None
@@ -139,6 +154,18 @@ class ReduceLROnPlateau(LRScheduler):
     """Cut the learning rate by ``factor`` when a monitored metric has stopped improving for
     ``patience`` epochs: ``scheduler.step(val_loss)``. An LRScheduler (``isinstance``,
     ``get_last_lr``, ``state_dict``) that steps on a metric instead of an epoch count.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = nerve.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> lrs = []
+        >>> for val_loss in [1.0, 0.8, 0.8, 0.8, 0.8, 0.8]:  # stops improving after two epochs
+        ...     opt.step()
+        ...     sched.step(val_loss)
+        ...     lrs.append(round(opt.param_groups[0]["lr"], 4))
+        >>> lrs
+        [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]
     """
 
     def __init__(

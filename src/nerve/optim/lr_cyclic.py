@@ -15,7 +15,20 @@ from .optimizer import Optimizer
 
 class ConstantLR(LRScheduler):
     """The initial rate times ``factor`` for the first ``total_iters`` epochs, then the rate
-    itself (a constant warm-up)."""
+    itself (a constant warm-up).
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = nerve.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=3)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs
+        [0.05, 0.05, 0.05, 0.1, 0.1]
+    """
 
     def __init__(
         self,
@@ -43,7 +56,20 @@ class ConstantLR(LRScheduler):
 
 class PolynomialLR(LRScheduler):
     """Decay the initial rate to zero over ``total_iters`` epochs along
-    ``(1 - epoch / total_iters) ** power``, then keep it at zero."""
+    ``(1 - epoch / total_iters) ** power``, then keep it at zero.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = nerve.optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.0563, 0.025, 0.0062, 0.0, 0.0]
+    """
 
     def __init__(
         self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
@@ -71,6 +97,18 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     ``step(epoch)`` takes fractional epochs (``scheduler.step(epoch + i / iters)`` inside an
     epoch), as torch's does.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = nerve.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3)
+        >>> lrs = []
+        >>> for epoch in range(7):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.075, 0.025, 0.1, 0.075, 0.025, 0.1]
     """
 
     def __init__(
@@ -131,7 +169,20 @@ class CyclicLR(LRScheduler):
     ``step_size_up`` batches up, ``step_size_down`` (default the same) down. ``mode`` scales
     each cycle's amplitude: ``triangular`` (constant), ``triangular2`` (halved each cycle),
     ``exp_range`` (``gamma ** iteration``), or a custom ``scale_fn``. With
-    ``cycle_momentum``, momentum (or Adam's beta1) cycles the opposite way."""
+    ``cycle_momentum``, momentum (or Adam's beta1) cycles the opposite way.
+
+    Example:
+        >>> import nerve
+        >>> opt = nerve.optim.SGD([nerve.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = nerve.optim.lr_scheduler.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2)
+        >>> lrs = []
+        >>> for epoch in range(9):
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     sched.step()
+        >>> lrs
+        [0.1, 0.3, 0.5, 0.3, 0.1, 0.3, 0.5, 0.3, 0.1]
+    """
 
     def __init__(
         self,
