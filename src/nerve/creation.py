@@ -96,8 +96,7 @@ def _has_huge_int(data: Any) -> bool:
     """A Python int outside int64 (``2**63``): NumPy would wrap it or give up silently."""
     values = _flatten(data) if isinstance(data, (list, tuple)) else [data]
     return any(
-        isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63
-        for v in values
+        isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63 for v in values
     )
 
 
@@ -149,7 +148,17 @@ def tensor(
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like :func:`tensor`, but shares memory with a tensor or a NumPy array when it can."""
+    """Like :func:`tensor`, but shares memory with a tensor or a NumPy array when it can.
+
+    Example:
+        >>> import nerve
+        >>> import numpy as np
+        >>> a = np.array([1.0, 2.0])
+        >>> t = nerve.as_tensor(a)
+        >>> a[0] = 5.0
+        >>> t
+        tensor([5., 2.], dtype=nerve.float64)
+    """
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device) if (dtype or device) else data
     if isinstance(data, np.ndarray) and data.dtype in dtypes._FROM_NUMPY:
@@ -159,7 +168,17 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array``: changing one changes the other."""
+    """A tensor sharing memory with ``array``: changing one changes the other.
+
+    Example:
+        >>> import nerve
+        >>> import numpy as np
+        >>> a = np.array([1, 2, 3])
+        >>> t = nerve.from_numpy(a)
+        >>> t[0] = -1
+        >>> a.tolist()
+        [-1, 2, 3]
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy_dtype(array.dtype)
@@ -179,15 +198,38 @@ def _filled(
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size (sizes or one sequence), in the default float dtype
+    unless ``dtype`` is given (torch.zeros).
+
+    Example:
+        >>> import nerve
+        >>> nerve.zeros(2, 3).shape, nerve.zeros((2,), dtype=nerve.int64)
+        (nerve.Size([2, 3]), tensor([0, 0]))
+    """
     return _filled(size, 0, dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size (sizes or one sequence), in the default float dtype
+    unless ``dtype`` is given (torch.ones).
+
+    Example:
+        >>> import nerve
+        >>> nerve.ones(2, 2)
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
     return _filled(size, 1, dtype, device, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of the given size, zero-filled (uninitialised memory is not worth the risk)."""
+    """A tensor of the given size, zero-filled (uninitialised memory is not worth the risk).
+
+    Example:
+        >>> import nerve
+        >>> nerve.empty(2, 3).shape
+        nerve.Size([2, 3])
+    """
     return _filled(size, 0, dtype, device, requires_grad)
 
 
@@ -199,7 +241,16 @@ def full(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or float)."""
+    """A tensor filled with ``fill_value``; its dtype follows the value (bool, int64 or float).
+
+    Example:
+        >>> import nerve
+        >>> nerve.full((2, 2), 7)
+        tensor([[7, 7],
+                [7, 7]])
+        >>> nerve.full((3,), 0.5)
+        tensor([0.5000, 0.5000, 0.5000])
+    """
     fallback = (
         dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     )
@@ -222,6 +273,17 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` = ``n`` by default), as torch.eye.
+
+    Example:
+        >>> import nerve
+        >>> nerve.eye(2)
+        tensor([[1., 0.],
+                [0., 1.]])
+        >>> nerve.eye(2, 3, dtype=nerve.int64)
+        tensor([[1, 0, 0],
+                [0, 1, 0]])
+    """
     return _finish(np.eye(n, m, dtype=_np_dtype(dtype)), device, requires_grad)
 
 
@@ -234,7 +296,15 @@ def arange(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Values from ``start`` up to (not including) ``end``; int64 when all arguments are ints."""
+    """Values from ``start`` up to (not including) ``end``; int64 when all arguments are ints.
+
+    Example:
+        >>> import nerve
+        >>> nerve.arange(4)
+        tensor([0, 1, 2, 3])
+        >>> nerve.arange(1, 2, 0.25)
+        tensor([1.0000, 1.2500, 1.5000, 1.7500])
+    """
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -256,6 +326,13 @@ def linspace(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (torch.linspace).
+
+    Example:
+        >>> import nerve
+        >>> nerve.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     array = np.linspace(float(start), float(end), int(steps)).astype(_np_dtype(dtype))
     return _finish(array, device, requires_grad)
 
@@ -269,6 +346,14 @@ def logspace(
     dtype: Any = None,
     device: Any = None,
 ) -> Tensor:
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent
+    (torch.logspace).
+
+    Example:
+        >>> import nerve
+        >>> nerve.logspace(0, 3, 4)
+        tensor([   1.,   10.,  100., 1000.])
+    """
     array = np.logspace(float(start), float(end), int(steps), base=base).astype(_np_dtype(dtype))
     return _finish(array, device, False)
 
@@ -287,7 +372,15 @@ def rand(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform random numbers in [0, 1)."""
+    """Uniform random numbers in [0, 1).
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> x = nerve.rand(2, 3)
+        >>> x.shape, bool(((x >= 0) & (x < 1)).all())
+        (nerve.Size([2, 3]), True)
+    """
     chosen = _random_dtype(dtype)
     array = numpy_generator(generator).random(_sizes(size), dtype=np.float64).astype(chosen)
     return _finish(array, device, requires_grad)
@@ -300,7 +393,16 @@ def randn(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard normal random numbers."""
+    """Standard normal random numbers.
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> a = nerve.randn(3)
+        >>> _ = nerve.manual_seed(0)
+        >>> nerve.equal(a, nerve.randn(3)), a.dtype
+        (True, nerve.float32)
+    """
     chosen = _random_dtype(dtype)
     array = numpy_generator(generator).standard_normal(_sizes(size)).astype(chosen)
     return _finish(array, device, requires_grad)
@@ -315,7 +417,15 @@ def randint(
     dtype: Any = None,
     device: Any = None,
 ) -> Tensor:
-    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+    """Random integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``.
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> x = nerve.randint(2, 5, (10,))
+        >>> x.dtype, bool(((x >= 2) & (x < 5)).all())
+        (nerve.int64, True)
+    """
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint() missing the size argument, e.g. randint(10, (3,))")
@@ -335,7 +445,14 @@ def randint(
 def randperm(
     n: int, *, generator: Generator | None = None, dtype: Any = None, device: Any = None
 ) -> Tensor:
-    """A random permutation of 0 .. n-1."""
+    """A random permutation of 0 .. n-1.
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> nerve.randperm(5).sort().values
+        tensor([0, 1, 2, 3, 4])
+    """
     array = numpy_generator(generator).permutation(int(n))
     return _finish(array.astype(_np_dtype(dtype, dtypes.int64)), device, False)
 
@@ -351,6 +468,13 @@ def _like(x: Tensor, dtype: Any, dev: Any) -> tuple[tuple[int, ...], Any, Any]:
 def zeros_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """Zeros in ``input``'s shape, with its dtype and device unless given (torch.zeros_like).
+
+    Example:
+        >>> import nerve
+        >>> nerve.zeros_like(nerve.tensor([[1, 2]]))
+        tensor([[0, 0]])
+    """
     shape, d, dev = _like(input, dtype, device)
     return zeros(shape, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -358,6 +482,13 @@ def zeros_like(
 def ones_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """Ones in ``input``'s shape, with its dtype and device unless given (torch.ones_like).
+
+    Example:
+        >>> import nerve
+        >>> nerve.ones_like(nerve.tensor([[1, 2]]), dtype=nerve.float32)
+        tensor([[1., 1.]])
+    """
     shape, d, dev = _like(input, dtype, device)
     return ones(shape, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -365,6 +496,13 @@ def ones_like(
 def empty_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """A tensor in ``input``'s shape, dtype and device (zero-filled, as :func:`empty`).
+
+    Example:
+        >>> import nerve
+        >>> nerve.empty_like(nerve.ones(2, 3)).shape
+        nerve.Size([2, 3])
+    """
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -376,6 +514,13 @@ def full_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """``fill_value`` in ``input``'s shape, with its dtype and device unless given.
+
+    Example:
+        >>> import nerve
+        >>> nerve.full_like(nerve.tensor([1, 2]), 7)
+        tensor([7, 7])
+    """
     shape, d, dev = _like(input, dtype, device)
     return full(shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -383,6 +528,14 @@ def full_like(
 def rand_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """Uniform random numbers in [0, 1) in ``input``'s shape, dtype and device (torch.rand_like).
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> nerve.rand_like(nerve.zeros(2, 3)).shape
+        nerve.Size([2, 3])
+    """
     shape, d, dev = _like(input, dtype, device)
     return rand(shape, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -390,6 +543,14 @@ def rand_like(
 def randn_like(
     input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """Standard normal random numbers in ``input``'s shape, dtype and device (torch.randn_like).
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> nerve.randn_like(nerve.zeros(2, dtype=nerve.float64)).dtype
+        nerve.float64
+    """
     shape, d, dev = _like(input, dtype, device)
     return randn(shape, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -397,5 +558,14 @@ def randn_like(
 def randint_like(
     input: Tensor, low: int, high: int | None = None, *, dtype: Any = None, device: Any = None
 ) -> Tensor:
+    """Random integers in [low, high) (or [0, low)) in ``input``'s shape (torch.randint_like).
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(0)
+        >>> x = nerve.randint_like(nerve.zeros(4, dtype=nerve.int64), 3)
+        >>> x.shape, bool(((x >= 0) & (x < 3)).all())
+        (nerve.Size([4]), True)
+    """
     shape, d, dev = _like(input, dtype, device)
     return randint(low, high, shape, dtype=d, device=dev)
