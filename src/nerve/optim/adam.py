@@ -177,7 +177,18 @@ def _update(xp: Any, grad: Any, moments: list[Any], out: Any, step: float, group
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: weights shrink by ``lr * weight_decay`` each step,
-    independently of the gradient's scale (default weight_decay 0.01)."""
+    independently of the gradient's scale (default weight_decay 0.01).
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = nerve.optim.AdamW([w], lr=0.1, weight_decay=0.1)
+        >>> opt.zero_grad()
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w  # each weight moved lr against its gradient's sign, and shrank by lr * weight_decay
+        tensor([ 0.8900, -0.8900], requires_grad=True)
+    """
 
     decoupled = True
 

@@ -85,7 +85,19 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Per-parameter learning rates that shrink with the sum of past squared gradients."""
+    """Per-parameter learning rates that shrink with the sum of past squared gradients.
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.tensor([1.0, 1.0], requires_grad=True)
+        >>> opt = nerve.optim.Adagrad([w], lr=0.1)
+        >>> for _ in range(3):
+        ...     opt.zero_grad()
+        ...     (w * nerve.tensor([10.0, 0.1])).sum().backward()
+        ...     opt.step()
+        >>> w  # both move alike although their gradients differ a hundredfold
+        tensor([0.7716, 0.7716], requires_grad=True)
+    """
 
     _non_negative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 

@@ -62,7 +62,16 @@ def clip_grad_norm_(
 def clip_grad_value_(
     parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
 ) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value]."""
+    """Clamp every gradient element to [-clip_value, clip_value].
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (w * nerve.tensor([-5.0, 0.5, 2.0])).sum().backward()
+        >>> nerve.nn.utils.clip_grad_value_([w], clip_value=1.0)
+        >>> w.grad
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)

@@ -10,12 +10,29 @@ from ...tensor import Tensor
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and joined into one 1-D tensor (in order)."""
+    """All parameters flattened and joined into one 1-D tensor (in order).
+
+    Example:
+        >>> import nerve
+        >>> layer = nerve.nn.Linear(3, 2)
+        >>> nerve.nn.utils.parameters_to_vector(layer.parameters()).shape  # 2*3 weights + 2 biases
+        nerve.Size([8])
+    """
     return cat([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive slices of ``vec`` into the parameters (in place)."""
+    """Copy consecutive slices of ``vec`` into the parameters (in place).
+
+    Example:
+        >>> import nerve
+        >>> layer = nerve.nn.Linear(2, 1)
+        >>> nerve.nn.utils.vector_to_parameters(nerve.tensor([1.0, 2.0, 3.0]), layer.parameters())
+        >>> layer.weight, layer.bias
+        (Parameter containing:
+        tensor([[1., 2.]], requires_grad=True), Parameter containing:
+        tensor([3.], requires_grad=True))
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected Tensor, but got: {type(vec).__name__}")
     params = list(parameters)
