@@ -18,7 +18,18 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch: tensors and arrays are stacked, numbers become
-    tensors, and tuples, lists and dicts are collated field by field."""
+    tensors, and tuples, lists and dicts are collated field by field.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import default_collate
+        >>> batch = default_collate([(nerve.tensor([1.0, 2.0]), 0), (nerve.tensor([3.0, 4.0]), 1)])
+        >>> batch
+        [tensor([[1., 2.],
+                [3., 4.]]), tensor([0, 1])]
+        >>> default_collate([{"x": 1.5}, {"x": 2.5}])
+        {'x': tensor([1.5000, 2.5000], dtype=nerve.float64)}
+    """
     from ...creation import as_tensor, tensor
     from ...ops.shape import stack
 

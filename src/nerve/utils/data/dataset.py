@@ -14,7 +14,20 @@ T = TypeVar("T")
 
 
 class Dataset(Generic[T]):
-    """Base class of map-style data sets: subclasses define ``__getitem__`` and ``__len__``."""
+    """Base class of map-style data sets: subclasses define ``__getitem__`` and ``__len__``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import DataLoader, Dataset
+        >>> class Squares(Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...     def __getitem__(self, i):
+        ...         return nerve.tensor([float(i)]), nerve.tensor(float(i * i))
+        >>> x, y = next(iter(DataLoader(Squares(), batch_size=4)))
+        >>> x.shape, y
+        (nerve.Size([4, 1]), tensor([0., 1., 4., 9.]))
+    """
 
     def __getitem__(self, index: int) -> T:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
@@ -24,7 +37,20 @@ class Dataset(Generic[T]):
 
 
 class IterableDataset(Dataset[T]):
-    """Base class of stream-style data sets: subclasses define ``__iter__``."""
+    """Base class of stream-style data sets: subclasses define ``__iter__``.
+
+    A DataLoader reads such a set in its own order (no sampler, no shuffle), batching as
+    it goes: for data that arrive as a stream, or that are too big to index.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import DataLoader, IterableDataset
+        >>> class Countdown(IterableDataset):
+        ...     def __iter__(self):
+        ...         return iter(nerve.tensor(float(n)) for n in range(5, 0, -1))
+        >>> [batch.tolist() for batch in DataLoader(Countdown(), batch_size=2)]
+        [[5.0, 4.0], [3.0, 2.0], [1.0]]
+    """
 
     def __iter__(self) -> Iterator[T]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
@@ -64,7 +90,16 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
 
 class Subset(Dataset[T]):
-    """The samples of ``dataset`` at ``indices``."""
+    """The samples of ``dataset`` at ``indices``.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import Subset, TensorDataset
+        >>> ds = TensorDataset(nerve.arange(10))
+        >>> part = Subset(ds, [0, 2, 4])
+        >>> len(part), part[1]
+        (3, (tensor(2),))
+    """
 
     def __init__(self, dataset: Dataset[T], indices: Sequence[int]) -> None:
         self.dataset, self.indices = dataset, list(indices)
@@ -79,7 +114,15 @@ class Subset(Dataset[T]):
 
 
 class ConcatDataset(Dataset[T]):
-    """Several data sets one after another."""
+    """Several data sets one after another.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import ConcatDataset, TensorDataset
+        >>> both = ConcatDataset([TensorDataset(nerve.zeros(3)), TensorDataset(nerve.ones(2))])
+        >>> len(both), both[3]
+        (5, (tensor(1.),))
+    """
 
     def __init__(self, datasets: Sequence[Dataset[T]]) -> None:
         self.datasets = list(datasets)

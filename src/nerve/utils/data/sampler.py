@@ -12,7 +12,22 @@ from ...tensor import Tensor
 
 
 class Sampler:
-    """Base class: an iterable of indices (or of lists of indices, for batch samplers)."""
+    """Base class: an iterable of indices (or of lists of indices, for batch samplers).
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import DataLoader, Sampler
+        >>> class Backwards(Sampler):
+        ...     def __init__(self, data):
+        ...         self.data = data
+        ...     def __iter__(self):
+        ...         return iter(range(len(self.data) - 1, -1, -1))
+        ...     def __len__(self):
+        ...         return len(self.data)
+        >>> data = nerve.arange(5)
+        >>> [b.tolist() for b in DataLoader(data, batch_size=2, sampler=Backwards(data))]
+        [[4, 3], [2, 1], [0]]
+    """
 
     def __init__(self, data_source: Sized | None = None) -> None:
         pass
@@ -26,7 +41,13 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, 2, ... in order."""
+    """0, 1, 2, ... in order.
+
+    Example:
+        >>> from nerve.utils.data import SequentialSampler
+        >>> list(SequentialSampler(range(4)))
+        [0, 1, 2, 3]
+    """
 
     def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
@@ -46,6 +67,16 @@ class RandomSampler(Sampler):
 
     With no ``generator``, each pass draws from nerve's default generator, so
     ``nerve.manual_seed`` makes the order reproducible.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import RandomSampler
+        >>> _ = nerve.manual_seed(0)
+        >>> order = list(RandomSampler(range(5)))
+        >>> sorted(order)  # every index once, in a random order
+        [0, 1, 2, 3, 4]
+        >>> len(list(RandomSampler(range(5), replacement=True, num_samples=8)))
+        8
     """
 
     def __init__(
@@ -84,7 +115,15 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices in a random order each pass."""
+    """The given indices in a random order each pass.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.utils.data import SubsetRandomSampler
+        >>> _ = nerve.manual_seed(0)
+        >>> sorted(SubsetRandomSampler([10, 20, 30]))  # the validation rows, shuffled
+        [10, 20, 30]
+    """
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self._indices, self.generator = np.asarray(indices, dtype=np.int64), generator
