@@ -9,6 +9,16 @@ from .grad_mode import state
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (``set_detect_anomaly``, ``detect_anomaly``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.autograd.is_anomaly_enabled()
+        False
+        >>> with nerve.autograd.detect_anomaly():
+        ...     print(nerve.autograd.is_anomaly_enabled())
+        True
+    """
     return state.anomaly
 
 
@@ -18,6 +28,15 @@ def set_detect_anomaly(mode: bool) -> None:
     With it on, every op remembers where it was created, and the backward pass checks each
     gradient it computes: the first NaN or infinity raises an error that names the op and
     shows the line of user code that created it.
+
+    Example:
+        >>> import nerve
+        >>> nerve.autograd.set_detect_anomaly(True)
+        >>> nerve.autograd.is_anomaly_enabled()
+        True
+        >>> nerve.autograd.set_detect_anomaly(False)
+        >>> nerve.autograd.is_anomaly_enabled()
+        False
     """
     state.anomaly = bool(mode)
 

@@ -29,7 +29,26 @@ from .node import Node, _raise_version_error, edge_of
 
 
 class FunctionCtx(Node):
-    """The ``ctx`` of a custom Function; it is also the graph node (``grad_fn``) it creates."""
+    """The ``ctx`` of a custom Function; it is also the graph node (``grad_fn``) it creates.
+
+    Tensors needed by ``backward`` go through ``ctx.save_for_backward(...)`` (read back as
+    ``ctx.saved_tensors``, checked against later in-place changes); other values are plain
+    attributes.
+
+    Example:
+        >>> import nerve
+        >>> class Scale(nerve.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x, factor):
+        ...         ctx.factor = factor  # plain values go on ctx as attributes
+        ...         return x * factor
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * ctx.factor, None  # no gradient for the number
+        >>> y = Scale.apply(nerve.tensor([1.0, 2.0], requires_grad=True), 3.0)
+        >>> y.grad_fn.factor
+        3.0
+    """
 
     saves = ()
 
@@ -161,7 +180,24 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 class Function:
     """Base class of custom differentiable ops: define ``forward`` and ``backward``
-    as static methods and call ``MyFunction.apply(...)``."""
+    as static methods and call ``MyFunction.apply(...)``.
+
+    Example:
+        >>> import nerve
+        >>> class Cube(nerve.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x**3
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x**2
+        >>> x = nerve.tensor([1.0, 2.0], requires_grad=True)
+        >>> Cube.apply(x).sum().backward()
+        >>> x.grad
+        tensor([ 3., 12.])
+    """
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
@@ -239,7 +275,25 @@ def _wrap_output(ctx: FunctionCtx, index: int, output: Any, args: tuple[Any, ...
 
 
 def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a Function's backward as not itself differentiable (it runs under no_grad)."""
+    """Mark a Function's backward as not itself differentiable (it runs under no_grad).
+
+    Example:
+        >>> import nerve
+        >>> class Square(nerve.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     @nerve.autograd.function.once_differentiable
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * grad
+        >>> x = nerve.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).backward()
+        >>> x.grad
+        tensor([6.])
+    """
 
     @functools.wraps(backward)
     def wrapper(ctx: FunctionCtx, *grads: Any) -> Any:

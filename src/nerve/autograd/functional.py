@@ -72,7 +72,16 @@ def backward(
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0, 2.0], requires_grad=True)
+        >>> a, b = (x * x).sum(), (3 * x).sum()
+        >>> nerve.autograd.backward([a, b])  # the gradients of a and b add up in x.grad
+        >>> x.grad
+        tensor([5., 7.])
+    """
     outputs = _as_list(tensors)
     grads = None if grad_tensors is None else _as_list(grad_tensors)
     outputs, prepared = prepare_outputs(outputs, grads, "backward")
@@ -132,7 +141,26 @@ def grad(
 
 
 class GradcheckError(RuntimeError):
-    """Raised by :func:`gradcheck` when analytical and numerical gradients disagree."""
+    """Raised by :func:`gradcheck` when analytical and numerical gradients disagree.
+
+    Example:
+        >>> import nerve
+        >>> class WrongSquare(nerve.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * x  # should be 2 * x
+        >>> x = nerve.tensor([1.0, 2.0], dtype=nerve.float64, requires_grad=True)
+        >>> try:
+        ...     nerve.autograd.gradcheck(WrongSquare.apply, (x,))
+        ... except nerve.autograd.GradcheckError:
+        ...     print("the backward disagrees with finite differences")
+        the backward disagrees with finite differences
+    """
 
 
 def _outputs_of(fn: Callable[..., Any], inputs: Sequence[Any]) -> list[Tensor]:
@@ -260,7 +288,18 @@ def gradgradcheck(
     raise_exception: bool = True,
     seed: int = 0,
 ) -> bool:
-    """Check second derivatives: ``gradcheck`` of the (differentiable) backward of ``fn``."""
+    """Check second derivatives: ``gradcheck`` of the (differentiable) backward of ``fn``.
+
+    Inputs should be float64 (finite differences in float32 are too coarse for the default
+    tolerances). Returns True, or raises GradcheckError (``raise_exception=False``: returns
+    False).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([0.5, 1.5], dtype=nerve.float64, requires_grad=True)
+        >>> nerve.autograd.gradgradcheck(lambda t: (t**3).sin(), (x,))
+        True
+    """
     from ..tensor import Tensor
 
     input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
