@@ -77,7 +77,13 @@ def set_printoptions(
 
 
 def get_printoptions() -> dict[str, object]:
-    """The current print options, as ``torch.get_printoptions``."""
+    """The current print options, as ``torch.get_printoptions``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.get_printoptions()["precision"]
+        4
+    """
     return {
         "precision": OPTS.precision,
         "threshold": OPTS.threshold,

@@ -85,18 +85,54 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Re-seed the default generator from fresh entropy and return that seed (torch.seed).
+
+    Example:
+        >>> import nerve
+        >>> s = nerve.seed()
+        >>> nerve.initial_seed() == s
+        True
+    """
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with (torch.initial_seed).
+
+    Example:
+        >>> import nerve
+        >>> _ = nerve.manual_seed(42)
+        >>> nerve.initial_seed()
+        42
+    """
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> dict[str, object]:
+    """The default generator's state as plain data, for :func:`set_rng_state` (torch.get_rng_state).
+
+    Example:
+        >>> import nerve
+        >>> state = nerve.get_rng_state()
+        >>> a = nerve.rand(3)
+        >>> nerve.set_rng_state(state)
+        >>> nerve.equal(a, nerve.rand(3))
+        True
+    """
     return default_generator.get_state()
 
 
 def set_rng_state(state: dict[str, object]) -> None:
+    """Restore the default generator's state from :func:`get_rng_state` (torch.set_rng_state).
+
+    Example:
+        >>> import nerve
+        >>> state = nerve.get_rng_state()
+        >>> first = nerve.randint(0, 100, (4,))
+        >>> nerve.set_rng_state(state)
+        >>> nerve.equal(first, nerve.randint(0, 100, (4,)))
+        True
+    """
     default_generator.set_state(state)
 
 

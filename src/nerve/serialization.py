@@ -61,6 +61,15 @@ def load(
     A path must name a regular file: a FIFO, a device or a socket is refused with a
     ``SafetensorsError`` (a ``ValueError``) before anything is read, a directory with
     ``IsADirectoryError``; any malformed contents give a ``SafetensorsError`` too.
+
+    Example:
+        >>> import nerve
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> nerve.save({"w": nerve.tensor([1.0, 2.0]), "epoch": 3}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> nerve.load(buffer)
+        {'w': tensor([1., 2.]), 'epoch': 3}
     """
     if hasattr(f, "read"):
         data = f.read()  # type: ignore[union-attr]

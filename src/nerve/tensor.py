@@ -27,7 +27,14 @@ else:
 
 
 class Size(tuple):
-    """The shape of a tensor: a tuple of ints, printed as ``nerve.Size([2, 3])``."""
+    """The shape of a tensor: a tuple of ints, printed as ``nerve.Size([2, 3])``.
+
+    Example:
+        >>> import nerve
+        >>> s = nerve.zeros(2, 3).shape
+        >>> s, s[0], s.numel()
+        (nerve.Size([2, 3]), 2, 6)
+    """
 
     def __repr__(self) -> str:
         return f"nerve.Size({list(self)})"
@@ -340,7 +347,13 @@ def _parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, 
 
 
 def is_tensor(obj: object) -> bool:
-    """True when ``obj`` is a nerve Tensor."""
+    """True when ``obj`` is a nerve Tensor.
+
+    Example:
+        >>> import nerve
+        >>> nerve.is_tensor(nerve.zeros(1)), nerve.is_tensor([0.0])
+        (True, False)
+    """
     return isinstance(obj, Tensor)
 
 

@@ -55,7 +55,13 @@ def set_num_threads(num: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The threads the BLAS pool uses (what ``set_num_threads`` set, else the library's own)."""
+    """The threads the BLAS pool uses (what ``set_num_threads`` set, else the library's own).
+
+    Example:
+        >>> import nerve
+        >>> nerve.get_num_threads() >= 1
+        True
+    """
     controller = _controller()
     if controller is not None:
         infos = controller.info()
@@ -68,11 +74,22 @@ def get_num_threads() -> int:
 
 
 def get_num_interop_threads() -> int:
-    """torch's inter-op pool: nerve runs one op at a time, so 1."""
+    """torch's inter-op pool: nerve runs one op at a time, so 1.
+
+    Example:
+        >>> import nerve
+        >>> nerve.get_num_interop_threads()
+        1
+    """
     return 1
 
 
 def set_num_interop_threads(num: int) -> None:
-    """Accepted for torch compatibility: nerve runs one op at a time (no inter-op pool)."""
+    """Accepted for torch compatibility: nerve runs one op at a time (no inter-op pool).
+
+    Example:
+        >>> import nerve
+        >>> nerve.set_num_interop_threads(1)
+    """
     if isinstance(num, bool) or not isinstance(num, int) or num < 1:
         raise RuntimeError("set_num_interop_threads expects a positive integer")

@@ -95,7 +95,13 @@ def set_default_device(target: str | device | None) -> None:
 
 
 def get_default_device() -> device:
-    """The device new tensors are created on when no ``device=`` is given."""
+    """The device new tensors are created on when no ``device=`` is given.
+
+    Example:
+        >>> import nerve
+        >>> nerve.get_default_device()
+        device(type='cpu')
+    """
     return _DEFAULT_DEVICE[0]
 
 

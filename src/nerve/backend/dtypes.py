@@ -93,7 +93,13 @@ def to_dtype(value: object) -> dtype:
 
 
 def get_default_dtype() -> dtype:
-    """The dtype of floating-point tensors created from Python floats (float32 unless changed)."""
+    """The dtype of floating-point tensors created from Python floats (float32 unless changed).
+
+    Example:
+        >>> import nerve
+        >>> nerve.get_default_dtype()
+        nerve.float32
+    """
     return _default_float
 
 
@@ -118,6 +124,13 @@ def promote(a: dtype, b: dtype) -> dtype:
 
     Across categories the higher category's dtype wins as it is (float32 with int64 gives
     float32, where NumPy would widen to float64); within one, NumPy's rule is torch's.
+
+    Example:
+        >>> import nerve
+        >>> nerve.promote_types(nerve.int64, nerve.float16)
+        nerve.float16
+        >>> nerve.promote_types(nerve.uint8, nerve.int8)
+        nerve.int16
     """
     if a is b:
         return a

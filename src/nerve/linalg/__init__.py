@@ -66,7 +66,14 @@ def _guarded(op: str, problem: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def inv(A: Tensor) -> Tensor:
-    """The inverse of each square matrix of ``A``."""
+    """The inverse of each square matrix of ``A``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.linalg.inv(nerve.tensor([[2.0, 1.0], [1.0, 3.0]]))
+        tensor([[ 0.6000, -0.2000],
+                [-0.2000,  0.4000]])
+    """
     _check(A, "linalg.inv")
     problem = "the inversion could not be completed because the input matrix is singular."
     return _guarded("linalg.inv", problem, apply, Inv, A)
@@ -103,14 +110,27 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 
 
 def det(A: Tensor) -> Tensor:
-    """The determinant of each square matrix of ``A``."""
+    """The determinant of each square matrix of ``A``.
+
+    Example:
+        >>> import nerve
+        >>> nerve.linalg.det(nerve.tensor([[2.0, 1.0], [1.0, 3.0]]))
+        tensor(5.)
+    """
     _check(A, "linalg.det")
     return apply(Det, A)
 
 
 def slogdet(A: Tensor) -> Any:
     """``(sign, logabsdet)``: the sign of the determinant and the log of its absolute value
-    (-inf and sign 0 for a singular matrix)."""
+    (-inf and sign 0 for a singular matrix).
+
+    Example:
+        >>> import nerve
+        >>> sign, logabsdet = nerve.linalg.slogdet(nerve.tensor([[0.0, 1.0], [2.0, 0.0]]))
+        >>> sign, logabsdet
+        (tensor(-1.), tensor(0.6931))
+    """
     _check(A, "linalg.slogdet")
     sign = xp_of(A._data).linalg.slogdet(A._data)[0]
     return slogdet_result(Tensor._make(sign), apply(LogAbsDet, A))
@@ -231,7 +251,14 @@ def pinv(
     A: Tensor, *, atol: float | None = None, rtol: float | None = None, hermitian: bool = False
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values below max(atol, rtol * largest) are
-    treated as zero (rtol defaults to max(m, n) * eps when neither tolerance is given)."""
+    treated as zero (rtol defaults to max(m, n) * eps when neither tolerance is given).
+
+    Example:
+        >>> import nerve
+        >>> nerve.linalg.pinv(nerve.tensor([[1.0, 2.0]]))
+        tensor([[0.2000],
+                [0.4000]])
+    """
     _check(A, "linalg.pinv", square=hermitian)
     import numpy as np
 

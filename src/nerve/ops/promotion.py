@@ -109,7 +109,13 @@ def promote_pair(a: Any, b: Any, op: str, *, to_float: bool = False) -> tuple[An
 
 def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
     """The dtype of an arithmetic op on these operands, tensors or Python numbers
-    (torch.result_type)."""
+    (torch.result_type).
+
+    Example:
+        >>> import nerve
+        >>> nerve.result_type(nerve.tensor([1, 2]), 1.0), nerve.result_type(nerve.tensor([1, 2]), 1)
+        (nerve.float32, nerve.int64)
+    """
     operands = [as_scalar(x) for x in (tensor1, tensor2)]
     tensors = [x for x in operands if isinstance(x, Tensor)]
     return dtypes.result_type(
