@@ -112,6 +112,16 @@ def with_out(function: F, *, factory: bool = False, any_cast: bool = False) -> F
     ``factory``: a creation function (``out``'s dtype and device are the defaults).
     ``any_cast``: a reduction that takes ``dtype=`` (``sum``): torch computes it in ``out``'s
     dtype, whatever the input's.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.ops.out import with_out
+        >>> twice = with_out(lambda input: input * 2)
+        >>> out = nerve.empty(2)
+        >>> twice(nerve.tensor([1.0, 2.0]), out=out) is out, out
+        (True, tensor([2., 4.]))
+        >>> nerve.add(nerve.tensor([1, 2]), 1, out=nerve.empty(2))
+        tensor([2., 3.])
     """
     name = function.__name__
 
