@@ -195,14 +195,37 @@ __version__ = "0.1.0"
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True when ``input``'s dtype is a floating-point one (torch.is_floating_point).
+
+    Example:
+        >>> import nerve
+        >>> nerve.is_floating_point(nerve.tensor([1.0])), nerve.is_floating_point(nerve.tensor([1]))
+        (True, False)
+    """
     return input.is_floating_point()
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of ``input`` (torch.numel).
+
+    Example:
+        >>> import nerve
+        >>> nerve.numel(nerve.zeros(2, 3))
+        6
+    """
     return input.numel()
 
 
 def detach(input: Tensor) -> Tensor:
+    """``input``'s data as a new tensor outside the graph (no ``grad_fn``), as torch.detach.
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.tensor([1.0], requires_grad=True)
+        >>> y = nerve.detach(x * 2)
+        >>> y, y.requires_grad
+        (tensor([2.]), False)
+    """
     return input.detach()
 
 
@@ -244,7 +267,13 @@ from .serialization import load, save  # noqa: E402
 
 # Order statistics, einsum, everyday tensor functions and torch.linalg (issue 12, item 4).
 def logdet(input: Tensor) -> Tensor:
-    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
+    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix.
+
+    Example:
+        >>> import nerve
+        >>> nerve.logdet(nerve.tensor([[2.0, 1.0], [1.0, 3.0]]))
+        tensor(1.6094)
+    """
     from math import nan  # this module's ``float`` is the dtype
 
     signs, logabsdet = slogdet(input)
