@@ -20,6 +20,7 @@ from __future__ import annotations
 from . import accelerator, autograd, backends, cuda, ops  # noqa: F401 - ops attaches the Tensor methods
 from . import legacy as _legacy
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backend.allocator import tune_malloc as _tune_malloc
 from .backend.device import device, get_default_device, set_default_device
 from .backend.dtypes import (
     bool_ as bool,  # noqa: A004 - torch's name
@@ -192,6 +193,7 @@ from .threads import (
 )
 
 __version__ = "0.1.0"
+_tune_malloc()  # freed arrays reused, not page-faulted anew (backend/allocator.py)
 
 
 def is_floating_point(input: Tensor) -> bool:
