@@ -214,7 +214,14 @@ _SECTIONS: dict[str, type] = {
 
 @dataclass
 class RunConfig:
-    """The whole configuration: one dataclass per TOML table (see ``option_help()``)."""
+    """The whole configuration: one dataclass per TOML table (see ``option_help()``).
+
+    Example:
+        >>> from nerve.workflow import RunConfig
+        >>> cfg = RunConfig().override({"model.hidden": "[16, 16]", "optimizer.lr": "0.1"})
+        >>> cfg.model.hidden, cfg.optimizer.lr, cfg.data.source
+        ([16, 16], 0.1, 'xor')
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -333,6 +340,16 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Read a TOML config file; a relative CSV path in it is taken relative to the file.
 
     Raises FileNotFoundError for a missing file and ConfigError for bad TOML or bad values.
+
+    Example:
+        >>> import os, tempfile
+        >>> from nerve.workflow import load_config
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.toml")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write('[data]\\nsource = "moons"\\n[training]\\nepochs = 20\\n')
+        >>> cfg = load_config(path)
+        >>> cfg.data.source, cfg.training.epochs, cfg.optimizer.name  # the rest: defaults
+        ('moons', 20, 'sgd')
     """
     p = Path(path)
     if not p.exists():

@@ -304,13 +304,25 @@ def mean_baseline(y_train: Any, y_eval: Any) -> dict[str, float]:
 
 
 def main_metric(task: str) -> str:
-    """The headline metric of a task: ``"accuracy"`` for classification, ``"mse"`` otherwise."""
+    """The headline metric of a task: ``"accuracy"`` for classification, ``"mse"`` otherwise.
+
+    Example:
+        >>> from nerve.workflow import main_metric
+        >>> main_metric("binary"), main_metric("regression")
+        ('accuracy', 'mse')
+    """
     check_choice("task", task, ("binary", "multiclass", "regression"))
     return "mse" if task == "regression" else "accuracy"
 
 
 def greater_is_better(metric: str) -> bool:
-    """False for the error metrics (loss, mse, mae), True for scores such as accuracy or r2."""
+    """False for the error metrics (loss, mse, mae), True for scores such as accuracy or r2.
+
+    Example:
+        >>> from nerve.workflow import greater_is_better
+        >>> greater_is_better("accuracy"), greater_is_better("mse")
+        (True, False)
+    """
     name = metric.removeprefix("train_").removeprefix("val_").removeprefix("test_")
     return name not in ("loss", "mse", "mae")
 

@@ -249,6 +249,18 @@ def build_model(spec: ModelSpec, task: str) -> nn.Sequential:
     Weights are initialised by each layer's default (as in PyTorch), from nerve's global
     generator: call ``nerve.manual_seed`` first for a reproducible model. A
     :class:`~nerve.workflow.cnnmodel.CnnSpec` gets its convolutional network.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.workflow import ModelSpec, build_model
+        >>> _ = nerve.manual_seed(0)
+        >>> build_model(ModelSpec(input_size=2, hidden=[8], activation="tanh"), "binary")
+        Sequential(
+          (0): Linear(in_features=2, out_features=8, bias=True)
+          (1): Tanh()
+          (2): Linear(in_features=8, out_features=1, bias=True)
+          (3): Sigmoid()
+        )
     """
     if getattr(spec, "type", "mlp") == "cnn":
         from .cnnmodel import build_cnn  # the CNN spec builds on this module
@@ -404,7 +416,21 @@ def outputs_to_proba(out: np.ndarray, head: str) -> np.ndarray:
 
 
 def predict_proba(model: nn.Module, X: np.ndarray, head: str, device: Any = None) -> np.ndarray:
-    """``outputs_to_proba(predict_outputs(model, X), head)``: probabilities or values."""
+    """``outputs_to_proba(predict_outputs(model, X), head)``: probabilities or values.
+
+    ``head`` says what the outputs are: ``"sigmoid"`` (one logit: probabilities of both
+    classes), ``"softmax"`` (one score per class), or ``"identity"`` (regression values).
+
+    Example:
+        >>> import numpy as np
+        >>> import nerve
+        >>> from nerve.workflow import ModelSpec, build_model, predict_proba
+        >>> _ = nerve.manual_seed(0)
+        >>> model = build_model(ModelSpec(input_size=2, hidden=[4], output_size=3), "multiclass")
+        >>> proba = predict_proba(model, np.zeros((5, 2), dtype=np.float32), "softmax")
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+        ((5, 3), True)
+    """
     return outputs_to_proba(predict_outputs(model, X, device=device), head)
 
 

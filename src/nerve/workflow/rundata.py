@@ -122,6 +122,19 @@ def evaluate_saved(saved: SavedRun, cfg: RunConfig | None = None) -> dict[str, A
 
     Returns metrics shaped like the run's ``metrics.json``: one entry per split (or
     ``"data"``), ``"baseline"`` and ``"warnings"``.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, run
+        >>> cfg = RunConfig().override({"training.epochs": "2", "training.batch_size": "16",
+        ...     "output.plots": "false", "output.root": tempfile.mkdtemp()})
+        >>> from nerve.workflow import evaluate_saved, load_run
+        >>> saved = load_run(run(cfg, quiet=True, out=io.StringIO()).run_dir)
+        >>> metrics = evaluate_saved(saved)
+        >>> sorted(metrics)
+        ['baseline', 'test', 'train', 'validation', 'warnings']
+        >>> sorted(metrics["test"])
+        ['accuracy', 'balanced_accuracy', 'f1', 'loss', 'precision', 'recall', 'roc_auc']
     """
     own = cfg is None
     cfg = cfg or saved.config

@@ -102,7 +102,20 @@ def save_bundle(
 
 @dataclass
 class SavedRun:
-    """A trained run read back from disk: predict and evaluate on *raw* (unscaled) inputs."""
+    """A trained run read back from disk: predict and evaluate on *raw* (unscaled) inputs.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, run
+        >>> cfg = RunConfig().override({"training.epochs": "2", "training.batch_size": "16",
+        ...     "output.plots": "false", "output.root": tempfile.mkdtemp()})
+        >>> from nerve.workflow import load_run
+        >>> saved = load_run(run(cfg, quiet=True, out=io.StringIO()).run_dir)
+        >>> saved.task, saved.feature_names, saved.class_names
+        ('binary', ['x1', 'x2'], ['x1*x2<0', 'x1*x2>0'])
+        >>> saved.predict_proba([[0.5, 0.5], [0.5, -0.5]]).shape  # unscaled inputs
+        (2, 2)
+    """
 
     run_dir: Path
     model: nn.Module

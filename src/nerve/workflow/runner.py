@@ -9,11 +9,7 @@ directory.
 04. **Evaluate** -- metrics on train, validation and test beside a baseline (majority class or
     training mean), with the warnings an honest evaluation needs.
 
-Example:
-    >>> cfg = RunConfig().override({"training.epochs": "5", "output.root": "/tmp/runs"})
-    >>> result = run(cfg, quiet=True)  # doctest: +SKIP
-    >>> sorted(p.name for p in result.run_dir.iterdir())  # doctest: +SKIP
-    ['config.toml', 'history.csv', 'metrics.json', 'model.safetensors', 'plots']
+:func:`run`'s docstring shows a run from config to run directory, as a tested example.
 
 The run is staged in a hidden directory beside its final place, created before training (so
 an unwritable destination fails at once) and holding a checkpoint after every epoch, from
@@ -76,7 +72,19 @@ __all__ = [
 
 @dataclass
 class RunResult:
-    """What :func:`run` produced: the run directory and the objects behind it."""
+    """What :func:`run` produced: the run directory and the objects behind it.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, run
+        >>> cfg = RunConfig().override({"training.epochs": "2", "training.batch_size": "16",
+        ...     "output.plots": "false", "output.root": tempfile.mkdtemp()})
+        >>> result = run(cfg, quiet=True, out=io.StringIO())
+        >>> result.history
+        History(2 epochs: train_loss, train_accuracy, val_loss, val_accuracy, lr, time)
+        >>> result.metrics["main_metric"], result.run_dir.name
+        ('accuracy', 'xor-0001')
+    """
 
     run_dir: Path
     config: RunConfig
@@ -125,6 +133,15 @@ def run(
     ``run`` with the same config and trains data-parallel (see :class:`Trainer`); only rank 0
     reports, plots and writes the run directory (the other ranks never create it), and every
     rank's result names rank 0's run directory. Data-parallel runs write no checkpoints.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, run
+        >>> cfg = RunConfig().override({"training.epochs": "2", "training.batch_size": "16",
+        ...     "output.plots": "false", "output.root": tempfile.mkdtemp()})
+        >>> result = run(cfg, quiet=True, out=io.StringIO())  # quiet: only its path, to out
+        >>> sorted(p.name for p in result.run_dir.iterdir())
+        ['config.toml', 'history.csv', 'metrics.json', 'model.safetensors']
     """
     cfg.validate()
     comm = _group()
@@ -155,7 +172,27 @@ def resume_run(
 ) -> RunResult:
     """Continue a killed run from its last checkpoint (``nerve train --resume PATH``): PATH is
     its staging directory, or the ``--out`` directory it was started with. The run ends with
-    the weights an uninterrupted run would have had."""
+    the weights an uninterrupted run would have had.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, run
+        >>> cfg = RunConfig().override({"training.epochs": "2", "training.batch_size": "16",
+        ...     "output.plots": "false", "output.root": tempfile.mkdtemp()})
+        >>> from nerve.workflow import LambdaCallback, resume_run
+        >>> def kill(trainer, epoch, logs):  # the machine goes down in epoch 2
+        ...     if epoch == 2:
+        ...         raise KeyboardInterrupt
+        >>> out = io.StringIO()
+        >>> try:
+        ...     run(cfg.override({"output.dir": cfg.output.root + "/xor"}), out=out,
+        ...         callbacks=[LambdaCallback(on_epoch_end=kill)])
+        ... except KeyboardInterrupt:
+        ...     print(out.getvalue().splitlines()[-1].split()[:2])
+        ['resume', 'with:']
+        >>> resume_run(cfg.output.root + "/xor", quiet=True, out=io.StringIO()).history
+        History(2 epochs: train_loss, train_accuracy, val_loss, val_accuracy, lr, time)
+    """
     if _group() is not None:
         raise ConfigError("--resume continues a single-process run; start it without mpirun")
     staging = Staging.reopen(find_partial(Path(path)))

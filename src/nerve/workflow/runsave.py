@@ -41,7 +41,20 @@ __all__ = ["TrainingDiverged", "DivergenceGuard", "write_run", "write_plots", "d
 
 
 class TrainingDiverged(DataError):
-    """Training produced a NaN or infinite loss; the run directory keeps its history and plots."""
+    """Training produced a NaN or infinite loss; the run directory keeps its history and plots.
+
+    Example:
+        >>> import io, tempfile
+        >>> from nerve.workflow import RunConfig, TrainingDiverged, run
+        >>> cfg = RunConfig().override({"data.source": "plane", "data.n_samples": "64",
+        ...     "optimizer.lr": "1e30", "model.activation": "relu", "training.epochs": "2",
+        ...     "output.root": tempfile.mkdtemp(), "output.plots": "false"})
+        >>> try:
+        ...     run(cfg, quiet=True, out=io.StringIO())
+        ... except TrainingDiverged as err:
+        ...     print(str(err).split(" (")[0])
+        training diverged in epoch 1
+    """
 
 
 class DivergenceGuard(Callback):

@@ -270,7 +270,15 @@ def load_csv_features(
 
 
 def load_csv_features_text(text: str, schema: CsvSchema) -> np.ndarray:
-    """Like :func:`load_csv_features`, for CSV content already in memory."""
+    """Like :func:`load_csv_features`, for CSV content already in memory.
+
+    Example:
+        >>> from nerve.workflow.csvschema import CsvSchema
+        >>> from nerve.workflow.tabular import load_csv_features_text, read_table
+        >>> schema = CsvSchema.fit(read_table("size,colour,y\\n1,red,0\\n2,blue,1\\n"), "y")
+        >>> load_csv_features_text("colour,size\\nblue,3\\n", schema).tolist()
+        [[3.0, 1.0, 0.0]]
+    """
     if not isinstance(schema, CsvSchema):
         raise DataError(f"schema must be a CsvSchema, got {type(schema).__name__}")
     return schema.transform_table(read_table(text))
