@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ENGINES = ("numpy", "nerve", "torch", "jax")  # jax only where installed
+# jax only where installed; torch_compiled (torch.compile) only where it compiles here, and
+# not with --quick (TorchInductor takes tens of seconds per process to compile)
+ENGINES = ("numpy", "nerve", "nerve_replayed", "torch", "torch_compiled", "jax")
 EPOCHS = {"W1": 12, "W2": 8, "W3": 3}
 
 
@@ -44,7 +46,7 @@ def worker(engine: str, workload: str, epochs: int, quick: bool) -> None:
     import resource
 
     sys.path.insert(0, str(HERE))
-    if engine == "torch":
+    if engine in ("torch", "torch_compiled"):
         import torch
 
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -88,12 +90,31 @@ def import_seconds(module: str, threads: int, repeats: int) -> float:
     return statistics.median(samples[1:])
 
 
-def available(engine: str) -> bool:
-    if engine == "numpy":
+def available(engine: str, quick: bool = False) -> bool:
+    if engine in ("numpy", "nerve", "nerve_replayed"):
         return True
+    if engine == "torch_compiled":  # TorchInductor needs a working C++ compiler
+        return not quick and available("torch") and _torch_compiles()
     done = subprocess.run(
         [sys.executable, "-c", f"import {engine}"], capture_output=True, env=_env(1)
     )
+    return done.returncode == 0
+
+
+def _torch_compiles() -> bool:
+    """Whether torch.compile runs on this machine: one tiny compiled step in a fresh process."""
+    code = (
+        "import torch; m = torch.compile(torch.nn.Linear(2, 1)); "
+        "m(torch.ones(3, 2, requires_grad=True)).sum().backward()"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, env=_env(1), timeout=600
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    if done.returncode != 0:
+        print(f"torch.compile does not run here:\n{done.stderr.decode()[-1000:]}", file=sys.stderr)
     return done.returncode == 0
 
 
@@ -112,7 +133,7 @@ def main(argv: list[str] | None = None) -> str:
         return ""
     from _timing import machine
 
-    engines = [e for e in ENGINES if available(e)]
+    engines = [e for e in ENGINES if available(e, args.quick)]
     rounds = 1 if args.quick else args.rounds
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for workload in args.workloads.split(","):

@@ -65,12 +65,20 @@ def make_data(name: str, quick: bool = False) -> tuple[np.ndarray, ...]:
     return x[:n], y[:n], x[n:], y[n:]
 
 
+# Engine names: a library ("nerve", "torch"), or a library with its model compiled
+# ("nerve_replayed": nerve.compile, which replays a recorded forward; "torch_compiled":
+# torch.compile, TorchInductor's generated C++ on the CPU).
+COMPILED = {"nerve_replayed": "nerve", "torch_compiled": "torch"}
+
+
 @dataclass
 class Setup:
     """What a user's script builds before the loop, through the torch API of ``engine``."""
 
     engine: Any
-    model: Any
+    model: Any  # what the loop calls: the model, or the compiled model
+    plain: Any  # the model itself (evaluated after training, so torch.compile need not
+    # compile a no_grad program too)
     loss_fn: Any
     optimizer: Any
     loader: Any
@@ -79,9 +87,10 @@ class Setup:
 
 def build(engine_name: str, workload: Workload, data: tuple[np.ndarray, ...]) -> Setup:
     """The model, loss, optimizer and DataLoader of ``workload``, as a user writes them."""
-    engine: Any = importlib.import_module(engine_name)
-    nn: Any = importlib.import_module(engine_name + ".nn")
-    data_utils: Any = importlib.import_module(engine_name + ".utils.data")
+    library = COMPILED.get(engine_name, engine_name)
+    engine: Any = importlib.import_module(library)
+    nn: Any = importlib.import_module(library + ".nn")
+    data_utils: Any = importlib.import_module(library + ".utils.data")
     engine.manual_seed(0)
     layers: list[Any] = []
     for i, (fan_in, fan_out) in enumerate(zip(workload.sizes, workload.sizes[1:])):
@@ -101,13 +110,15 @@ def build(engine_name: str, workload: Workload, data: tuple[np.ndarray, ...]) ->
     loader = data_utils.DataLoader(
         data_utils.TensorDataset(x_train, y_train), batch_size=workload.batch_size, shuffle=True
     )
-    return Setup(engine, model, loss_fn, optimizer, loader, (x_test, y_test))
+    compiled = engine.compile(model) if engine_name in COMPILED else model
+    return Setup(engine, compiled, model, loss_fn, optimizer, loader, (x_test, y_test))
 
 
 def train_framework(
     engine_name: str, workload: Workload, data: tuple[np.ndarray, ...], epochs: int
 ) -> dict[str, Any]:
-    """Train with nerve or torch through the public API, exactly as a user writes the loop."""
+    """Train with nerve or torch through the public API, exactly as a user writes the loop
+    (with the model compiled, for the engines in ``COMPILED``)."""
     setup = build(engine_name, workload, data)
     model, loss_fn, optimizer, loader = setup.model, setup.loss_fn, setup.optimizer, setup.loader
     x_test, y_test = setup.test
@@ -122,7 +133,7 @@ def train_framework(
             loss.item()
         epoch_seconds.append(time.perf_counter() - start)
     with setup.engine.no_grad():
-        out = model(x_test)
+        out = setup.plain(x_test)
         predicted = (out > 0.5).float() if workload.loss == "bce" else out.argmax(dim=1)
         accuracy = (predicted == y_test).float().mean().item()
     return {"epoch_seconds": epoch_seconds, "steps_per_epoch": len(loader), "accuracy": accuracy}

@@ -140,8 +140,15 @@ def edge_of(tensor: Tensor) -> Edge:
     return (accumulator, 0)
 
 
+# Set only while ``nerve.compile`` records the ops of a module's forward (nerve/replay/
+# record.py): it then runs each op itself, as below, and notes what ran. None otherwise.
+tape: Any = None
+
+
 def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``inputs`` (tensors or Python scalars) and record it when needed."""
+    if tape is not None:
+        return tape.apply(op, inputs, params)
     node = _new(op)
     out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
     if state.enabled:

@@ -1,0 +1,175 @@
+"""Recording a module's forward once, eagerly, into a :class:`Plan` that can be replayed.
+
+While :func:`record` runs the module, ``nerve.autograd.node.tape`` is a :class:`Tape`: every op
+the forward applies still runs exactly as in eager mode (the same kernel, the same graph node
+when a gradient is needed), and the tape notes the op, its inputs and keyword parameters, and
+the node. The eager result is what the caller gets, so a first call is eager by definition.
+
+From the tape, :func:`plan_from` builds the plan: every array the forward reads is a *slot*
+(the module's arguments, then the parameters the ops read, then constants, then one slot per
+op output), each op lists the slots it reads, and the backward order is the eager engine's own
+topological order of the recorded nodes. A forward is replayable only when everything it read
+can be named this way. Anything else (a tensor made outside an op, such as Dropout's random
+mask; an in-place write; a view returned to the user) makes the plan ``None``, and that
+signature runs eagerly from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..autograd import node as node_module
+from ..autograd.engine import topological_order
+from ..autograd.grad_mode import state
+from ..autograd.node import Node, _init, _new, _record
+from ..tensor import Tensor
+
+# Python values an op may take as a constant operand (anything else makes the forward
+# unreplayable: an array passed directly would be frozen into the plan).
+_CONSTANTS = (int, float, bool, complex, str, type(None))
+
+
+class Tape:
+    """What the ops of one eager forward did: ``(op, inputs, params, node, result)`` each."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[type[Node], tuple[Any, ...], dict[str, Any], Node, Tensor]] = []
+
+    def apply(self, op: type[Node], inputs: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
+        """``nerve.autograd.node.apply``, step for step, noting the op and its node."""
+        node = _new(op)
+        out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+        result = None
+        if state.enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and x.requires_grad:
+                    result = _record(node, inputs, out)
+                    break
+        if result is None:
+            result = _new(Tensor)
+            _init(result, out)
+        self.entries.append((op, inputs, params, node, result))
+        return result
+
+
+def record(forward: Callable[[], Any]) -> tuple[Any, Tape]:
+    """Run ``forward()`` eagerly with a tape on; its result and the tape."""
+    if node_module.tape is not None:  # a compiled module inside another one: record once
+        return forward(), Tape()
+    tape = node_module.tape = Tape()
+    try:
+        return forward(), tape
+    finally:
+        node_module.tape = None
+
+
+@dataclass
+class Step:
+    """One op of the plan: its class, the slots of its operands, its keyword parameters, where
+    its output goes, and (when eager mode recorded it) what its backward needs."""
+
+    op: type[Node]
+    reads: tuple[int, ...]
+    params: dict[str, Any]
+    out: int
+    needs: tuple[bool, ...] | None  # None: the op was not recorded (no gradient flows)
+
+
+@dataclass
+class Plan:
+    """A replayable forward. Slots: ``n_inputs`` tensors (the arguments, then parameters),
+    then ``constants``, then one per step. ``backward_order`` indexes ``steps``."""
+
+    n_args: int
+    params: list[Tensor]
+    constants: list[Any]
+    steps: list[Step]
+    out: int
+    backward_order: list[int]
+    saves: tuple[int, ...]  # the Replay node's inputs that some recorded op reads in backward
+    saves_output: bool
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_args + len(self.params)
+
+
+def plan_from(
+    tape: Tape, args: Sequence[Tensor], owned: Sequence[Tensor], result: Any, versions: list[int]
+) -> Plan | None:
+    """The plan of a recorded forward, or None when it cannot be replayed. ``owned`` are the
+    module's parameters and buffers; ``versions`` the arguments' and owned tensors' version
+    counters before the forward (an in-place write during it makes it unreplayable)."""
+    known = list(args) + list(owned)
+    if [t._version for t in known] != versions or not isinstance(result, Tensor):
+        return None
+    slot_of: dict[int, int] = {id(t): i for i, t in enumerate(args)}
+    used: list[Tensor] = []  # the owned tensors that the ops read, in order of first use
+    owned_ids = {id(t) for t in owned}
+    reads_of: list[list[tuple[str, Any]]] = []
+    constants: list[Any] = []
+    for op, inputs, _params, _node, out in tape.entries:
+        if op.n_outputs != 1 or out._version != 0:
+            return None
+        reads: list[tuple[str, Any]] = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if id(x) not in slot_of:
+                    if id(x) not in owned_ids:
+                        return None  # made outside an op (a random mask, a new tensor)
+                    slot_of[id(x)] = -1 - len(used)  # numbered once all are known
+                    used.append(x)
+                reads.append(("slot", id(x)))
+            elif type(x) in _CONSTANTS:
+                reads.append(("const", len(constants)))
+                constants.append(x)
+            else:
+                return None
+        reads_of.append(reads)
+        slot_of[id(out)] = -1_000_000 - len(reads_of)  # an op output, numbered below
+    if id(result) not in slot_of or result._base is not None:
+        return None  # the forward returned an input, a parameter, or a view
+    n_args, n_used = len(args), len(used)
+    first_step = n_args + n_used + len(constants)
+
+    def number(kind: str, value: Any) -> int:
+        if kind == "const":
+            return n_args + n_used + value
+        code = slot_of[value]
+        if code >= 0:
+            return code  # an argument
+        if code > -1_000_000:
+            return n_args + (-1 - code)  # a parameter or buffer
+        return first_step + (-1_000_000 - code) - 1  # an op's output
+
+    steps: list[Step] = []
+    node_index: dict[Node, int] = {}
+    saves: set[int] = set()
+    for k, ((op, _inputs, params, node, out), reads) in enumerate(zip(tape.entries, reads_of)):
+        slots = tuple(number(kind, value) for kind, value in reads)
+        recorded = out.grad_fn is node
+        needs = node.needs_input_grad if recorded else None
+        steps.append(Step(op, slots, params, first_step + k, needs))
+        if recorded:
+            node_index[node] = k
+            read = range(len(slots)) if node.saves is None else node.saves
+            saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
+    out_step = number("slot", id(result)) - first_step
+    last = tape.entries[out_step][3]
+    # The eager engine's own order, restricted to this forward's ops: partial gradients are
+    # then summed in the order eager mode sums them, so the sums are bit for bit the same.
+    order = []
+    if last in node_index:
+        order = [node_index[n] for n in topological_order([last]) if n in node_index]
+    return Plan(
+        n_args=n_args,
+        params=used,
+        constants=constants,
+        steps=steps,
+        out=first_step + out_step,
+        backward_order=order,
+        saves=tuple(sorted(saves)),
+        saves_output=last in node_index and bool(last.saves_output),
+    )
