@@ -18,7 +18,18 @@ from .process_group import communicator, mpi, timed
 
 class ReduceOp(enum.Enum):
     """How :func:`all_reduce`, :func:`reduce` and :func:`reduce_scatter` combine the ranks'
-    values. ``AVG`` is a sum divided by the world size (floating-point tensors only)."""
+    values. ``AVG`` is a sum divided by the world size (floating-point tensors only).
+
+    Example:
+        >>> import nerve.distributed as dist
+        >>> [op.name for op in dist.ReduceOp][:5]
+        ['SUM', 'AVG', 'PRODUCT', 'MIN', 'MAX']
+
+    In a job (every rank runs it, here ``mpirun -n 2``)::
+
+        t = nerve.tensor([float(dist.get_rank())])
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)  # every rank: tensor([1.])
+    """
 
     SUM = "sum"
     AVG = "avg"
@@ -175,7 +186,14 @@ def reduce(
     group: Any = None,
     async_op: bool = False,
 ) -> Work | None:
-    """Combine ``tensor`` across ranks into rank ``dst``'s tensor (the others are unchanged)."""
+    """Combine ``tensor`` across ranks into rank ``dst``'s tensor (the others are unchanged).
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        t = nerve.full((2,), float(dist.get_rank() + 1))  # rank 0: [1, 1], rank 1: [2, 2]
+        dist.reduce(t, dst=0)
+        # rank 0: tensor([3., 3.]); rank 1: tensor([2., 2.]) (unchanged)
+    """
     comm = communicator(group)
     _check_rank(dst, comm, "dst")
     array = _buffer(tensor)
@@ -215,7 +233,14 @@ def all_gather(
 def all_gather_into_tensor(
     output_tensor: Tensor, input_tensor: Tensor, group: Any = None, async_op: bool = False
 ) -> Work | None:
-    """Concatenate every rank's ``input_tensor`` along dim 0 into ``output_tensor``."""
+    """Concatenate every rank's ``input_tensor`` along dim 0 into ``output_tensor``.
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        out = nerve.zeros(2 * dist.get_world_size())
+        dist.all_gather_into_tensor(out, nerve.full((2,), float(dist.get_rank())))
+        # every rank: tensor([0., 0., 1., 1.])
+    """
     comm = communicator(group)
     send, out = _buffer(input_tensor, "input_tensor"), _buffer(output_tensor, "output_tensor")
     if out.size != send.size * comm.Get_size() or out.dtype != send.dtype:
@@ -238,7 +263,16 @@ def gather(
     async_op: bool = False,
 ) -> Work | None:
     """Collect every rank's ``tensor`` into ``gather_list`` on rank ``dst`` only (the other
-    ranks pass ``gather_list=None``)."""
+    ranks pass ``gather_list=None``).
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        parts = None
+        if dist.get_rank() == 0:  # only dst receives
+            parts = [nerve.zeros(1) for _ in range(dist.get_world_size())]
+        dist.gather(nerve.tensor([dist.get_rank() * 10.0]), parts, dst=0)
+        # rank 0: parts == [tensor([0.]), tensor([10.])]; rank 1: parts is None
+    """
     comm = communicator(group)
     _check_rank(dst, comm, "dst")
     send = _buffer(tensor)
@@ -263,7 +297,17 @@ def scatter(
     group: Any = None,
     async_op: bool = False,
 ) -> Work | None:
-    """Send ``scatter_list[r]`` from rank ``src`` into ``tensor`` on rank ``r``."""
+    """Send ``scatter_list[r]`` from rank ``src`` into ``tensor`` on rank ``r``.
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        t = nerve.zeros(2)
+        chunks = None
+        if dist.get_rank() == 0:  # only src sends
+            chunks = [nerve.tensor([1.0, 2.0]), nerve.tensor([3.0, 4.0])]
+        dist.scatter(t, chunks, src=0)
+        # rank 0: tensor([1., 2.]); rank 1: tensor([3., 4.])
+    """
     comm = communicator(group)
     _check_rank(src, comm, "src")
     receive = _buffer(tensor)
@@ -307,7 +351,14 @@ def reduce_scatter_tensor(
     group: Any = None,
     async_op: bool = False,
 ) -> Work | None:
-    """:func:`reduce_scatter` with the inputs concatenated along dim 0 in one tensor."""
+    """:func:`reduce_scatter` with the inputs concatenated along dim 0 in one tensor.
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        out = nerve.zeros(2)
+        dist.reduce_scatter_tensor(out, nerve.arange(4.0))  # both ranks send [0, 1, 2, 3]
+        # rank 0: tensor([0., 2.]); rank 1: tensor([4., 6.])
+    """
     comm = communicator(group)
     send = _buffer(input, "input")
     if send.size != output.numel() * comm.Get_size() or send.dtype != output._data.dtype:

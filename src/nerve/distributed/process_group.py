@@ -71,7 +71,13 @@ def is_available() -> bool:
 
 
 def is_mpi_available() -> bool:
-    """torch's name for :func:`is_available` with the MPI backend."""
+    """torch's name for :func:`is_available` with the MPI backend.
+
+    Example:
+        >>> import nerve.distributed as dist
+        >>> dist.is_mpi_available() == dist.is_available()
+        True
+    """
     return is_available()
 
 
@@ -128,7 +134,15 @@ def init_process_group(
 
 
 def destroy_process_group(group: Any = None) -> None:
-    """Leave the default process group (MPI itself stays up until the interpreter exits)."""
+    """Leave the default process group (MPI itself stays up until the interpreter exits).
+
+    Example (at the end of a job's script)::
+
+        dist.init_process_group("mpi")
+        ...  # train
+        dist.destroy_process_group()
+        dist.is_initialized()  # False
+    """
     if _state.comm is None:
         raise ValueError(_NOT_INITIALIZED)
     _state.comm.Free()
@@ -138,12 +152,24 @@ def destroy_process_group(group: Any = None) -> None:
 
 
 def is_initialized() -> bool:
-    """True between :func:`init_process_group` and :func:`destroy_process_group`."""
+    """True between :func:`init_process_group` and :func:`destroy_process_group`.
+
+    Example:
+        >>> import nerve.distributed as dist
+        >>> dist.is_initialized()  # no init_process_group in this process
+        False
+    """
     return _state.comm is not None
 
 
 def get_backend(group: Any = None) -> str:
-    """The backend's name: ``"mpi"``."""
+    """The backend's name: ``"mpi"``.
+
+    Example (inside a process group)::
+
+        dist.init_process_group("mpi")
+        dist.get_backend()  # 'mpi'
+    """
     if _state.comm is None:
         raise ValueError(_NOT_INITIALIZED)
     return _state.backend or "mpi"
@@ -183,7 +209,14 @@ def communicator(group: Any = None) -> Any:
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> None:
-    """Wait until every rank of the group has reached this call."""
+    """Wait until every rank of the group has reached this call.
+
+    Example (every rank runs it, here ``mpirun -n 2``)::
+
+        if dist.get_rank() == 0:
+            prepare_files()  # the others must not read them before they exist
+        dist.barrier()
+    """
     comm = communicator(group)
     with timed("barrier"):
         comm.Barrier()
