@@ -48,6 +48,16 @@ class SafetensorsError(ValueError):
     truncated file, bad JSON, offsets or shapes that do not fit, sizes beyond memory. (A
     missing or unreadable path gives the usual ``FileNotFoundError`` / ``PermissionError``;
     a directory ``IsADirectoryError``.)
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.io import SafetensorsError, load_bytes, save_bytes
+        >>> data = save_bytes({"w": np.ones((2, 2), dtype=np.float32)})
+        >>> try:
+        ...     load_bytes(data[:-4])  # the last bytes lost in transfer
+        ... except SafetensorsError as err:
+        ...     print("rejected:", type(err).__name__, isinstance(err, ValueError))
+        rejected: SafetensorsError True
     """
 
 
