@@ -44,6 +44,7 @@ from nerve.workflow import DataError
 
 from .dataset import FEATURE_LABELS
 from .guards import HostCheck, SecurityHeaders, host_allowed
+from .images import images_websocket  # the images mode (its own page and socket)
 from .protocol import (
     CLASSIFICATION_SETS,
     FEATURES,
@@ -262,6 +263,7 @@ def create_app(max_sessions: int = LIMITS["sessions"], host: str | None = None) 
             # StaticFiles serves files inside STATIC_DIR only: '..' and symlinks out are refused.
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
             WebSocketRoute("/ws", _websocket),
+            WebSocketRoute("/ws/images", images_websocket),
         ]
     )
     app.state.sessions = 0
