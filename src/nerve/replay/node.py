@@ -102,7 +102,9 @@ class Replay(Node):
             self.saves = None
 
     def release(self) -> None:
-        """Free the ops' saved arrays after ``backward`` (eager mode frees its nodes)."""
+        """Free the ops' saved arrays after ``backward``, when eager mode would free some."""
+        if not self.plan.frees:
+            return
         self.inputs = self.out = self.nodes = None
         self.freed = True
 

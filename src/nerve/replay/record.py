@@ -90,6 +90,7 @@ class Plan:
     backward_order: list[int]
     saves: tuple[int, ...]  # the Replay node's inputs that some recorded op reads in backward
     saves_output: bool
+    frees: bool  # whether eager mode's backward frees some node's saved arrays
 
     @property
     def n_inputs(self) -> int:
@@ -147,6 +148,7 @@ def plan_from(
     steps: list[Step] = []
     node_index: dict[Node, int] = {}
     saves: set[int] = set()
+    frees = False
     for k, ((op, _inputs, params, node, out), reads) in enumerate(zip(tape.entries, reads_of)):
         slots = tuple(number(kind, value) for kind, value in reads)
         recorded = out.grad_fn is node
@@ -154,6 +156,7 @@ def plan_from(
         steps.append(Step(op, slots, params, first_step + k, needs))
         if recorded:
             node_index[node] = k
+            frees = frees or node.saves is None or bool(node.saves) or bool(node.saves_output)
             read = range(len(slots)) if node.saves is None else node.saves
             saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
     out_step = number("slot", id(result)) - first_step
@@ -172,4 +175,5 @@ def plan_from(
         backward_order=order,
         saves=tuple(sorted(saves)),
         saves_output=last in node_index and bool(last.saves_output),
+        frees=frees,
     )

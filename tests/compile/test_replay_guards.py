@@ -1,0 +1,207 @@
+"""nerve.compile falls back to eager mode whenever a recorded plan might not hold, and what the
+user sees of autograd (hooks, retain_grad, autograd.grad, create_graph, version errors) stays."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import nerve
+from nerve import nn
+
+REPLAY = "ReplayBackward0"
+
+
+def _pair(*layers: nn.Module) -> tuple[nn.Module, nn.Module]:
+    """A model and a compiled twin with the same weights."""
+    nerve.manual_seed(0)
+    model = nn.Sequential(*layers)
+    return model, nerve.compile(copy.deepcopy(model))
+
+
+def _warm(compiled: nn.Module, x: nerve.Tensor) -> None:
+    compiled(x)  # recorded
+    assert compiled(x).grad_fn.name() == REPLAY
+
+
+def _net() -> tuple[nn.Module, nn.Module]:
+    return _pair(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Sigmoid())
+
+
+X = nerve.ones(4, 3) * nerve.arange(3.0)
+
+
+def test_first_call_is_eager_and_later_calls_replay() -> None:
+    model, compiled = _net()
+    first = compiled(X)
+    assert first.grad_fn.name() == "LayerChainBackward0"
+    again = compiled(X)
+    assert again.grad_fn.name() == REPLAY
+    np.testing.assert_array_equal(again.detach().numpy(), model(X).detach().numpy())
+
+
+def test_no_grad_and_anomaly_mode_run_eagerly() -> None:
+    _, compiled = _net()
+    _warm(compiled, X)
+    with nerve.no_grad():
+        assert compiled(X).grad_fn is None
+    with nerve.autograd.detect_anomaly():
+        assert compiled(X).grad_fn.name() != REPLAY
+
+
+def test_new_shape_or_dtype_records_a_new_plan() -> None:
+    _, compiled = _net()
+    _warm(compiled, X)
+    smaller = X[:2]
+    assert compiled(smaller).grad_fn.name() != REPLAY  # new signature: eager, recorded
+    assert compiled(smaller).grad_fn.name() == REPLAY
+    double = compiled._orig_mod.double()  # parameters change dtype: a new plan
+    assert compiled(X.double()).grad_fn.name() != REPLAY
+    assert double is compiled._orig_mod
+
+
+def test_forward_hook_and_replaced_forward_fall_back() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    seen = []
+    handle = compiled._orig_mod[0].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    assert compiled(X).grad_fn.name() != REPLAY and seen == [nerve.Size([4, 5])]
+    handle.remove()
+    assert compiled(X).grad_fn.name() == REPLAY  # back to the recorded plan
+    compiled._orig_mod[1].forward = lambda x: x * 2  # a replaced forward runs as written
+    out = compiled(X)
+    assert out.grad_fn.name() != REPLAY
+
+
+def test_changed_module_option_and_replaced_layer() -> None:
+    model, compiled = _pair(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 1))
+    _warm(compiled, X)
+    compiled._orig_mod[1].negative_slope = 0.5
+    model[1].negative_slope = 0.5
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(X).detach().numpy(), model(X).detach().numpy())
+    layer = nn.Linear(4, 1)
+    compiled._orig_mod[2] = layer
+    model[2] = copy.deepcopy(layer)
+    assert compiled(X).grad_fn.name() != REPLAY
+    out = compiled(X)
+    assert out.grad_fn.name() == REPLAY
+    np.testing.assert_array_equal(out.detach().numpy(), model(X).detach().numpy())
+
+
+def test_custom_module_types_run_eagerly() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(3, 1)
+
+        def forward(self, x: nerve.Tensor) -> nerve.Tensor:
+            return self.fc(x) * 2 if x.sum().item() > 0 else self.fc(x)
+
+    compiled = nerve.compile(Net())
+    for _ in range(3):
+        assert compiled(X).grad_fn.name() != REPLAY
+
+
+def test_dropout_in_training_draws_the_same_random_numbers_as_eager() -> None:
+    model, compiled = _pair(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+    outs = []
+    for net in (model, compiled):
+        nerve.manual_seed(7)
+        outs.append([net(X).detach().numpy() for _ in range(3)] + [nerve.rand(3).numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    assert compiled.plan_for(X) is None  # the random mask is made outside an op
+    compiled.eval()  # in evaluation Dropout is the identity: replayed
+    _warm(compiled, X)
+    compiled.train()
+    assert compiled(X).grad_fn.name() != REPLAY
+
+
+def test_parameter_hooks_and_retain_grad_see_eager_gradients() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    results = []
+    for net in (model, compiled):
+        seen = []
+        weight = list(net.parameters())[0]
+        handle = weight.register_hook(lambda g, seen=seen: seen.append(g.numpy().copy()))
+        out = net(X)
+        out.retain_grad()
+        (out * out).sum().backward()
+        handle.remove()
+        results.append((seen[0], out.grad.numpy(), weight.grad.numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_autograd_grad_create_graph_and_retain_graph_match_eager() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    x = X.clone().requires_grad_()
+    found = []
+    for net in (model, compiled):
+        out = net(x)
+        (gx,) = nerve.autograd.grad(out.sum(), [x], create_graph=True)
+        (ggx,) = nerve.autograd.grad((gx * gx).sum(), [x])
+        params = list(net.parameters())
+        loss = (net(x) ** 2).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        found.append([gx.detach().numpy(), ggx.numpy()] + [p.grad.numpy() for p in params])
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out = net(x).sum()
+            out.backward()
+            out.backward()
+    for a, b in zip(*found):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_in_place_writes_to_parameters() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    for net in (model, compiled):
+        weight = list(net.parameters())[0]
+        with nerve.no_grad():  # outside the optimizer, between steps: the replay reads it
+            weight.mul_(0.5)
+    np.testing.assert_array_equal(compiled(X).detach().numpy(), model(X).detach().numpy())
+    for net in (model, compiled):  # between forward and backward: eager's error
+        out = net(X).sum()
+        with nerve.no_grad():
+            list(net.parameters())[0].add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward()
+
+
+def test_frozen_parameter_gets_no_gradient() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    for net in (model, compiled):
+        list(net.parameters())[0].requires_grad_(False)
+        net(X).sum().backward()
+        net(X).sum().backward()
+    grads = [
+        [None if p.grad is None else p.grad.numpy() for p in n.parameters()]
+        for n in (model, compiled)
+    ]
+    assert grads[0][0] is None and grads[1][0] is None
+    for a, b in zip(grads[0][1:], grads[1][1:]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keyword_and_non_tensor_arguments_run_eagerly() -> None:
+    _, compiled = _net()
+    _warm(compiled, X)
+    with pytest.raises(TypeError):
+        compiled(X.numpy())  # the layer's own error for a NumPy array
+
+
+def test_compile_arguments() -> None:
+    model = nn.Linear(2, 1)
+    assert nerve.compile(model, disable=True) is model
+    with pytest.raises(TypeError, match="expects an nn.Module"):
+        nerve.compile(lambda x: x)
+    compiled = nerve.compile(model)
+    assert [n for n, _ in compiled.named_parameters()] == ["_orig_mod.weight", "_orig_mod.bias"]

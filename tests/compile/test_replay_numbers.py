@@ -1,0 +1,197 @@
+"""nerve.compile replays a recorded forward with eager mode's numbers, bit for bit: losses,
+.grad, parameters after several optimizer steps and the optimizer's state, on the benchmark's
+workloads (small), random MLPs and a small CNN."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nerve
+from nerve import nn
+
+
+def _batches(shape_x: tuple[int, ...], classes: int | None, sizes: list[int], seed: int):
+    rng = np.random.default_rng(seed)
+    for n in sizes:
+        x = nerve.from_numpy(rng.standard_normal((n, *shape_x)).astype(np.float32))
+        if classes is None:
+            y = nerve.from_numpy((rng.random((n, 1)) > 0.5).astype(np.float32))
+        else:
+            y = nerve.from_numpy(rng.integers(0, classes, n))
+        yield x, y
+
+
+def _train(
+    model: nn.Module,
+    make_opt: Callable[[Any], Any],
+    loss_fn: nn.Module,
+    batches: list[tuple[Any, Any]],
+) -> dict[str, Any]:
+    """The user's loop; every number it produces, as arrays."""
+    opt = make_opt(model.parameters())
+    losses, grads = [], []
+    for x, y in batches:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
+        opt.step()
+        losses.append(loss.item())
+    state = opt.state_dict()["state"]
+    return {
+        "losses": losses,
+        "grads": grads,
+        "params": [p.detach().numpy().copy() for p in model.parameters()],
+        "state": {k: {n: np.asarray(v) for n, v in s.items()} for k, s in state.items()},
+    }
+
+
+def assert_same_training(
+    build: Callable[[], nn.Module],
+    make_opt: Callable[[Any], Any],
+    loss_fn: nn.Module,
+    batches: list[tuple[Any, Any]],
+) -> nerve.replay.CompiledModule:
+    """Train a model eagerly and its twin compiled: every number must be equal, bit for bit."""
+    nerve.manual_seed(0)
+    model = build()
+    twin = copy.deepcopy(model)
+    compiled = nerve.compile(twin)
+    eager = _train(model, make_opt, loss_fn, batches)
+    replayed = _train(compiled, make_opt, loss_fn, batches)
+    assert eager["losses"] == replayed["losses"]
+    for a, b in zip(eager["grads"], replayed["grads"]):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+    for u, v in zip(eager["params"], replayed["params"]):
+        np.testing.assert_array_equal(u, v)
+    assert eager["state"].keys() == replayed["state"].keys()
+    for key in eager["state"]:
+        for name, value in eager["state"][key].items():
+            np.testing.assert_array_equal(value, replayed["state"][key][name])
+    return compiled
+
+
+def _mlp(sizes: tuple[int, ...], sigmoid: bool = False, act: type = nn.ReLU) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    if sigmoid:
+        layers.append(nn.Sigmoid())
+    return nn.Sequential(*layers)
+
+
+def _replays(compiled: nerve.replay.CompiledModule, x: Any) -> bool:
+    return compiled(x).grad_fn.name() == "ReplayBackward0"
+
+
+def test_w1_lecture_network_sgd() -> None:
+    batches = list(_batches((2,), None, [32] * 6 + [8], seed=1))
+    compiled = assert_same_training(
+        lambda: _mlp((2, 8, 1), sigmoid=True),
+        lambda p: nerve.optim.SGD(p, lr=0.5),
+        nn.BCELoss(),
+        batches,
+    )
+    assert _replays(compiled, batches[0][0])
+
+
+def test_w2_digits_shaped_network_adam() -> None:
+    batches = list(_batches((64,), 10, [16] * 5 + [5], seed=2))
+    compiled = assert_same_training(
+        lambda: _mlp((64, 128, 64, 10)),
+        lambda p: nerve.optim.Adam(p, lr=1e-2),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+    assert _replays(compiled, batches[0][0])
+
+
+def test_w3_shaped_wide_network_momentum() -> None:
+    batches = list(_batches((48,), 10, [24] * 4, seed=3))
+    assert_same_training(
+        lambda: _mlp((48, 96, 96, 10)),
+        lambda p: nerve.optim.SGD(p, lr=0.05, momentum=0.9),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+
+
+def test_small_cnn() -> None:
+    def build() -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, 3),
+            nn.Tanh(),
+            nn.Flatten(),
+            nn.Linear(6 * 2 * 2, 5),
+        )
+
+    batches = list(_batches((1, 8, 8), 5, [6, 6, 6, 3], seed=4))
+    compiled = assert_same_training(
+        build, lambda p: nerve.optim.Adam(p, lr=1e-2), nn.CrossEntropyLoss(), batches
+    )
+    assert _replays(compiled, batches[0][0])
+
+
+def test_unfused_sequential_replays_layer_by_layer_ops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nn.Sequential, "fuse_layers", False)
+    batches = list(_batches((3,), None, [10] * 4, seed=5))
+    compiled = assert_same_training(
+        lambda: _mlp((3, 5, 4, 1), sigmoid=True, act=nn.LeakyReLU),
+        lambda p: nerve.optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True),
+        nn.BCELoss(),
+        batches,
+    )
+    plan = compiled.plan_for(batches[0][0])
+    assert plan is not None and len(plan.steps) > 3  # one op per layer
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 9), min_size=1, max_size=3),
+    act=st.sampled_from([nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.ELU]),
+    batch=st.integers(1, 7),
+    optimizer=st.sampled_from(["sgd", "momentum", "adam", "adamw"]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_mlps(widths: list[int], act: type, batch: int, optimizer: str, seed: int) -> None:
+    makers = {
+        "sgd": lambda p: nerve.optim.SGD(p, lr=0.1),
+        "momentum": lambda p: nerve.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
+        "adam": lambda p: nerve.optim.Adam(p, lr=1e-2),
+        "adamw": lambda p: nerve.optim.AdamW(p, lr=1e-2),
+    }
+    sizes = (4, *widths, 3)
+    batches = list(_batches((4,), 3, [batch, batch, batch, max(1, batch - 1)], seed=seed))
+    assert_same_training(
+        lambda: _mlp(sizes, act=act), makers[optimizer], nn.CrossEntropyLoss(), batches
+    )
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_shared_layer_sums_its_gradients_as_eager(
+    fuse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nn.Sequential, "fuse_layers", fuse)
+
+    def build() -> nn.Module:
+        shared = nn.Linear(4, 4)
+        return nn.Sequential(shared, nn.Tanh(), shared, nn.Tanh(), shared, nn.Linear(4, 2))
+
+    batches = list(_batches((4,), 2, [5] * 4, seed=6))
+    compiled = assert_same_training(
+        build, lambda p: nerve.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), batches
+    )
+    assert _replays(compiled, batches[0][0])
