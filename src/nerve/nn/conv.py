@@ -235,7 +235,15 @@ class ConvTranspose2d(_ConvNd):
 
 
 class ConvTranspose1d(ConvTranspose2d):
-    """The transposed 1-D convolution over (N, C, L) sequences."""
+    """The transposed 1-D convolution over (N, C, L) sequences: (L - 1) * stride + kernel_size
+    long (less twice the padding).
+
+    Example:
+        >>> import nerve
+        >>> up = nerve.nn.ConvTranspose1d(4, 2, kernel_size=3, stride=2)
+        >>> up(nerve.zeros(1, 4, 5)).shape
+        nerve.Size([1, 2, 11])
+    """
 
     dims = 1
 

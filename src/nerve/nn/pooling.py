@@ -60,7 +60,13 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """The maximum of each window of (N, C, L) or (C, L) inputs."""
+    """The maximum of each window of (N, C, L) or (C, L) inputs.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.MaxPool1d(2)(nerve.tensor([[[1.0, 5.0, 2.0, 0.0, 3.0, 4.0]]])).tolist()
+        [[[5.0, 2.0, 4.0]]]
+    """
 
     def forward(self, input: Tensor) -> Any:
         return F.max_pool1d(
@@ -114,7 +120,13 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(Module):
-    """The mean of each window of (N, C, L) or (C, L) inputs."""
+    """The mean of each window of (N, C, L) or (C, L) inputs.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.AvgPool1d(3)(nerve.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]])).tolist()
+        [[[2.0, 5.0]]]
+    """
 
     def __init__(
         self,
@@ -176,7 +188,14 @@ class AdaptiveAvgPool2d(_AdaptivePool):
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
-    """Average pooling of (N, C, L) or (C, L) inputs to a fixed length."""
+    """Average pooling of (N, C, L) or (C, L) inputs to a fixed length.
+
+    Example:
+        >>> import nerve
+        >>> pool = nerve.nn.AdaptiveAvgPool1d(2)
+        >>> pool(nerve.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]])).tolist()
+        [[[2.0, 5.0]]]
+    """
 
     def __init__(self, output_size: Any) -> None:
         super().__init__(output_size)
@@ -187,14 +206,29 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
 class AdaptiveMaxPool2d(_AdaptivePool):
     """Max pooling to a fixed ``output_size``; ``return_indices`` also returns where each
-    maximum was."""
+    maximum was (as h * W + w in its plane).
+
+    Example:
+        >>> import nerve
+        >>> pool = nerve.nn.AdaptiveMaxPool2d(2, return_indices=True)
+        >>> values, indices = pool(nerve.arange(16.0).reshape(1, 1, 4, 4))
+        >>> values.tolist(), indices.tolist()
+        ([[[[5.0, 7.0], [13.0, 15.0]]]], [[[[5, 7], [13, 15]]]])
+    """
 
     def forward(self, input: Tensor) -> Any:
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptivePool):
-    """Max pooling of (N, C, L) or (C, L) inputs to a fixed length."""
+    """Max pooling of (N, C, L) or (C, L) inputs to a fixed length.
+
+    Example:
+        >>> import nerve
+        >>> pool = nerve.nn.AdaptiveMaxPool1d(3)
+        >>> pool(nerve.tensor([[[1.0, 5.0, 2.0, 0.0, 3.0, 4.0]]])).tolist()
+        [[[5.0, 2.0, 4.0]]]
+    """
 
     def forward(self, input: Tensor) -> Any:
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
@@ -202,7 +236,15 @@ class AdaptiveMaxPool1d(_AdaptivePool):
 
 class MaxUnpool2d(Module):
     """Put each value of a max-pooled map back where ``indices`` says it came from (zeros
-    elsewhere): the partial inverse of ``MaxPool2d(..., return_indices=True)``."""
+    elsewhere): the partial inverse of ``MaxPool2d(..., return_indices=True)``.
+
+    Example:
+        >>> import nerve
+        >>> pool = nerve.nn.MaxPool2d(2, return_indices=True)
+        >>> values, indices = pool(nerve.tensor([[[[1.0, 2.0], [4.0, 3.0]]]]))
+        >>> nerve.nn.MaxUnpool2d(2)(values, indices).tolist()
+        [[[[0.0, 0.0], [4.0, 0.0]]]]
+    """
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -222,7 +264,16 @@ class MaxUnpool2d(Module):
 
 
 class Unfold(Module):
-    """The sliding blocks of images as columns (N, C * kh * kw, L): ``F.unfold``."""
+    """The sliding blocks of images as columns (N, C * kh * kw, L): ``F.unfold``.
+
+    Example:
+        >>> import nerve
+        >>> blocks = nerve.nn.Unfold(kernel_size=2)(nerve.arange(9.0).reshape(1, 1, 3, 3))
+        >>> blocks.shape  # 4 values per 2x2 block, 4 blocks
+        nerve.Size([1, 4, 4])
+        >>> blocks[0, :, 0].tolist()  # the top-left block
+        [0.0, 1.0, 3.0, 4.0]
+    """
 
     def __init__(
         self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
@@ -242,7 +293,15 @@ class Unfold(Module):
 
 
 class Fold(Module):
-    """Columns of blocks added back into images of ``output_size``: ``F.fold``."""
+    """Columns of blocks added back into images of ``output_size``: ``F.fold``; where blocks
+    overlap, their values add up.
+
+    Example:
+        >>> import nerve
+        >>> blocks = nerve.nn.Unfold(kernel_size=2)(nerve.ones(1, 1, 3, 3))
+        >>> nerve.nn.Fold(output_size=(3, 3), kernel_size=2)(blocks).tolist()  # blocks per pixel
+        [[[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]]]
+    """
 
     def __init__(
         self,
