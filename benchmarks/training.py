@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> str:
         phase_table = phases.main([*quick, "--workloads", args.workloads])
         report += "\n\n## Where a step's time goes\n\n" + PHASES_INTRO + "\n\n" + phase_table
         report += "\n\n## Per-op overhead\n\n" + op_overhead.main(quick)
-    report += "\n\n" + RERUN
+    report += "\n\n" + REPLAY + "\n\n" + RERUN
     if args.write:
         Path(args.write).write_text(report + "\n")
     return report
@@ -164,6 +164,31 @@ PHASES_INTRO = (
     "phases.py; of 3 rounds, the one with the median ratio; in a round the engines run back to "
     "back, each in a fresh process)."
 )
+REPLAY = """## Replaying a recorded step: nerve.compile
+
+`model = nerve.compile(model)` (torch.compile's name and use; package `nerve.replay`) records
+the model's forward once, eagerly, noting every op it applies, and on later calls with the
+same structure replays it as one graph node: the recorded ops' own forward kernels over raw
+arrays, then in `backward` the same ops' own backward formulas in the eager engine's order,
+with no tensor or node per op and no second copy of any formula. Losses, `.grad`, parameters
+and optimizer state are bit for bit those of eager mode (tests/compile). `.grad` is still set by
+the eager engine, so parameter hooks, `retain_grad` on the output, `autograd.grad`,
+`retain_graph`, `create_graph` and the error for a tensor changed in place before `backward`
+behave as in eager mode.
+
+It falls back to eager mode, call by call, under `no_grad` or anomaly mode, for keyword or
+non-tensor arguments, a new shape, dtype or `requires_grad` of an argument or parameter, a
+changed module tree (a replaced layer or parameter, `train()`/`eval()`, a changed option, a
+module hook, a replaced `forward`), a module type outside `nerve.replay.REPLAYABLE` (a
+user-written `forward` may branch on values), and a forward that reads a tensor made outside an
+op (Dropout in training: its random numbers are drawn exactly as in eager mode).
+
+What it leaves: the loss, the backward engine's visit of the loss node and of the parameters'
+accumulators, and the optimizer step run as in eager mode. On these networks nn.Sequential
+already runs its Linear/activation layers as one fused node, so the replay saves the module
+calls and checks of the forward (a few microseconds on W1) and the gap to the hand-written
+NumPy loop is the engine's per-step bookkeeping, the loss's checks and the optimizer's loop."""
+
 RERUN = (
     "Run `python benchmarks/training.py --write docs/benchmarks.md` to measure all of this "
     "again; the machine these ran on is shared and noisy, so ratios move by 10-30% between "
@@ -183,7 +208,10 @@ def format_report(
     args: argparse.Namespace,
     machine: str,
 ) -> str:
-    names = "nerve, PyTorch, JAX" if "jax" in engines else "nerve, PyTorch"
+    names = "nerve (eager, replayed), PyTorch" + (
+        " (eager, compiled)" if "torch_compiled" in engines else ""
+    )
+    names += ", JAX" if "jax" in engines else ""
     lines = [
         f"# Training speed: {names} and a hand-written NumPy MLP",
         "",
@@ -200,6 +228,16 @@ def format_report(
             "",
         ]
     lines += [
+        "nerve_replayed: the same loop with `model = nerve.compile(model)`, which replays the "
+        "recorded forward as one node (nerve.replay; the loss, backward engine and optimizer "
+        "run as in eager mode)."
+        + (
+            " torch_compiled: `model = torch.compile(model)` (TorchInductor), compiled in the "
+            "first epoch, which is left out."
+            if "torch_compiled" in engines
+            else ""
+        ),
+        "",
         "| workload | engine | steps/s | vs torch | test accuracy | peak RSS (MB) |",
         "|---|---|---|---|---|---|",
     ]

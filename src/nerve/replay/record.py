@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from threading import get_ident
 from typing import Any
 
 from ..autograd import node as node_module
@@ -36,9 +37,11 @@ class Tape:
 
     def __init__(self) -> None:
         self.entries: list[tuple[type[Node], tuple[Any, ...], dict[str, Any], Node, Tensor]] = []
+        self.thread = get_ident()
 
     def apply(self, op: type[Node], inputs: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
-        """``nerve.autograd.node.apply``, step for step, noting the op and its node."""
+        """``nerve.autograd.node.apply``, step for step, noting the op and its node (only the
+        recording thread's: the hook is global, another thread's ops just run)."""
         node = _new(op)
         out = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
         result = None
@@ -50,7 +53,8 @@ class Tape:
         if result is None:
             result = _new(Tensor)
             _init(result, out)
-        self.entries.append((op, inputs, params, node, result))
+        if get_ident() == self.thread:
+            self.entries.append((op, inputs, params, node, result))
         return result
 
 
