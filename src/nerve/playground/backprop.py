@@ -276,6 +276,8 @@ def session_trace(session: Any, example: int, batch: bool) -> dict[str, Any]:
         notes.append("Dropout is switched off in this trace, as in the drawn surface")
     names = session.unit_names()
     result.update(
+        epoch=session.epoch,  # the weights traced are those of this epoch
+        class_names=list(pts.class_names),
         examples=idx.tolist(),
         n_train=n,
         batch=batch,
