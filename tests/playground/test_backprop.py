@@ -8,6 +8,7 @@ PyTorch's autograd on the same weights. The session's message is checked for wha
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,13 @@ import nerve
 from nerve import nn
 from nerve.playground.backprop import trace
 from nerve.playground.network import SoftmaxMSELoss, target_tensor
-from nerve.playground.protocol import ProtocolError, parse_message
+from nerve.playground.protocol import (
+    ProtocolError,
+    check_settings,
+    default_settings,
+    merge_settings,
+    parse_message,
+)
 from nerve.playground.session import Session
 
 ACTS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
@@ -266,3 +273,28 @@ def test_what_the_trace_cannot_show_is_refused_with_a_reason() -> None:
         session.model[0].weight[0, 0] = float("nan")
     with pytest.raises(ProtocolError, match="no longer numbers"):
         ask(session)
+
+
+# ---------------------------------------------------------------- the lessons
+
+LESSONS = Path(nerve.playground.__file__).parent / "static" / "lessons.json"
+
+
+def test_every_lesson_sets_up_a_valid_playground_in_the_lectures_order() -> None:
+    lessons = json.loads(LESSONS.read_text(encoding="utf-8"))["lessons"]
+    assert [lesson["title"] for lesson in lessons] == [
+        "A neuron",
+        "An activation",
+        "A loss",
+        "Gradient descent and the learning rate",
+        "Backpropagation",
+        "Overfitting and regularization",
+        "The baseline",
+    ]
+    for lesson in lessons:
+        # Strictly valid, not merely mended by the link reader: a lesson says what it sets.
+        merge_settings(default_settings(), check_settings(lesson["setup"]))
+        assert {"seed", "init_seed", "dataset"} <= set(lesson["setup"]), lesson["id"]
+        assert lesson["text"] and lesson["try"] and all(isinstance(t, str) for t in lesson["try"])
+    session = Session(lessons[0]["setup"])
+    assert session.layer_sizes() == [2, 1]  # "a neuron" is one neuron
