@@ -124,7 +124,7 @@ function showView(view) {
   drawCurves(view.history);
   const scale = maxAbs(view.filters.values);
   $("filters").replaceChildren(
-    ...view.filters.values.map((f, i) => tile(picture(f, 12, (v) => diverging(v, scale)), `${i}`)),
+    ...view.filters.values.map((f, i) => tile(picture(f, 8, (v) => diverging(v, scale)), `${i}`)),
   );
   document.querySelectorAll("#gallery .tile").forEach((item) => {
     item.setAttribute("aria-selected", String(Number(item.dataset.index) === view.chosen.index));
@@ -154,7 +154,7 @@ function showLayers(box, layers) {
     const scale = maxAbs(layer.values);
     const maps = layer.shape.length === 3 ? layer.values : [layer.values];
     const side = layer.shape.length === 3 ? layer.shape[1] : 1;
-    const cell = layer.shape.length === 3 ? Math.max(3, Math.floor(32 / side)) : 14;
+    const cell = layer.shape.length === 3 ? Math.max(3, Math.floor(26 / side)) : 14; // ~26 px a map: a row of 8 fits a phone
     for (const map of maps) tiles.appendChild(picture(map, cell, (v) => diverging(v, scale)));
     part.append(title, tiles);
     box.appendChild(part);
