@@ -202,10 +202,11 @@ class Relu(Node):
         return xp_of(x).maximum(x, 0)
 
     def backward(self, g: Any) -> Any:
-        # ~(out <= 0), not out > 0: where the output is NaN the gradient passes, as in torch,
-        # so that anomaly detection finds where a NaN came from (a product with the mask is
-        # also 7x faster than np.where on a random mask)
-        return g * ~(self.output() <= 0)
+        # out != 0, not out > 0: where the output is NaN the gradient passes, as in torch, so
+        # that anomaly detection finds where a NaN came from (a relu's output is never
+        # negative, so this is ~(out <= 0) in one pass; a product with the mask is also 7x
+        # faster than np.where on a random mask)
+        return g * (self.output() != 0)
 
 
 def erf_array(x: Any) -> Any:
