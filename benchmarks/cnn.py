@@ -7,9 +7,11 @@ C2 LeNet-size: 1x28x28, conv 8 k3 p1, ReLU, pool, conv 16 k3 p1, ReLU, pool, Lin
 C3 wider: 3x32x32, conv 32, ReLU, conv 32, ReLU, pool, conv 64, ReLU, pool, adaptive avg-pool,
     Linear 64->10, batch 64, SGD.
 
-The model code is written once against the torch API and runs on both libraries. Each engine
-runs in its own process; rounds alternate between the engines and the median of the per-round
-ratios is reported, so that the machine's slow spells cancel.
+The model code is written once against the torch API and runs on both libraries; where jax is
+installed (the bench extra), the same step written with jax.lax and jit-compiled whole
+(benchmarks/cnn_jax.py) runs beside them. Each engine runs in its own process; rounds alternate
+between the engines and the median of the per-round ratios is reported, so that the machine's
+slow spells cancel.
 
 Run: python benchmarks/cnn.py [--rounds N] [--workloads C1,C2] [--steps S] [--phases]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import statistics
@@ -60,20 +63,28 @@ def build(lib: Any, name: str) -> tuple[Any, Any, Any]:
     return model, nn.CrossEntropyLoss(), optimizer
 
 
+def _batches(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Four fixed random batches (inputs, class labels) of workload ``name``."""
+    shape, classes = SHAPES[name]
+    rng = np.random.default_rng(0)
+    return [
+        (rng.standard_normal(shape).astype(np.float32), rng.integers(0, classes, shape[0]))
+        for _ in range(4)
+    ]
+
+
 def worker(engine: str, name: str, steps: int, phases: bool) -> dict[str, float]:
     """In the child process: time ``steps`` training steps on fixed random batches."""
+    if engine == "jax":  # one compiled program: no phases to time apart
+        import cnn_jax
+
+        return {"steps_per_s": cnn_jax.worker(name, steps, _batches(name))}
     lib = importlib.import_module(engine)
     if engine == "torch":
         lib.set_num_threads(1)
     lib.manual_seed(0)
     model, loss_fn, optimizer = build(lib, name)
-    shape, classes = SHAPES[name]
-    rng = np.random.default_rng(0)
-    batches = [
-        (lib.tensor(rng.standard_normal(shape).astype(np.float32)),
-         lib.tensor(rng.integers(0, classes, shape[0])))
-        for _ in range(4)
-    ]  # fmt: skip
+    batches = [(lib.tensor(x), lib.tensor(y)) for x, y in _batches(name)]
     clock = {"forward": 0.0, "loss": 0.0, "backward": 0.0, "optimizer": 0.0}
 
     def step(x: Any, y: Any, timed: bool) -> None:
@@ -108,7 +119,12 @@ def _run(engine: str, name: str, steps: int, phases: bool) -> dict[str, float]:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    env["PYTHONPATH"] = str(HERE.parent / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    # JAX on the CPU, XLA's Eigen kernels single-threaded (as in benchmarks/training.py)
+    env["JAX_PLATFORMS"] = "cpu"
+    env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false"
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(HERE.parent / "src"), str(HERE), env.get("PYTHONPATH", "")]
+    )
     command = [sys.executable, str(Path(__file__)), "--worker", engine, name, "--steps", str(steps)]
     if phases:
         command.append("--phases")
@@ -128,28 +144,37 @@ def main() -> None:
         engine, name = args.worker
         print(json.dumps(worker(engine, name, args.steps or STEPS[name], args.phases)))
         return
-    print("| workload | nerve steps/s | torch steps/s | nerve / torch |")
-    print("|---|---|---|---|")
+    engines = ["nerve", "torch"] + (["jax"] if importlib.util.find_spec("jax") else [])
+    jax_columns = " jax steps/s | jax / torch |" if "jax" in engines else ""
+    print(f"| workload | nerve steps/s | torch steps/s | nerve / torch |{jax_columns}")
+    print("|---|---|---|---|" + "---|---|" * ("jax" in engines))
     for name in args.workloads.split(","):
         steps = args.steps or STEPS[name]
-        runs: dict[str, list[dict[str, float]]] = {"nerve": [], "torch": []}
+        runs: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
         for _ in range(args.rounds):
             for engine in runs:
                 runs[engine].append(_run(engine, name, steps, args.phases))
-        ratios = [n["steps_per_s"] / t["steps_per_s"] for n, t in zip(runs["nerve"], runs["torch"])]
         speed = {e: statistics.median(r["steps_per_s"] for r in rs) for e, rs in runs.items()}
-        print(
-            f"| {name} | {speed['nerve']:.1f} | {speed['torch']:.1f} | "
-            f"{statistics.median(ratios):.2f}x |"
-        )
+        row = f"| {name} | {speed['nerve']:.1f} | {speed['torch']:.1f} | {_ratio(runs, 'nerve')} |"
+        if "jax" in runs:
+            row += f" {speed['jax']:.1f} | {_ratio(runs, 'jax')} |"
+        print(row)
         if args.phases:
             for engine, rs in runs.items():
+                if engine == "jax":
+                    continue
                 parts = ", ".join(
                     f"{key[:-3]} {statistics.median(r[key] for r in rs):.2f}"
                     for key in rs[0]
                     if key.endswith("_ms")
                 )
                 print(f"|   {engine} ms per step: {parts} | | | |")
+
+
+def _ratio(runs: dict[str, list[dict[str, float]]], engine: str) -> str:
+    """The median over rounds of ``engine``'s steps per second over torch's in that round."""
+    pairs = zip(runs[engine], runs["torch"])
+    return f"{statistics.median(e['steps_per_s'] / t['steps_per_s'] for e, t in pairs):.2f}x"
 
 
 if __name__ == "__main__":

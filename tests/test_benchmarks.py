@@ -51,3 +51,14 @@ def test_phase_profile_runs_and_covers_every_phase() -> None:
     report = phases.main(["--quick", "--workloads", "W1"])
     for phase in (*phases.PHASES, "total"):
         assert f"| W1 | {phase} |" in report
+
+
+@pytest.mark.parametrize("engine", ["nerve", "torch"])
+def test_cnn_benchmark_steps_every_workload(engine: str) -> None:
+    pytest.importorskip("torch")
+    import cnn
+
+    for name in ("C1", "C2"):
+        result = cnn.worker(engine, name, 2, phases=True)
+        assert result["steps_per_s"] > 0
+        assert {"forward_ms", "loss_ms", "backward_ms", "optimizer_ms"} <= set(result)
