@@ -68,6 +68,12 @@ PAGES: list[tuple[str, str, str, str]] = [
         "Image data sets and transforms (torchvision's names).",
     ),
     (
+        "api/viz.md",
+        "nerve.viz",
+        "nerve.viz",
+        "Pictures of the autograd graph of any computation (Graphviz).",
+    ),
+    (
         "api/distributed.md",
         "nerve.distributed",
         "nerve.distributed",

@@ -21,7 +21,16 @@ state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when new ops record the graph that ``backward`` walks."""
+    """True when new ops record the graph that ``backward`` walks.
+
+    Example:
+        >>> import nerve
+        >>> nerve.is_grad_enabled()
+        True
+        >>> with nerve.no_grad():
+        ...     nerve.is_grad_enabled()
+        False
+    """
     return state.enabled
 
 
@@ -77,14 +86,33 @@ class no_grad(_NoParamContext):  # noqa: N801 - torch's name
 
 
 class enable_grad(_NoParamContext):  # noqa: N801
-    """Re-enable graph recording inside a ``no_grad`` region."""
+    """Re-enable graph recording inside a ``no_grad`` region.
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.ones(2, requires_grad=True)
+        >>> with nerve.no_grad():
+        ...     with nerve.enable_grad():
+        ...         y = w * 2
+        >>> y.requires_grad
+        True
+    """
 
     mode = True
 
 
 class inference_mode(_GradModeContext):  # noqa: N801
     """Like :class:`no_grad` (nerve has no separate inference tensors); ``inference_mode(False)``
-    changes nothing, and a bare ``@inference_mode`` decorates, as in torch."""
+    changes nothing, and a bare ``@inference_mode`` decorates, as in torch.
+
+    Example:
+        >>> import nerve
+        >>> model = nerve.nn.Linear(3, 1)
+        >>> with nerve.inference_mode():
+        ...     prediction = model(nerve.ones(1, 3))
+        >>> prediction.requires_grad
+        False
+    """
 
     def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
         if isinstance(mode, bool):
@@ -96,7 +124,17 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
-    """Set grad mode now, or for a ``with`` block: ``nerve.set_grad_enabled(False)``."""
+    """Set grad mode now, or for a ``with`` block: ``nerve.set_grad_enabled(False)``.
+
+    Example:
+        >>> import nerve
+        >>> w = nerve.ones(2, requires_grad=True)
+        >>> training = False
+        >>> with nerve.set_grad_enabled(training):
+        ...     y = w * 2
+        >>> y.requires_grad, nerve.is_grad_enabled()
+        (False, True)
+    """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)

@@ -107,7 +107,15 @@ def clean_text(text: str, limit: int = MAX_TEXT) -> str:
 class NodeInfo:
     """One box of the drawing: its DOT id, kind (``leaf``, ``op``, ``root``, ``tensor`` or
     ``more``), title (a leaf's name or an op's name) and the shape it holds, when known (an
-    op's shape unknown before ``backward()`` is filled in by its gradient's)."""
+    op's shape unknown before ``backward()`` is filled in by its gradient's).
+
+    Example:
+        >>> import nerve
+        >>> from nerve.viz import graph
+        >>> w = nerve.ones(3, requires_grad=True)
+        >>> [(n.kind, n.title) for n in graph((w * 2).sum(), params={"w": w}).nodes]
+        [('root', 'SumBackward0'), ('op', 'MulBackward0'), ('leaf', 'w')]
+    """
 
     id: str
     kind: str
@@ -122,6 +130,16 @@ class Graph:
     the structure; ``source`` is the DOT text; ``_repr_svg_()`` shows it in Jupyter and
     ``save(path)`` writes ``.svg``, ``.png`` or ``.dot``. Gradients are read when the graph is
     drawn, so a graph made before ``backward()`` shows them once it has run.
+
+    Example:
+        >>> import nerve
+        >>> from nerve.viz import graph
+        >>> w = nerve.ones(3, requires_grad=True)
+        >>> drawing = graph((w * 2).sum(), params={"w": w})
+        >>> drawing.edges  # w -> MulBackward0 -> SumBackward0
+        [('n1', 'n0', None), ('n2', 'n1', None)]
+        >>> drawing.source.splitlines()[0]
+        'digraph autograd {'
     """
 
     def __init__(self, roots: Sequence[Tensor], names: Mapping[int, str], max_nodes: int) -> None:
