@@ -12,17 +12,44 @@ Run as a script, this file writes the documentation's screenshots::
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, DOCS, LAUNCH_ARGS, WAIT, _need_browser
 
+# As in test_browser.py (pytest's importlib mode keeps test files from importing each other).
+CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT = 60_000  # ms: generous, for two slow cores
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
 LESSONS = Path(__file__).resolve().parents[2] / "src/nerve/playground/static/lessons.json"
 SMALL = "#dataset=xor&hidden=2&activations=tanh&seed=1&init_seed=4"
 SHOT = "#dataset=xor&hidden=3,2&activations=tanh,tanh&seed=1&init_seed=4"
+
+
+def _need_browser() -> Any:
+    """Playwright's sync API, or a skip that says what is missing."""
+    playwright = pytest.importorskip(
+        "playwright.sync_api",
+        reason="the browser tests need Python Playwright: pip install playwright",
+    )
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    pytest.importorskip(
+        "uvicorn", reason="the playground server needs: pip install nerve[playground]"
+    )
+    return playwright
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +139,7 @@ def test_step_forward_and_backward_with_buttons_and_keys(browser: Any, server_ur
         assert "where ∂L/∂a(h1.1) = Σₖ wₖ·∂L/∂zₖ" in chain and "nerve's .grad" in chain
         assert "∂L/∂a" in page.text_content(".bp-node.lit .bp-val >> nth=0")
         # Pick the output weight h1.2 -> ŷ; the last step writes its update out.
-        page.click(".bp-link[data-layer='2'][data-col='1']", force=True)
+        page.dispatch_event(".bp-hit[data-layer='2'][data-col='1']", "click")
         assert page.get_attribute("#bp-chain", "data-weight") == "2:0:1"
         page.keyboard.press("n")
         step_to(page, 6)
@@ -208,9 +235,9 @@ def take_screenshots(url: str, out: Path, chromium: Any) -> list[Path]:
     for name, (w, h) in {"backprop.png": (1280, 800), "backprop-390.png": (390, 844)}.items():
         page, _ = open_at(chromium, at(url, SHOT), w, h)
         open_backprop(page)
-        for _ in range(5):
+        for _ in range(7):  # the backward pass at the first layer: the longest chain
             page.keyboard.press("n")
-        step_to(page, 5)
+        step_to(page, 7)
         page.screenshot(path=str(out / name))
         shots.append(out / name)
         page.context.close()

@@ -8,6 +8,7 @@ import {
   drawHiddenSpace, drawLossChart, drawOutput, fromEvent, renderMetrics, surfaceImage,
 } from "./plots.js";
 import { applyHide, readUrl, writeUrl } from "./url.js";
+import { Backprop } from "./backprop.js";
 import { bytes, diverging, download, fmt, fmtEpoch, paintGrid } from "./util.js";
 
 const page = {
@@ -157,6 +158,10 @@ const HANDLERS = {
     if (/busy/.test(message.message)) banner("busy", message.message);
   },
 };
+
+// Classroom: the "step through backprop" panel answers the server's backprop messages.
+const backprop = new Backprop(send);
+HANDLERS.backprop = (message) => backprop.show(message);
 
 // ---------------------------------------------------------------- drawing
 

@@ -30,7 +30,9 @@ export class Backprop {
     this.trace = null;
     this.step = 0;
     this.shown = 0; // which example of a mini-batch the per-neuron numbers are of
-    this.weight = { l: 1, j: 0, i: 0 }; // the weight whose chain rule is written out
+    // The weight whose chain rule is written out: null follows the backward pass (the first
+    // weight of the layer it is at), a click on a line fixes it.
+    this.weight = null;
     this.build();
     const open = document.getElementById("backprop-open");
     if (open) open.addEventListener("click", () => this.open());
@@ -89,8 +91,11 @@ export class Backprop {
 
   key(ev) {
     if (this.box.hidden || !this.trace) return;
-    const tag = ev.target && ev.target.tagName;
-    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
+    // Keys typed into a field (the example's number, a select) belong to that field.
+    const target = ev.target || {};
+    const typing = (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type))
+      || target.tagName === "SELECT" || target.tagName === "TEXTAREA";
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === "ArrowRight" || ev.key === "n") this.go(this.step + 1);
     else if (ev.key === "ArrowLeft" || ev.key === "p") this.go(this.step - 1);
     else if (ev.key === "Escape") this.close();
@@ -105,7 +110,7 @@ export class Backprop {
     this.steps = stepsOf(trace.sizes.length - 1);
     if (!sameShape) {
       this.step = 0;
-      this.weight = { l: 1, j: 0, i: 0 };
+      this.weight = null;
     }
     this.shown = 0;
     this.example.max = String(trace.n_train - 1);
@@ -137,6 +142,7 @@ export class Backprop {
     this.nextButton.disabled = this.step === this.steps.length - 1;
     this.counter.textContent = `step ${this.step + 1} of ${this.steps.length}`;
     this.caption.replaceChildren(...explainStep(this.trace, s, this.shown).map((t) => el("p", { text: t })));
+    this.chosen = this.weight || { l: s.phase === "backward" ? s.layer : 1, j: 0, i: 0 };
     this.light();
     this.writeNumbers(s);
     this.writeChain();
@@ -149,8 +155,12 @@ export class Backprop {
     const sizes = t.sizes;
     const width = 70 + (sizes.length - 1) * COL + 60;
     const height = TOP + Math.max(...sizes) * ROW + 10;
-    const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, width: String(width), height: String(height),
-      class: "bp-svg", role: "img", "aria-label": "the network, lit step by step" });
+    const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, class: "bp-svg", role: "img",
+      "aria-label": "the network, lit step by step" });
+    // As wide as the panel allows, up to 1.4x; on a phone it scrolls inside the panel
+    // rather than shrinking its numbers below legibility.
+    svg.style.maxWidth = `${Math.round(width * 1.4)}px`;
+    svg.style.minWidth = `${Math.round(width * 0.7)}px`;
     const x = (l) => 50 + l * COL;
     const y = (l, j) => TOP + (Math.max(...sizes) - sizes[l]) * ROW / 2 + j * ROW + R;
     this.links = [];
@@ -159,10 +169,14 @@ export class Backprop {
         for (let i = 0; i < sizes[l - 1]; i++) {
           const line = svgEl("line", { x1: String(x(l - 1) + R), y1: String(y(l - 1, i)), x2: String(x(l) - R),
             y2: String(y(l, j)), class: "bp-link", "data-layer": String(l), "data-row": String(j), "data-col": String(i) });
+          // A wide transparent twin takes the clicks: a 1-px line is hard to hit.
+          const hit = svgEl("line", { x1: line.getAttribute("x1"), y1: line.getAttribute("y1"),
+            x2: line.getAttribute("x2"), y2: line.getAttribute("y2"), class: "bp-hit",
+            "data-layer": String(l), "data-row": String(j), "data-col": String(i) });
           const title = svgEl("title");
-          line.append(title);
-          line.addEventListener("click", () => { this.weight = { l, j, i }; this.go(this.step); });
-          svg.append(line);
+          hit.append(title);
+          hit.addEventListener("click", () => { this.weight = { l, j, i }; this.go(this.step); });
+          svg.append(line, hit);
           this.links.push({ l, j, i, line, title });
         }
       }
@@ -229,7 +243,7 @@ export class Backprop {
       link.line.setAttribute("stroke-width", String(size));
       link.line.classList.toggle("lit", (s.phase === "forward" || s.phase === "backward") && link.l === s.layer);
       link.line.classList.toggle("dim", !fwdDone(link.l));
-      const selected = link.l === this.weight.l && link.j === this.weight.j && link.i === this.weight.i;
+      const selected = link.l === this.chosen.l && link.j === this.chosen.j && link.i === this.chosen.i;
       link.line.classList.toggle("selected", selected);
       link.title.textContent = `w = ${fmt(w)}, ∂L/∂w = ${fmt(g)} (${t.names[link.l - 1][link.i]} → `
         + `${t.names[link.l][link.j]}); click to write out its chain rule`;
@@ -278,10 +292,10 @@ export class Backprop {
 
   writeChain() {
     const s = this.steps[this.step];
-    const { l, j, i } = this.weight;
+    const { l, j, i } = this.chosen;
     // The chain rule of a weight is known once the backward pass has reached its layer.
     const ready = s.phase === "update" || (s.phase === "backward" && l >= s.layer);
-    const lines = chainRule(this.trace, this.weight, this.shown, s.phase === "update");
+    const lines = chainRule(this.trace, this.chosen, this.shown, s.phase === "update");
     const name = `w = ${this.trace.names[l - 1][i]} → ${this.trace.names[l][j]}`;
     this.chain.dataset.weight = `${l}:${j}:${i}`;
     this.chain.dataset.ready = ready ? "1" : "0";

@@ -17,7 +17,9 @@ export function readTutorial(location = window.location) {
   const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
   const get = (key) => (hash.has(key) ? hash.get(key) : query.get(key));
   const hide = get("hideText");
-  return { lesson: get("tutorial"), hideText: hide === "1" || hide === "true" };
+  // A bare lesson link (#tutorial=loss) carries no set-up: the lesson's own is filled in.
+  const others = [...query.keys(), ...hash.keys()].filter((k) => !KEYS.includes(k) && k !== "hide");
+  return { lesson: get("tutorial"), hideText: hide === "1" || hide === "true", bare: !others.length };
 }
 
 /** The hash that opens `lesson`: its set-up as link keys, then tutorial (and hideText). */
@@ -61,7 +63,8 @@ class Tutorial {
       this.render(null, `There is no lesson "${this.opts.lesson}".`);
       return;
     }
-    this.render(index);
+    if (this.opts.bare) this.go(index); // reloads with the lesson's set-up
+    else this.render(index);
   }
 
   /** The lesson list alone, when the learner asks for lessons without being in one. */
@@ -76,9 +79,10 @@ class Tutorial {
   }
 
   go(index) {
-    const hash = lessonHash(this.lessons[index], this.opts.hideText);
-    if (hash === window.location.hash) window.location.reload();
-    else window.location.hash = hash; // app.js reloads the page with the lesson's set-up
+    // A new hash alone is a same-page navigation: reload, so that the page opens the link
+    // afresh (app.js does the same on hashchange, which may not be listening yet).
+    window.location.hash = lessonHash(this.lessons[index], this.opts.hideText);
+    window.location.reload();
   }
 
   render(index, message = "") {

@@ -6,6 +6,8 @@
 // hide=optimizer,loss hides controls (their data-control names, or setting names).
 
 const ALWAYS = ["dataset", "seed", "init_seed"];
+// Keys of the page's modes, read by tutorial.js: not settings, and kept in the address.
+const PAGE_KEYS = ["tutorial", "hideText"];
 
 function parseValue(kind, text) {
   switch (kind) {
@@ -39,6 +41,7 @@ export function readUrl(spec) {
   let hide = [];
   for (const [key, value] of params) {
     if (key === "hide") hide = value.split(",").map((s) => s.trim()).filter(Boolean);
+    else if (PAGE_KEYS.includes(key)) continue;
     else if (key in spec) settings[key] = parseValue(spec[key].kind, value);
     else unknown.push(key);
   }
@@ -55,6 +58,10 @@ export function settingsHash(settings, spec, hide) {
     }
   }
   if (hide.length) params.set("hide", hide.join(","));
+  const { search, hash } = window.location;
+  for (const source of [new URLSearchParams(search), new URLSearchParams(hash.replace(/^#/, ""))]) {
+    for (const key of PAGE_KEYS) if (source.has(key)) params.set(key, source.get(key));
+  }
   return "#" + params.toString().replaceAll("%2C", ",");
 }
 
