@@ -320,9 +320,9 @@ def test_a_shared_link_reopens_the_same_setup(page: Any, browser: Any, server_ur
     assert other.locator("[data-setting='lr']").is_visible()
     # A link with a bad value says what is wrong and stays in the address bar.
     other.goto("about:blank")
-    other.goto(server_url + "#hidden=9,4&lr=0.03")
-    other.wait_for_function("document.querySelector('#error').textContent.includes('hidden[0]')")
-    assert "hidden=9,4" in other.url
+    other.goto(server_url + "#hidden=40,4&lr=0.03")
+    other.wait_for_function("document.querySelector('#link-notes').textContent.includes('hidden=')")
+    assert "hidden=40,4" in other.url
     other.context.close()
 
 

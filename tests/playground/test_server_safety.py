@@ -26,6 +26,7 @@ with warnings.catch_warnings():
 from starlette.websockets import WebSocketDisconnect  # noqa: E402
 
 from nerve.playground import server  # noqa: E402
+from nerve.playground.wire import decode  # noqa: E402
 
 
 def _client(host: str, app: Any = None) -> TestClient:
@@ -37,9 +38,19 @@ def _ws(client: TestClient, host: str, headers: dict[str, str] | None = None) ->
     return client.websocket_connect(f"ws://{host}/ws", headers=dict(headers or {}))
 
 
+def _receive(ws: Any) -> dict:
+    """One message: JSON text, or a binary frame carrying the pictures as bytes (wire.py)."""
+    message = ws.receive()
+    if message["type"] == "websocket.close":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    if message.get("text") is not None:
+        return json.loads(message["text"])
+    return decode(message["bytes"])
+
+
 def _open(ws: Any) -> None:
     for _ in range(4):
-        ws.receive_json()
+        _receive(ws)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +69,7 @@ def test_loopback_names_are_answered(host: str) -> None:
     client = _client(host)
     assert client.get("/").status_code == 200
     with _ws(client, host, {"origin": f"http://{host}"}) as ws:
-        assert ws.receive_json()["type"] == "hello"
+        assert _receive(ws)["type"] == "hello"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +93,7 @@ def test_other_host_names_are_refused(host: str) -> None:
     assert client.get("/static/js/app.js").status_code == 400
     origin = {"origin": f"http://{host}"}
     with pytest.raises(WebSocketDisconnect) as info, _ws(client, host, origin) as ws:
-        ws.receive_json()
+        _receive(ws)
     assert info.value.code == 1008 and "host" in info.value.reason.lower()
 
 
@@ -147,10 +158,10 @@ def test_a_crashing_message_gets_an_error_and_the_session_lives(raw: str) -> Non
     with _ws(client, "localhost") as ws:
         _open(ws)
         ws.send_text(raw)
-        reply = ws.receive_json()
+        reply = _receive(ws)
         assert reply["type"] == "error" and reply["message"]
         ws.send_json({"type": "pause"})
-        assert ws.receive_json()["type"] == "state"  # the same session answers
+        assert _receive(ws)["type"] == "state"  # the same session answers
 
 
 def test_an_unexpected_failure_is_reported_not_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,7 +172,7 @@ def test_an_unexpected_failure_is_reported_not_fatal(monkeypatch: pytest.MonkeyP
     with _ws(_client("localhost"), "localhost") as ws:
         _open(ws)
         ws.send_text(json.dumps({"type": "pause"}))
-        reply = ws.receive_json()
+        reply = _receive(ws)
         assert reply["type"] == "error" and "internal error" in reply["message"]
         ws.send_text("not json")
-        assert ws.receive_json()["type"] == "error"
+        assert _receive(ws)["type"] == "error"

@@ -17,6 +17,7 @@ from nerve.playground.network import linear_layers
 from nerve.playground.protocol import LIMITS, ProtocolError, parse_message
 from nerve.playground.session import Session
 from nerve.playground.views import GRID, LINE_SAMPLES, N_LINES
+from nerve.playground.wire import decode, encode
 
 
 def _do(session: Session, kind: str, **fields: object) -> list[dict]:
@@ -57,11 +58,26 @@ def test_frame_is_one_batched_forward_pass() -> None:
     n_rows = GRID * GRID + 2 * N_LINES * LINE_SAMPLES + len(session.points.y)
     assert calls == [n_rows] * 3  # each of the 3 Linear layers ran once, on everything
     # The same pass gave the surface and every neuron's heatmap.
-    values = np.frombuffer(base64.b64decode(frame["surface"]["values"]), dtype="<f4")
-    assert values.shape == (GRID * GRID,) and np.all((values >= 0) & (values <= 1))
+    values = np.frombuffer(frame["surface"]["values"], dtype=np.uint8)  # P(class 1) * 255
+    assert values.shape == (GRID * GRID,) and len(set(values.tolist())) > 10
     assert [len(layer) for layer in frame["neurons"]] == [3, 4, 3]
-    assert len(base64.b64decode(frame["neurons"][1][0])) == 25 * 25
-    json.dumps(frame, allow_nan=False)
+    assert len(frame["neurons"][1][0]) == 25 * 25 and len(frame["outputs"]) == 1
+    assert decode(encode(frame)) == frame  # bytes travel in one binary frame
+
+
+def _strict_json(message: dict) -> None:
+    """JSON without NaN or infinity, the pictures (bytes) aside: they travel as a payload."""
+
+    def no_bytes(value: object) -> object:
+        if isinstance(value, bytes):
+            return None
+        if isinstance(value, dict):
+            return {k: no_bytes(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [no_bytes(v) for v in value]
+        return value
+
+    json.dumps(no_bytes(message), allow_nan=False)
 
 
 def test_divergence_is_detected_and_explained() -> None:
@@ -72,7 +88,7 @@ def test_divergence_is_detected_and_explained() -> None:
     state = session.state()
     assert "diverged" in state["message"] and "learning rate 10" in state["message"]
     assert "try 1 or smaller" in state["message"]
-    json.dumps(session.frame(), allow_nan=False)  # NaN weights still give a valid frame
+    _strict_json(session.frame())  # NaN weights still give a valid frame
     with pytest.raises(ProtocolError, match="reset"):
         _do(session, "play")
     _do(session, "set", settings={"lr": 0.01})
@@ -392,8 +408,18 @@ def test_hidden_space_view() -> None:
     session = Session({"hidden": [5, 2]})
     view = session.frame()["hidden_view"]
     assert view["layer"] == 2 and view["axes"] == ["h2.1", "h2.2"]
-    assert np.array(view["lines"]).shape == (2 * N_LINES, LINE_SAMPLES, 2)
-    assert len(view["points"]) == len(session.points.y)
+    lo, hi = np.array(view["lo"]), np.array(view["hi"])
+
+    def coords(raw: bytes) -> np.ndarray:  # uint16 steps of [lo - span/2, hi + span/2]
+        q = np.frombuffer(raw, dtype="<u2").reshape(-1, 2) / 65535
+        return lo - (hi - lo) / 2 + q * 2 * (hi - lo)
+
+    assert coords(view["lines"]).shape == (2 * N_LINES * LINE_SAMPLES, 2)
+    points = coords(view["points"])
+    with nerve.no_grad():
+        inputs = nerve.from_numpy(session.inputs(session.points.X))
+        acts = session.model[:4](inputs).numpy()  # the second hidden layer, after tanh
+    assert np.allclose(points, acts, atol=2 * (hi - lo).max() / 65535 + 1e-6)
     _do(session, "set", settings={"view_layer": 1})
     assert session.frame()["hidden_view"]["axes"][0].startswith("PC1 (")
     _do(session, "set", settings={"view": "neurons", "view_neurons": [4, 2]})
@@ -416,5 +442,5 @@ def test_safetensors_export_loads_back() -> None:
 def test_messages_are_strict_json_in_every_state() -> None:
     session = Session({"val_ratio": 20, "batch_norm": True, "dropout": 0.2, "n_points": 100})
     for message in (session.state(), session.points.to_message(), session.frame()):
-        json.dumps(message, allow_nan=False)
+        _strict_json(message)
     assert session.points.indices(VAL).size > 0

@@ -10,7 +10,7 @@ by clicks, and the input features (x1, x1², sin ...) computed from the two coor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,8 @@ class PointSet:
     class_names: list[str]
     domain: tuple[float, float, float, float]  # x1 min, x1 max, x2 min, x2 max
     name: str
+    # Previews of the data sets at the current settings: name -> {"x": ..., "y": ...}.
+    thumbnails: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -92,6 +94,7 @@ class PointSet:
                 "val": int((self.part == VAL).sum()),
                 "test": int((self.part == TEST).sum()),
             },
+            "thumbnails": self.thumbnails,
         }
 
     def add_point(self, x: float, y: float, label: float) -> None:
@@ -139,6 +142,26 @@ def toy_data(settings: dict[str, Any]) -> ArrayData:
         margin=0.1 if name == "xor" else 0.0,  # the Playground's XOR has a gap between quadrants
     )
     return data
+
+
+THUMBNAIL_POINTS = 200  # points per data-set preview: enough to see its shape
+
+
+def thumbnails(settings: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A small sample of each named data set at the current noise, classes and seed: the
+    previews the page draws on the data-set buttons are the data, not a drawing of it."""
+    previews = {}
+    for name in names:
+        data = toy_data({**settings, "dataset": name, "n_points": THUMBNAIL_POINTS})
+        # bytes (a binary frame, wire.py): coordinates and targets as int8 hundredths of the
+        # toy sets' [-1.27, 1.27] (clipped: a preview), classes as uint8
+        xy = np.clip(np.round(data.X * 100), -127, 127).astype(np.int8)
+        if data.task == "regression":
+            y = np.clip(np.round(data.y * 100), -127, 127).astype(np.int8)
+        else:
+            y = data.y.astype(np.uint8)
+        previews[name] = {"xy": xy.tobytes(), "y": y.tobytes(), "task": data.task}
+    return previews
 
 
 def realize(settings: dict[str, Any], csv_data: ArrayData | None = None) -> PointSet:
@@ -193,14 +216,22 @@ def _domain_of(X: np.ndarray) -> tuple[float, float, float, float]:
 def parse_csv(text: str, name: str = "upload.csv") -> ArrayData:
     """Read an uploaded CSV: two numeric feature columns, then the label (or target) column.
 
+    The header is optional: a first row of three numbers is data, and the columns are then
+    called x1, x2 and label.
+
     Errors name the line and column, as :func:`load_csv_text` reports them.
 
     Example:
         >>> parse_csv("a,b,label\\n0.1,0.2,0\\n0.3,-0.4,1\\n").X.shape
         (2, 2)
     """
-    header = text.lstrip("\ufeff").strip().splitlines()[0] if text.strip() else ""
+    text = text.lstrip("\ufeff")
+    header = text.strip().splitlines()[0] if text.strip() else ""
     columns = [c.strip() for c in header.split(",")] if header else []
+    if len(columns) == 3 and all(_is_number(c) for c in columns):
+        # No header: the first row is data (a header is a first row that is not all numbers).
+        text = "x1,x2,label\n" + text.lstrip()
+        columns = ["x1", "x2", "label"]
     if len(columns) != 3:
         raise ProtocolError(
             "the CSV needs a header with 3 columns: two numeric features and the label, "
@@ -226,6 +257,14 @@ def parse_csv(text: str, name: str = "upload.csv") -> ArrayData:
             f"CSV: {data.n_classes} classes; the playground takes at most {LIMITS['classes']}"
         )
     return data
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _stem(name: str) -> str:

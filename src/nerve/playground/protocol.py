@@ -37,8 +37,9 @@ __all__ = [
 # Hard limits: they keep one page (or a script pretending to be one) from using the server's
 # memory and CPU without bound. The page shows them; the server enforces them.
 LIMITS: dict[str, int] = {
-    "hidden_layers": 6,
-    "neurons": 8,
+    # 10 layers of 32 neurons: a frame of the widest network still draws in about 0.1 s.
+    "hidden_layers": 10,
+    "neurons": 32,
     "points": 2000,
     "upload_rows": 1000,
     "upload_bytes": 256 * 1024,
@@ -53,7 +54,7 @@ REGRESSION_SETS = ("plane", "multi-gaussian", "sine")
 # "csv" is the uploaded data set: it can be selected only once a CSV was uploaded.
 DATASETS = (*CLASSIFICATION_SETS, *REGRESSION_SETS, "csv")
 FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sin_x1", "sin_x2")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu", "silu")
 LOSS_ADVICE = (
     "CE with softmax/sigmoid has better-behaved gradients for classification; MSE suits regression"
 )
@@ -74,6 +75,7 @@ class Spec:
     choices: tuple[str, ...] = ()
     max_len: int = 0
     optional: bool = False
+    raw: bool = False  # an object passed on unchecked (a link's settings: see links.py)
 
 
 # Every setting of a session. Percentages are whole numbers, as on the page's sliders.
@@ -82,7 +84,7 @@ SETTINGS: dict[str, Spec] = {
     "problem": Spec("choice", "classification", choices=("classification", "regression")),
     "dataset": Spec("choice", "xor", choices=DATASETS),
     "classes": Spec("int", 0, 0, 5),  # 0: the data set's own default (spiral 2, blobs 3)
-    "noise": Spec("int", 0, 0, 50),
+    "noise": Spec("int", 0, 0, 80),  # up to 80 %, as TensorFlow Playground's links
     "n_points": Spec("int", 400, 20, LIMITS["points"]),
     "train_ratio": Spec("int", 50, 10, 90),
     "val_ratio": Spec("int", 0, 0, 50),  # % of the training part held out for validation
@@ -94,7 +96,12 @@ SETTINGS: dict[str, Spec] = {
     "features": Spec("choices", ["x1", "x2"], choices=FEATURES, max_len=len(FEATURES)),
     "hidden": Spec("ints", [4, 4], 1, LIMITS["neurons"], max_len=LIMITS["hidden_layers"]),
     "activation": Spec("choice", "tanh", choices=ACTIVATIONS),
-    "activations": Spec("choices", ["tanh", "tanh"], choices=ACTIVATIONS, max_len=6),
+    "activations": Spec(
+        "choices",
+        ["tanh", "tanh"],
+        choices=ACTIVATIONS,
+        max_len=LIMITS["hidden_layers"],
+    ),
     "init": Spec("choice", "default", choices=("default", "xavier", "he")),
     "init_seed": Spec("int", 0, 0, 2**31 - 1),
     "batch_norm": Spec("bool", False),
@@ -125,6 +132,8 @@ _NUMBER = {"kind": "float", "lo": -1e6, "hi": 1e6}
 _COORD = Spec("float", lo=-1e6, hi=1e6)
 _LAYER = Spec("int", lo=0, hi=LIMITS["hidden_layers"] + 1)
 _UNIT = Spec("int", lo=0, hi=max(LIMITS["neurons"], LIMITS["classes"], len(FEATURES)) - 1)
+_HIDDEN = Spec("int", lo=0, hi=LIMITS["hidden_layers"] - 1)
+_DELTA = Spec("int", lo=-LIMITS["neurons"], hi=LIMITS["neurons"])
 
 # The fields of each message type (all required unless marked optional).
 MESSAGES: dict[str, dict[str, Spec]] = {
@@ -143,6 +152,12 @@ MESSAGES: dict[str, dict[str, Spec]] = {
     "set_weight": {"layer": _LAYER, "row": _UNIT, "col": _UNIT, "value": Spec(**_NUMBER)},
     "set_bias": {"layer": _LAYER, "neuron": _UNIT, "value": Spec(**_NUMBER)},
     "explain": {"layer": _LAYER, "neuron": _UNIT, "x": _COORD, "y": _COORD},
+    # Relative changes, applied in the order they arrive: ten quick clicks are ten steps even
+    # when the page has not yet heard back about the first.
+    "add_neurons": {"layer": _HIDDEN, "delta": _DELTA},
+    "add_layers": {"delta": _DELTA},
+    # A shared link's settings, checked leniently: bad values are clamped or dropped and named.
+    "open_link": {"settings": Spec("object", raw=True)},
     "export": {"format": Spec("choice", choices=("nerve", "torch", "safetensors"))},
     # Step through backprop (backprop.py): one training point, or a mini-batch from it.
     "backprop": {
@@ -176,6 +191,8 @@ def settings_spec() -> dict[str, dict[str, Any]]:
             item["hi"] = entry.hi
         if entry.choices:
             item["choices"] = list(entry.choices)
+        if entry.max_len:
+            item["max_len"] = entry.max_len
         spec[name] = item
     return spec
 
@@ -231,7 +248,7 @@ def parse_message(raw: str | bytes) -> Command:
         elif spec.kind == "object":
             if not isinstance(msg[name], dict):
                 raise ProtocolError(f"{kind}: {name} must be an object")
-            args[name] = check_settings(msg[name])
+            args[name] = msg[name] if spec.raw else check_settings(msg[name])
         else:
             args[name] = check_value(f"{kind}: {name}", msg[name], spec)
     return Command(kind, args)

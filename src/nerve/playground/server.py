@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import json
 import logging
 import math
 import socket
@@ -55,6 +54,7 @@ from .protocol import (
     settings_spec,
 )
 from .session import Session
+from .wire import encode
 
 __all__ = ["STATIC_DIR", "create_app", "host_allowed", "serve", "running_server"]
 
@@ -84,22 +84,10 @@ def hello_message() -> dict[str, Any]:
 
 
 def _to_json(message: dict[str, Any]) -> str:
-    """JSON text; NaN or infinity (not JSON) would be a bug, so they become null with a log."""
-    try:
-        return json.dumps(message, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        log.warning("non-finite number in a %r message", message.get("type"))
-        return json.dumps(_finite(message), separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+    """JSON text of a message without bytes (the errors sent before a session exists)."""
+    wire = encode(message)
+    assert isinstance(wire, str), "a message with bytes goes through Connection.send"
+    return wire
 
 
 class Connection:
@@ -115,12 +103,15 @@ class Connection:
 
     async def send(self, *messages: dict[str, Any]) -> None:
         for message in messages:
-            text = _to_json(message)
+            wire = encode(message)  # JSON text, or a binary frame for pictures (wire.py)
             async with self.send_lock:
                 if self.closed:
                     return
                 try:
-                    await self.ws.send_text(text)
+                    if isinstance(wire, bytes):
+                        await self.ws.send_bytes(wire)
+                    else:
+                        await self.ws.send_text(wire)
                 except (WebSocketDisconnect, RuntimeError, OSError):
                     # The page went away (starlette's WebSocketDisconnected is a RuntimeError).
                     self.closed = True

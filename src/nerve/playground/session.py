@@ -30,7 +30,9 @@ from .dataset import (
     fit_scaler,
     parse_csv,
     realize,
+    thumbnails,
 )
+from .links import read_link
 from .network import (
     build_network,
     forward_collect,
@@ -40,8 +42,10 @@ from .network import (
     transplant,
 )
 from .protocol import (
+    CLASSIFICATION_SETS,
     LIMITS,
     LOSS_ADVICE,
+    REGRESSION_SETS,
     Command,
     ProtocolError,
     check_settings,
@@ -49,7 +53,7 @@ from .protocol import (
     merge_settings,
 )
 from .report import evaluate
-from .training import TrainingLoop
+from .training import TrainingLoop, one_blas_thread
 from .views import (
     GRID,
     explain,
@@ -57,6 +61,7 @@ from .views import (
     hidden_view,
     line_points,
     neuron_maps,
+    output_maps,
     surface,
     unit_names,
 )
@@ -71,6 +76,7 @@ SHAPE_KEEPING_KEYS = {"activations", "dropout", "batch_norm"}  # rebuilt, weight
 LOSS_KEYS = {"loss", "class_weights"}
 OPTIM_KEYS = {"optimizer", "lr", "weight_decay", "schedule", "schedule_epochs"}
 HEADS = {"binary": "probability", "multiclass": "logits", "regression": "value"}
+NEW_LAYER_WIDTH = 4  # neurons of a layer added with the page's + button
 HISTORY_SHOWN = 400  # points of the loss chart sent per frame (older ones are thinned)
 
 
@@ -92,6 +98,9 @@ class Session(TrainingLoop):
     # ------------------------------------------------------------------ building
 
     def _set_points(self, points: PointSet) -> None:
+        s = self.settings
+        names = CLASSIFICATION_SETS if s["problem"] == "classification" else REGRESSION_SETS
+        points.thumbnails = thumbnails(s, names)
         self.points = points
         self._refit_inputs()
 
@@ -136,12 +145,16 @@ class Session(TrainingLoop):
     def _cmd_set(self, settings: dict[str, Any]) -> list[dict[str, Any]]:
         return self.apply_settings(settings)
 
-    def apply_settings(self, patch: dict[str, Any]) -> list[dict[str, Any]]:
-        """Change settings; rebuild only what the change needs (data, inputs, model, loss)."""
+    def apply_settings(self, patch: dict[str, Any], new_data: bool = False) -> list[dict[str, Any]]:
+        """Change settings; rebuild only what the change needs (data, inputs, model, loss).
+
+        ``new_data`` rebuilds the points even when no data setting changed (a second CSV).
+        """
         csv_problem = self._csv_problem()
         new = merge_settings(self.settings, check_settings(patch), csv_problem)
         changed = {k for k in new if new[k] != self.settings[k]}
-        points = realize(new, self.csv_data) if changed & DATA_KEYS else None  # may raise
+        rebuild = new_data or bool(changed & DATA_KEYS)
+        points = realize(new, self.csv_data) if rebuild else None  # may raise
         self.settings = new
         replies: list[dict[str, Any]] = []
         if points is not None:
@@ -184,9 +197,26 @@ class Session(TrainingLoop):
     def _check_can_train(self) -> None:
         if self.halt and self.halt["kind"] == "diverged":
             raise ProtocolError(
-                "the network diverged (its weights are no longer numbers); lower the learning "
-                "rate and press reset before training again"
+                f"the network diverged ({self.halt['cause']}); {self.halt['advice']}, then press "
+                "reset before training again"
             )
+
+    def _cmd_open_link(self, settings: dict[str, Any]) -> list[dict[str, Any]]:
+        patch, notes = read_link(self.settings, settings, self._csv_problem())
+        return [*self.apply_settings(patch), {"type": "link", "notes": notes}]
+
+    def _cmd_add_neurons(self, layer: int, delta: int) -> list[dict[str, Any]]:
+        hidden = list(self.settings["hidden"])
+        if layer >= len(hidden):
+            raise ProtocolError(f"add_neurons: there is no hidden layer {layer + 1}")
+        hidden[layer] = min(max(hidden[layer] + delta, 1), LIMITS["neurons"])
+        return self.apply_settings({"hidden": hidden})
+
+    def _cmd_add_layers(self, delta: int) -> list[dict[str, Any]]:
+        hidden = list(self.settings["hidden"])
+        count = min(max(len(hidden) + delta, 0), LIMITS["hidden_layers"])
+        hidden = hidden[:count] + [NEW_LAYER_WIDTH] * (count - len(hidden))
+        return self.apply_settings({"hidden": hidden})
 
     def _cmd_reset(self, keep_weights: bool) -> list[dict[str, Any]]:
         initial = self._initial
@@ -222,7 +252,9 @@ class Session(TrainingLoop):
         previous = self.csv_data
         self.csv_data = data
         try:
-            return self.apply_settings({"dataset": "csv", "problem": self._csv_problem()})
+            # new_data: with the csv already chosen no setting changes, yet the points do.
+            patch = {"dataset": "csv", "problem": self._csv_problem()}
+            return self.apply_settings(patch, new_data=True)
         except ProtocolError:
             self.csv_data = previous
             raise
@@ -332,6 +364,10 @@ class Session(TrainingLoop):
 
     def frame(self) -> dict[str, Any]:
         """Everything drawn, from ONE forward pass over [grid, grid lines, data points]."""
+        with one_blas_thread():
+            return self._frame()
+
+    def _frame(self) -> dict[str, Any]:
         pts = self.points
         grid, lines = grid_points(pts.domain), line_points(pts.domain)
         inputs = self.inputs(np.concatenate([grid, lines, pts.X]))
@@ -362,6 +398,7 @@ class Session(TrainingLoop):
             "metrics": evaluate(pts, data_proba),
             "surface": surface(proba[:n_grid], pts.task),
             "neurons": neuron_maps(inputs[:n_grid], [h[:n_grid] for h in hidden_np]),
+            "outputs": output_maps(proba[:n_grid], pts.task),
             "weights": self._weights(),
             "hidden_view": self._hidden_view(hidden_np, n_grid, n_lines),
         }

@@ -11,17 +11,20 @@ ends in a message instead of a silent grey plot.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 import nerve
 from nerve.workflow import class_weights
 from nerve.workflow.step import train_step
 
-from .dataset import TEST, VAL
+from .dataset import TEST, TRAIN, VAL
 from .network import (
     build_criterion,
     build_optimizer,
@@ -38,6 +41,20 @@ EXPLODED_WEIGHT = 1e5
 # An epoch whose mean loss is this many times the loss of the initial weights has diverged:
 # a saturated network (a sigmoid pinned at the wrong class) never gets NaN, but gets here.
 LOSS_GROWTH = 5.0
+# A training point this many robust deviations (MAD) from the median of its column is an
+# outlier that can make the gradients explode by itself, whatever the learning rate.
+OUTLIER_MADS = 25.0
+_BLAS: list[ThreadpoolController] = []
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the BLAS on one thread: the playground's matrices are thin (thousands x 8), and on
+    a busy 2-core machine a second BLAS thread makes a frame about 4x slower, not faster."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
 
 
 class TrainingLoop:
@@ -61,6 +78,10 @@ class TrainingLoop:
         self._best: tuple[float, int, list[np.ndarray]] | None = None
         self._initial: list[np.ndarray] = []
         self._reference_loss: float | None = None  # the loss of the initial weights
+        # The batch order is drawn from the link's seeds, as the data and the weights are, so
+        # that the same link (and the same clicks) gives the same run.
+        seeds = [self.settings["seed"], self.settings["init_seed"]]
+        self._batch_rng = np.random.default_rng(seeds)
 
     def initial_weights(self) -> list[np.ndarray]:
         """Weight and bias of each Linear layer at the start of this run (what reset restores)."""
@@ -102,6 +123,10 @@ class TrainingLoop:
         Stops early, with ``self.halt`` set, when training diverges, early stopping fires or
         the epoch limit is reached. Returns the number of epochs completed.
         """
+        with one_blas_thread():
+            return self._train(budget_s, epochs)
+
+    def _train(self, budget_s: float, epochs: int | None) -> int:
         deadline = time.perf_counter() + budget_s
         completed = 0
         while self.halt is None:
@@ -121,7 +146,7 @@ class TrainingLoop:
         if self._order is None or self._pos >= len(self._order):
             if self._steps == 0 and self.epoch == 0:
                 self._initial = self._snapshot(linear_only=True)
-            self._order, self._pos = self._rng.permutation(len(self._train_y)), 0
+            self._order, self._pos = self._batch_rng.permutation(len(self._train_y)), 0
             self._epoch_loss = [0.0, 0]
         idx = self._order[self._pos : self._pos + self.settings["batch_size"]]
         self._pos += len(idx)
@@ -156,7 +181,10 @@ class TrainingLoop:
         biggest = max(float(np.abs(p).max()) for p in self._snapshot())
         mean_loss = self._epoch_loss[0] / max(self._epoch_loss[1], 1)
         ref = self._reference_loss
-        if not math.isfinite(biggest) or biggest > EXPLODED_WEIGHT:
+        if not math.isfinite(biggest):
+            self._diverged("its weights are no longer numbers (NaN or infinity)")
+            return
+        if biggest > EXPLODED_WEIGHT:
             self._diverged(f"the weights exploded (largest |w| = {biggest:.3g})")
             return
         if ref is not None and mean_loss > LOSS_GROWTH * ref + 0.1:
@@ -171,16 +199,62 @@ class TrainingLoop:
             self.halt = {"kind": "max_epochs", "message": f"Reached the limit of {limit} epochs."}
 
     def _diverged(self, what: str) -> None:
-        """Stop with a message that says what happened and what to try."""
-        lr = self.settings["lr"]
+        """Stop with a message that says what happened, its likely cause and what to try."""
+        s = self.settings
+        outlier = self._outlier()
+        if outlier is not None:
+            advice = (
+                f"a training point lies far from the others ({outlier}): one absurd point can "
+                "blow up the gradients at any learning rate; remove it (shift-click on it) or "
+                "fix the data"
+            )
+            if not s["normalize"]:
+                advice += ", or normalize the inputs"
+        else:
+            others = [] if s["optimizer"] == "adam" else ["Adam"]
+            if not s["normalize"]:
+                others.append("normalization")
+            extra = f" (or {', or '.join(others)})" if others else ""
+            advice = (
+                f"the learning rate {s['lr']:g} is too large for this network: try "
+                f"{s['lr'] / 10:g} or smaller{extra}"
+            )
         self.halt = {
             "kind": "diverged",
-            "message": (
-                f"Training diverged at epoch {self.epoch}: {what}. The learning rate {lr:g} is "
-                f"too large for this network: try {lr / 10:g} or smaller (or Adam, or "
-                "normalization), then press reset."
-            ),
+            "cause": what,
+            "advice": advice,
+            "message": f"Training diverged at epoch {self.epoch}: {what}. "
+            f"{advice[0].upper()}{advice[1:]}, then press reset.",
         }
+
+    def _outlier(self) -> str | None:
+        """The training point farthest from the rest, described, if it is an outlier."""
+        train = self.points.indices(TRAIN)
+        columns = [self.points.X[train, 0], self.points.X[train, 1]]
+        names = ["x1", "x2"]
+        if self.points.task == "regression":
+            columns.append(np.asarray(self.points.y[train], dtype=np.float64))
+            names.append("target")
+        worst, where = 0.0, (0, 0)
+        for c, values in enumerate(columns):
+            if values.size < 5:
+                return None
+            med = np.median(values)
+            mad = 1.4826 * np.median(np.abs(values - med))
+            spread = max(mad, 1e-6 * max(1.0, abs(float(med))))
+            score = np.abs(values - med) / spread
+            i = int(np.argmax(score))
+            if score[i] > worst:
+                worst, where = float(score[i]), (i, c)
+        if worst < OUTLIER_MADS:
+            return None
+        i, c = where
+        point = self.points.X[train[i]]
+        return (
+            f"x1={point[0]:.3g}, x2={point[1]:.3g}"
+            + (f", target={columns[2][i]:.3g}" if len(columns) == 3 else "")
+            + f"; its {names[c]} is {worst:.0f} deviations from the median"
+        )
 
     def _check_early_stopping(self) -> None:
         part = VAL if (self.points.part == VAL).any() else TEST

@@ -4,12 +4,13 @@ A frame evaluates the network once on a batch that holds, one after the other, t
 grid of the decision surface, the points of the warped grid lines of the hidden-space view and
 the data points. Everything the page shows comes from that pass: the output surface, a 25x25
 heatmap per neuron (every 4th grid cell), the hidden-space view and the losses and metrics.
-Arrays travel base64-encoded, which is about ten times smaller than JSON lists of numbers.
+Pictures travel as bytes (``uint8`` colours, ``uint16`` coordinates) in one binary WebSocket
+frame (see :mod:`~nerve.playground.wire`): a 6x8 network's frame shrank from about 118 KB of
+JSON with base64 to about a third of it.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,11 @@ __all__ = [
     "NEURON_GRID",
     "grid_points",
     "line_points",
-    "encode_f32",
     "encode_unit",
+    "encode_proba",
     "surface",
     "neuron_maps",
+    "output_maps",
     "hidden_view",
     "explain",
 ]
@@ -57,43 +59,58 @@ def line_points(domain: tuple[float, float, float, float]) -> np.ndarray:
     return np.concatenate(lines)
 
 
-def encode_f32(values: np.ndarray) -> str:
-    """Float32 little-endian bytes, base64 (non-finite values become 0 for drawing)."""
-    arr = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    return base64.b64encode(arr.astype("<f4").tobytes()).decode("ascii")
-
-
-def encode_unit(values: np.ndarray) -> str:
-    """Values clipped to [-1, 1] as bytes 0..255 (the neuron heatmaps' fixed colour scale)."""
+def encode_unit(values: np.ndarray) -> bytes:
+    """Values clipped to [-1, 1] as bytes 0..255 (the heatmaps' fixed colour scale: the page
+    draws colours, and 256 steps are more than it can show)."""
     arr = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-    q = np.round((np.clip(arr, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-    return base64.b64encode(q.tobytes()).decode("ascii")
+    return np.round((np.clip(arr, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8).tobytes()
+
+
+def encode_proba(values: np.ndarray) -> bytes:
+    """Probabilities in [0, 1] as bytes 0..255."""
+    arr = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.5)
+    return np.round(np.clip(arr, 0.0, 1.0) * 255).astype(np.uint8).tobytes()
 
 
 def surface(proba: np.ndarray, task: str) -> dict[str, Any]:
-    """The output over the grid: P(class 1), the winning class and its probability, or values."""
+    """The output over the grid: P(class 1), the winning class and its probability, or values
+    (clipped to [-1, 1], the colour scale of the targets)."""
     if task == "binary":
-        return {"kind": "binary", "n": GRID, "values": encode_f32(proba[:, 1])}
+        return {"kind": "binary", "n": GRID, "values": encode_proba(proba[:, 1])}
     if task == "multiclass":
-        cls = proba.argmax(axis=1).astype(np.uint8)
-        conf = np.round(proba.max(axis=1) * 255).astype(np.uint8)
+        cls = np.nan_to_num(proba, nan=0.0).argmax(axis=1).astype(np.uint8)
         return {
             "kind": "multiclass",
             "n": GRID,
-            "classes": base64.b64encode(cls.tobytes()).decode("ascii"),
-            "confidence": base64.b64encode(conf.tobytes()).decode("ascii"),
+            "classes": cls.tobytes(),
+            "confidence": encode_proba(proba.max(axis=1)),
         }
-    return {"kind": "regression", "n": GRID, "values": encode_f32(proba)}
+    return {"kind": "regression", "n": GRID, "values": encode_unit(proba)}
 
 
-def neuron_maps(grid_inputs: np.ndarray, grid_hidden: list[np.ndarray]) -> list[list[str]]:
-    """One 25x25 heatmap per neuron: the input features first, then each hidden layer."""
+def _thin(acts: np.ndarray) -> np.ndarray:
+    """Every 4th cell of a grid's rows and columns: (GRID*GRID, k) -> (25, 25, k)."""
     step = GRID // NEURON_GRID
+    return acts.reshape(GRID, GRID, -1)[::step, ::step]
+
+
+def neuron_maps(grid_inputs: np.ndarray, grid_hidden: list[np.ndarray]) -> list[list[bytes]]:
+    """One 25x25 heatmap per neuron: the input features first, then each hidden layer."""
     maps = []
     for acts in [grid_inputs, *grid_hidden]:
-        cube = acts.reshape(GRID, GRID, -1)[::step, ::step]
+        cube = _thin(acts)
         maps.append([encode_unit(cube[:, :, j]) for j in range(cube.shape[2])])
     return maps
+
+
+def output_maps(grid_proba: np.ndarray, task: str) -> list[bytes]:
+    """One 25x25 map per output neuron: its own class's probability for k classes, P(class 1)
+    for binary data (as 2P-1 on the diverging scale) and the value for regression."""
+    cube = _thin(np.asarray(grid_proba, dtype=np.float64))
+    if task == "multiclass":
+        return [encode_proba(cube[:, :, j]) for j in range(cube.shape[2])]
+    column = cube[:, :, 1] if task == "binary" else cube[:, :, 0]
+    return [encode_unit(2 * column - 1 if task == "binary" else column)]
 
 
 def hidden_view(
@@ -117,13 +134,30 @@ def hidden_view(
         axes = [f"h{layer}.{i + 1}", f"h{layer}.{j + 1}"]
     else:
         coords_p, coords_l, axes = _pca(points, lines)
-    coords_l = coords_l.reshape(2 * N_LINES, LINE_SAMPLES, 2)
+    coords_p = np.nan_to_num(np.asarray(coords_p, dtype=np.float64))
+    coords_l = np.nan_to_num(np.asarray(coords_l, dtype=np.float64))
+    # The page frames the points (lines may run off): coordinates as uint16 steps of the
+    # points' box, padded by 8 %; lines beyond a box twice as wide are clipped there.
+    lo, hi = coords_p.min(axis=0), coords_p.max(axis=0)
+    pad = 0.08 * (hi - lo) + 1e-3
+    lo, hi = lo - pad, hi + pad
     return {
         "layer": layer,
         "axes": axes,
-        "points": np.round(coords_p, 4).tolist(),
-        "lines": np.round(coords_l, 4).tolist(),
+        "lo": lo.tolist(),
+        "hi": hi.tolist(),
+        "n_lines": 2 * N_LINES,
+        "points": _quantise(coords_p, lo, hi),
+        "lines": _quantise(coords_l, lo, hi),
     }
+
+
+def _quantise(coords: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bytes:
+    """(n, 2) coordinates as little-endian uint16 pairs: 0 at lo - (hi - lo)/2, 65535 at
+    hi + (hi - lo)/2, so that a line leaving the frame keeps its direction."""
+    span = hi - lo
+    t = (coords - (lo - span / 2)) / (2 * span)
+    return np.round(np.clip(t, 0.0, 1.0) * 65535).astype("<u2").tobytes()
 
 
 def _pca(points: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -180,9 +214,11 @@ def explain(
     """A neuron at one input point: formula, value, the output and d output / d neuron.
 
     ``row`` is the network's input (features after scaling) for the point, shape ``(1, f)``.
-    The output is P(class 1) for binary data, the probability of the winning class for
-    multiclass data and the value for regression; the gradient comes from nerve's autograd.
+    The output is P(class 1) for binary data and the value for regression. For k classes it
+    is the probability of the hovered output neuron's own class, or of the winning class for
+    a hidden neuron. The gradient comes from nerve's autograd.
     """
+    is_out = layer == len(activations) + 1
     was_training = model.training
     model.eval()  # dropout off and batch-norm running statistics, as in the drawn surface
     try:
@@ -192,10 +228,9 @@ def explain(
             acts = [x, *hidden, out]
             if task == "multiclass":
                 proba = nerve.softmax(out, dim=1)
-                winner = int(proba.detach().numpy().argmax())
-                target, out_label = proba[0, winner], f"P(class {winner})"
+                cls = neuron if is_out else int(proba.detach().numpy().argmax())
+                target, out_label = proba[0, cls], f"P(class {cls})"
             else:
-                winner = -1
                 target = out[0, 0]
                 out_label = "P(class 1)" if task == "binary" else "ŷ"
             (grad,) = nerve.autograd.grad(target, acts[layer])
@@ -213,17 +248,20 @@ def explain(
         "gradient": float(grad.numpy()[0, neuron]),
         "formula": None,
         "z": None,
+        "value_label": "value",
     }
     if layer > 0:
         lin = linear_layers(model)[layer - 1]
         w = lin.weight.detach().numpy()[neuron].astype(np.float64)
         b = float(lin.bias.detach().numpy()[neuron])
         z = float(w @ values[layer - 1][0].astype(np.float64) + b)
-        is_out = layer == len(values) - 1
         act = output_activation(task) if is_out else activations[layer - 1]
         shown = "linear" if is_out and task == "multiclass" else act  # softmax acts on all z
         bn = batch_norm and not is_out  # batch normalisation sits between z and the activation
         result["formula"] = _formula(names[layer][neuron], shown, w, names[layer - 1], b, bn)
         result["z"] = z
         result["activation"] = act
+        # k logits: this neuron holds z itself; softmax turns all k of them into probabilities.
+        multi_out = is_out and task == "multiclass"
+        result["value_label"] = "logit z (softmax follows)" if multi_out else f"value ({act})"
     return result

@@ -7,7 +7,8 @@ import { NetworkView } from "./network.js";
 import {
   drawHiddenSpace, drawLossChart, drawOutput, fromEvent, renderMetrics, surfaceImage,
 } from "./plots.js";
-import { applyHide, readUrl, writeUrl } from "./url.js";
+import { applyHide, readUrl, settingsHash, writeUrl } from "./url.js";
+import * as share from "./share.js";
 import { Backprop } from "./backprop.js";
 import { bytes, diverging, download, fmt, fmtEpoch, paintGrid } from "./util.js";
 
@@ -24,13 +25,18 @@ const page = {
   probe: [0.5, 0.5], // the point neurons are explained at (the mouse over the output)
   hover: null, // the neuron under the mouse: {l, j, node}
   lastExplain: 0,
-  // State messages that must not rewrite the address bar: the greeting's defaults, while the
-  // link's own settings are on their way (if they are rejected, the link stays as it was).
-  statesToSkip: 0,
+  // A shared link stays in the address bar as it was typed (mended values and all) until the
+  // learner changes something: the greeting's defaults and the link's own state keep it.
+  keepLink: false,
 };
 const $ = (id) => document.getElementById(id);
 
+// Messages that only look (hover, the link itself): they leave a shared link in the address
+// bar. Anything else is the learner's own change, from which on the address follows the page.
+const LOOKING = new Set(["open_link", "explain", "backprop"]);
+
 function send(message) {
+  if (!LOOKING.has(message.type)) page.keepLink = false;
   if (page.ws && page.ws.readyState === WebSocket.OPEN) page.ws.send(JSON.stringify(message));
 }
 
@@ -59,8 +65,9 @@ function connect() {
   const ws = new WebSocket(`${scheme}://${window.location.host}/ws`);
   page.ws = ws;
   ws.addEventListener("open", () => { document.body.dataset.connected = "1"; });
+  ws.binaryType = "arraybuffer"; // frames carry their pictures as bytes (wire.py)
   ws.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
+    const message = decodeMessage(event.data);
     const handler = HANDLERS[message.type];
     if (handler) handler(message);
   });
@@ -73,11 +80,36 @@ function connect() {
   });
 }
 
+/**
+ * A server message: JSON text, or a binary frame (uint32 header length, JSON, payload) whose
+ * {"$bytes": [offset, length]} entries become Uint8Array views of the payload (no copies).
+ */
+function decodeMessage(data) {
+  if (typeof data === "string") return JSON.parse(data);
+  const view = new DataView(data);
+  const n = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(data, 4, n)));
+  const start = 4 + n;
+  const restore = (value) => {
+    if (Array.isArray(value)) return value.map(restore);
+    if (value && typeof value === "object") {
+      const ref = value.$bytes;
+      if (Array.isArray(ref) && Object.keys(value).length === 1) {
+        return new Uint8Array(data, start + ref[0], ref[1]);
+      }
+      for (const key of Object.keys(value)) value[key] = restore(value[key]);
+    }
+    return value;
+  };
+  return restore(header);
+}
+
 const HANDLERS = {
   hello(message) {
     page.spec = message.spec;
     page.limits = message.limits;
     page.features = message.features.map((f) => f.name);
+    page.featureInfo = message.features;
     controls.spec = message.spec;
     controls.datasetNames = message.datasets;
     network.setFeatures(message.features);
@@ -85,11 +117,18 @@ const HANDLERS = {
     const { settings, hide, unknown } = readUrl(message.spec);
     page.hide = hide;
     applyHide(hide);
-    if (unknown.length) showError(`The link has unknown settings, ignored: ${unknown.join(", ")}`);
+    network.setHidden(hide);
+    buildHideChooser();
+    page.linkNotes = unknown.map((key) => `unknown setting ${JSON.stringify(key.slice(0, 40))}: ignored`);
     if (Object.keys(settings).length) {
-      page.statesToSkip = 1;
-      send({ type: "set", settings });
-    }
+      // The server keeps every valid key, clamps or drops a bad one and says which (a "link"
+      // message); the address bar keeps the link until the learner changes something.
+      page.keepLink = true;
+      send({ type: "open_link", settings });
+    } else if (page.linkNotes.length) showLinkNotes([]);
+  },
+  link(message) {
+    showLinkNotes(message.notes);
   },
   state(message) {
     page.state = message;
@@ -97,7 +136,7 @@ const HANDLERS = {
     $("epoch").textContent = fmtEpoch(message.epoch);
     $("epoch").dataset.epoch = String(message.epoch);
     controls.sync(message.settings);
-    controls.datasets($("datasets"), message.settings, message.csv);
+    controls.datasets($("datasets"), message.settings, message.csv, page.previews);
     controls.hiddenView(message.settings, message.network.sizes);
     $("loss-advice").textContent = `Loss: ${message.loss_advice}.`;
     const n = message.settings.hidden.length;
@@ -107,9 +146,9 @@ const HANDLERS = {
     if (["diverged", "early_stop", "max_epochs"].includes(message.status)) banner(message.status, message.message);
     else banner("", "");
     if (page.data) network.render(message, page.data.domain);
-    if (page.statesToSkip > 0) page.statesToSkip -= 1;
-    else if (page.spec) writeUrl(message.settings, page.spec, page.hide);
+    if (!page.keepLink && page.spec) writeUrl(message.settings, page.spec, page.hide);
     applyHide(page.hide);
+    if (page.updateHideLink) page.updateHideLink();
   },
   data(message) {
     page.data = message;
@@ -117,6 +156,10 @@ const HANDLERS = {
     $("data-info").textContent = `${message.name}: ${message.x.length} points (${c.train} train, `
       + `${c.val} validation, ${c.test} test), ${message.task}`;
     $("data-info").dataset.points = String(message.x.length);
+    page.previews = message.thumbnails || {};
+    if (page.state) {
+      controls.datasets($("datasets"), page.state.settings, page.state.csv, page.previews);
+    }
     clickChoices(message);
     if (page.state) network.render(page.state, message.domain);
     redrawOutput();
@@ -155,6 +198,8 @@ const HANDLERS = {
   },
   error(message) {
     showError(message.message);
+    // A rejected value must not stay in its field: show again what the server uses.
+    if (page.state) controls.sync(page.state.settings, true);
     if (/busy/.test(message.message)) banner("busy", message.message);
   },
 };
@@ -237,7 +282,7 @@ function fillExplain(m) {
   const rows = [
     ["at (x₁, x₂)", `(${fmt(m.x)}, ${fmt(m.y)})`],
     m.z !== null ? ["z (weighted sum)", fmt(m.z)] : null,
-    [m.activation ? `value (${m.activation})` : "value", fmt(m.value)],
+    [m.value_label || "value", fmt(m.value)],
     [m.output_label, fmt(m.output)],
     [`∂ ${m.output_label} / ∂ ${m.name}`, fmt(m.gradient)],
   ].filter(Boolean);
@@ -284,10 +329,10 @@ function toggleFeature(name) {
   send({ type: "set", settings: { features: page.features.filter((f) => now.has(f)) } });
 }
 
+// Relative changes: the server applies each click to what it has, in order, so that quick
+// clicks made before the page hears back are never lost.
 function changeNeurons(k, delta) {
-  const hidden = [...page.state.settings.hidden];
-  hidden[k] = Math.max(1, Math.min(page.limits.neurons, hidden[k] + delta));
-  send({ type: "set", settings: { hidden } });
+  send({ type: "add_neurons", layer: k, delta });
 }
 
 /** The limits the server enforces, where the page states them. */
@@ -299,12 +344,29 @@ function showLimits(limits) {
   }
 }
 
+function showLinkNotes(notes) {
+  share.showLinkNotes($("link-notes"), [...(page.linkNotes || []), ...notes]);
+  page.linkNotes = [];
+}
+
+function buildHideChooser() {
+  const linkFor = (hide) => page.state && page.spec
+    ? window.location.origin + window.location.pathname
+      + settingsHash(page.state.settings, page.spec, hide)
+    : window.location.href;
+  page.updateHideLink = share.buildHideChooser(
+    $("hide-chooser"), share.hideChoices(page.featureInfo), page.hide, linkFor);
+}
+
 function clickChoices(data) {
   const select = $("click-class");
   const value = $("click-value");
   const regression = data.task === "regression";
   select.hidden = regression;
   value.hidden = !regression;
+  // Regression has targets, not classes: no Classes control and no "point of class" text.
+  $("click-what").textContent = regression ? "with the target value" : "of class";
+  document.body.dataset.task = data.task;
   const previous = select.value;
   select.replaceChildren(...data.class_names.map((name, c) => Object.assign(
     document.createElement("option"), { value: String(c), textContent: `${c}: ${name}` })));
@@ -318,18 +380,16 @@ $("play").addEventListener("click", () => {
   send({ type: page.state && page.state.status === "running" ? "pause" : "play" });
 });
 $("step").addEventListener("click", () => send({ type: "step" }));
+$("link-notes-close").addEventListener("click", () => { $("link-notes").hidden = true; });
+// Phones: the training settings fold away so that Play and the output fit on one screen.
+$("settings-toggle").addEventListener("click", () => {
+  const open = document.body.classList.toggle("settings-open");
+  $("settings-toggle").setAttribute("aria-expanded", String(open));
+});
 $("reset").addEventListener("click", () => send({ type: "reset", keep_weights: $("keep-weights").checked }));
 $("regenerate").addEventListener("click", () => send({ type: "regenerate" }));
-$("add-layer").addEventListener("click", () => {
-  const hidden = [...page.state.settings.hidden];
-  if (hidden.length < page.limits.hidden_layers) {
-    send({ type: "set", settings: { hidden: [...hidden, 4] } });
-  }
-});
-$("remove-layer").addEventListener("click", () => {
-  const hidden = [...page.state.settings.hidden];
-  if (hidden.length > 0) send({ type: "set", settings: { hidden: hidden.slice(0, -1) } });
-});
+$("add-layer").addEventListener("click", () => send({ type: "add_layers", delta: 1 }));
+$("remove-layer").addEventListener("click", () => send({ type: "add_layers", delta: -1 }));
 for (const format of ["safetensors", "nerve", "torch"]) {
   $(`export-${format}`).addEventListener("click", () => send({ type: "export", format }));
 }

@@ -30,7 +30,13 @@ export class Controls {
     this.spec = {};
     this.datasetNames = { classification: [], regression: [] }; // from the server's hello
     for (const control of document.querySelectorAll("[data-setting]")) {
-      control.addEventListener("change", () => this.changed(control));
+      // "typing": edited but not yet committed (Enter or leaving the field sends it); only
+      // then does the field keep its text against a state message.
+      control.addEventListener("input", () => { control.dataset.typing = "1"; });
+      control.addEventListener("change", () => {
+        delete control.dataset.typing;
+        this.changed(control);
+      });
       if (control.type === "range") {
         control.addEventListener("input", () => this.showValue(control.dataset.setting, control.value));
       }
@@ -42,7 +48,10 @@ export class Controls {
     const entry = this.spec[name];
     if (!entry) return;
     const value = parse(entry.kind, control);
-    if (typeof value === "number" && !Number.isFinite(value)) return;
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      if (this.settings) this.sync(this.settings, true); // not a number: back to the used value
+      return;
+    }
     this.send({ type: "set", settings: { [name]: value } });
   }
 
@@ -52,11 +61,16 @@ export class Controls {
     }
   }
 
-  /** Show the server's settings in every control. */
-  sync(settings) {
+  /** Show the server's settings in every control: the values it really uses (rounded,
+   * clamped), and after an error the value it kept. ``force`` also resets a field that is
+   * being typed in. */
+  sync(settings, force = false) {
+    this.settings = settings;
     for (const control of document.querySelectorAll("[data-setting]")) {
       const name = control.dataset.setting;
-      if (!(name in settings) || document.activeElement === control && control.type === "number") continue;
+      if (!(name in settings)) continue;
+      if (control.dataset.typing && !force) continue;
+      delete control.dataset.typing;
       const value = settings[name];
       if (control.type === "checkbox") control.checked = Boolean(value);
       else {
@@ -68,8 +82,10 @@ export class Controls {
   }
 
   /** The data set buttons, with a preview each; the CSV button once a CSV is loaded. */
-  datasets(box, settings, csvName) {
-    const key = `${settings.problem}:${settings.dataset}:${csvName}`;
+  datasets(box, settings, csvName, previews = {}) {
+    // Redrawn when the data set, the upload or the previews (noise, classes, seed) change.
+    const key = `${settings.problem}:${settings.dataset}:${csvName}:${settings.noise}:`
+      + `${settings.classes}:${settings.seed}:${Object.keys(previews).join()}`;
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     box.replaceChildren();
@@ -77,7 +93,7 @@ export class Controls {
     const all = csvName ? [...names, "csv"] : names;
     for (const name of all) {
       const canvas = el("canvas", { width: "54", height: "54" });
-      drawThumbnail(canvas, name);
+      drawThumbnail(canvas, name, previews[name]);
       const label = name === "csv" ? csvName : name;
       const button = el("button", {
         "data-dataset": name,

@@ -2,18 +2,25 @@
 // lines (colour = sign, width = size), biases as small squares. Features toggle on click,
 // weights and biases are edited on click, and hovering a neuron asks the server to explain it.
 
-import { css, diverging, el, fmt, paintGrid, svgEl, units, CLASS_COLORS } from "./util.js";
+import { css, diverging, el, fmt, mix, paintGrid, svgEl, units, CLASS_COLORS } from "./util.js";
 
-const NODE = 34; // node size in pixels
-const ROW = 48; // vertical distance between nodes
+// Node size and row distance in pixels: full size up to 8 neurons a layer, smaller beyond so
+// that 32 neurons still fit on a screen.
+let NODE = 34;
+let ROW = 48;
 const TOP = 64; // room for the layer headings
+const COLUMN = 92; // the least distance between two layers (their heads are 90 px wide)
+const WHITE = [255, 255, 255];
 // How to paint a switched-off feature's small heatmap; the list of features and their labels
 // come from the server's hello (a feature missing here is drawn blank).
 const FEATURE_FN = {
   x1: (a) => a, x2: (a, b) => b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
   x1x2: (a, b) => a * b, sin_x1: (a) => Math.sin(Math.PI * a), sin_x2: (a, b) => Math.sin(Math.PI * b),
 };
-const ACTIVATION_NAMES = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
+const ACTIVATION_NAMES = {
+  relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear", leaky_relu: "LeakyReLU",
+  elu: "ELU", gelu: "GELU", silu: "SiLU",
+};
 
 export class NetworkView {
   /**
@@ -30,6 +37,18 @@ export class NetworkView {
     this.structureKey = "";
     this.features = []; // the input features' names, in the server's order
     this.labels = {}; // name -> label (x1 -> x₁)
+    this.hidden = []; // hide=... of the link: "features" locks the column, a name hides one
+  }
+
+  /** What a teacher's link hides: "features" (no toggling; unused features not shown) or
+   * single features by name (not shown while unused, not toggled). */
+  setHidden(hide) {
+    this.hidden = hide;
+    this.structureKey = "";
+  }
+
+  featureLocked(name) {
+    return this.hidden.includes("features") || this.hidden.includes(name);
   }
 
   /** The input features from the server's hello: [{name, label}]. */
@@ -56,9 +75,11 @@ export class NetworkView {
     this.links.clear();
     const sizes = state.network.sizes;
     const nLayers = sizes.length; // inputs, hidden..., outputs
-    const width = Math.max(this.box.clientWidth || 560, 420);
-    this.colX = (c) => 40 + (c * (width - 150)) / Math.max(nLayers - 1, 1);
     const rows = Math.max(this.features.length, ...sizes);
+    [NODE, ROW] = rows > 8 ? [22, rows > 16 ? 26 : 32] : [34, 48];
+    // Many layers widen the diagram beyond its column, which then scrolls sideways.
+    const width = Math.max(this.box.clientWidth || 560, 420, 150 + (nLayers - 1) * COLUMN);
+    this.colX = (c) => 40 + (c * (width - 150)) / Math.max(nLayers - 1, 1);
     const height = TOP + rows * ROW + 20;
     this.box.style.height = `${height}px`;
     this.svg = svgEl("svg", { width: String(width), height: String(height) });
@@ -84,16 +105,20 @@ export class NetworkView {
     this.box.lastChild.style.top = "4px";
     this.features.forEach((name, row) => {
       const on = enabled.includes(name);
+      const locked = this.featureLocked(name);
+      if (locked && !on) return; // a hidden feature is not offered
       const canvas = el("canvas", { width: "25", height: "25" });
       const node = el("div", {
         class: `node feature${on ? "" : " off"}`,
         "data-feature": name,
         "data-layer": "0",
         "data-neuron": on ? String(enabled.indexOf(name)) : "",
-        title: `${this.labels[name]}: click to ${on ? "turn off" : "use"}`,
+        title: locked ? this.labels[name] : `${this.labels[name]}: click to ${on ? "turn off" : "use"}`,
       }, canvas);
+      node.style.width = node.style.height = `${NODE}px`;
+      if (locked) node.classList.add("locked");
       this.place(node, x, TOP + row * ROW);
-      node.addEventListener("click", () => this.on.toggleFeature(name));
+      if (!locked) node.addEventListener("click", () => this.on.toggleFeature(name));
       const label = el("div", { class: "node-label", text: this.labels[name] });
       this.place(label, x - 62, TOP + row * ROW + 10);
       label.style.width = "56px";
@@ -136,6 +161,7 @@ export class NetworkView {
         "data-layer": String(l),
         "data-neuron": String(j),
       }, canvas, bias);
+      node.style.width = node.style.height = `${NODE}px`;
       if (isOutput && state.task === "multiclass") {
         node.style.borderLeft = `5px solid ${css(CLASS_COLORS[j % CLASS_COLORS.length])}`;
       }
@@ -211,14 +237,18 @@ export class NetworkView {
       this.maps.set(`${l}:${j}`, values);
       paintGrid(entry.canvas, 25, (i) => diverging(values[i]));
     }));
+    // Each output neuron shows its own output: for k classes, its class's probability
+    // (white to the class colour); else P(class 1) or the value on the diverging scale.
     const last = this.state.network.sizes.length - 1;
-    for (let j = 0; j < this.state.network.sizes[last]; j++) {
+    const multi = this.state.task === "multiclass";
+    (frame.outputs || []).forEach((raw, j) => {
       const entry = this.nodes.get(`${last}:${j}`);
-      if (entry && outputCanvas) {
-        const ctx = entry.canvas.getContext("2d");
-        ctx.drawImage(outputCanvas, 0, 0, entry.canvas.width, entry.canvas.height);
-      }
-    }
+      if (!entry) return;
+      const colour = CLASS_COLORS[j % CLASS_COLORS.length];
+      const values = multi ? Array.from(raw, (q) => q / 255) : units(raw);
+      this.maps.set(`${last}:${j}`, multi ? values.map((p) => 2 * p - 1) : values);
+      paintGrid(entry.canvas, 25, (i) => (multi ? mix(WHITE, colour, values[i]) : diverging(values[i])));
+    });
     (frame.weights || []).forEach(({ w, b }, k) => {
       const l = k + 1;
       w.forEach((row, j) => row.forEach((value, i) => {

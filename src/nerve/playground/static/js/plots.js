@@ -3,7 +3,7 @@
 // functions only paint it.
 
 import {
-  CLASS_COLORS, bytes, css, diverging, el, floats, fmt, mix, paintGrid,
+  CLASS_COLORS, bytes, css, diverging, el, fmt, mix, paintGrid, units,
 } from "./util.js";
 
 const WHITE = [255, 255, 255];
@@ -21,10 +21,11 @@ function surfaceColors(surface, discretize, nClasses) {
       return mix(WHITE, base, 0.15 + 0.7 * t);
     };
   }
-  const values = floats(surface.values);
   if (surface.kind === "binary") {
-    return (i) => diverging(discretize ? Math.sign(values[i] - 0.5) : 2 * values[i] - 1);
+    const p = bytes(surface.values); // P(class 1) * 255
+    return (i) => diverging(discretize ? Math.sign(p[i] - 127.5) : (2 * p[i]) / 255 - 1);
   }
+  const values = units(surface.values); // the value, clipped to [-1, 1]
   return (i) => diverging(discretize ? Math.sign(values[i]) : values[i]);
 }
 
@@ -49,8 +50,11 @@ export function pointColor(data, i) {
   return CLASS_COLORS[data.y[i] % CLASS_COLORS.length];
 }
 
-/** Stroke of a point by its part: white for training, grey for validation, black for test. */
-const PART_STROKE = ["#fff", "#888", "#000"];
+/** Outline of a point by its part: dark for training, grey for validation, black (thicker)
+ * for test. Dark outlines keep filled dots visible where the surface saturates to their own
+ * colour (white outlines there made them look like hollow rings). */
+const PART_STROKE = ["rgba(20,20,20,.85)", "#777", "#000"];
+const PART_WIDTH = [1, 1.5, 2.2];
 
 /** The decision surface as an offscreen n x n canvas (drawn once per frame, reused on hover). */
 export function surfaceImage(frame, discretize, nClasses) {
@@ -81,7 +85,7 @@ export function drawOutput(canvas, surface, data, options) {
     ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
     ctx.fillStyle = css(pointColor(data, i));
     ctx.fill();
-    ctx.lineWidth = 1;
+    ctx.lineWidth = PART_WIDTH[data.part[i]];
     ctx.strokeStyle = PART_STROKE[data.part[i]];
     ctx.stroke();
     shown += 1;
@@ -102,22 +106,54 @@ function drawProbe(ctx, canvas, domain, probe) {
   ctx.stroke();
 }
 
-/** Train, test (and validation) loss over the epochs. */
+/** Train, test (and validation) loss over the epochs: a y-axis with three ticks, the epochs
+ * below, and the legend in its own row above the plot so that it never hides a curve. */
 export function drawLossChart(canvas, history) {
   const ctx = canvas.getContext("2d");
   const w = canvas.width;
   const h = canvas.height;
+  const box = { left: 38, right: w - 6, top: 16, bottom: h - 14 }; // the plot area
   ctx.clearRect(0, 0, w, h);
   ctx.fillStyle = "#fafafa";
-  ctx.fillRect(0, 0, w, h);
+  ctx.fillRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
+  ctx.font = "10px sans-serif";
   if (!history || history.length < 2) return;
   const values = history.flatMap((row) => row.slice(1).filter((v) => Number.isFinite(v)));
   const top = Math.max(...values, 1e-9);
   const first = history[0][0];
   const last = history[history.length - 1][0];
   const span = Math.max(last - first, 1);
-  const series = [[1, "#999", []], [2, "#000", []], [3, "#0877bd", [4, 3]]];
-  for (const [col, color, dash] of series) {
+  const px = (epoch) => box.left + ((epoch - first) / span) * (box.right - box.left);
+  const py = (v) => box.bottom - (Math.min(v, top) / top) * (box.bottom - box.top);
+  // y-axis: 0, half and the top loss, with faint grid lines
+  ctx.strokeStyle = "#999";
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(box.left, box.top);
+  ctx.lineTo(box.left, box.bottom);
+  ctx.lineTo(box.right, box.bottom);
+  ctx.stroke();
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const v of [0, top / 2, top]) {
+    ctx.fillStyle = "#555";
+    ctx.fillText(fmt(v, 2), box.left - 4, py(v));
+    ctx.strokeStyle = "#e4e4e4";
+    ctx.beginPath();
+    ctx.moveTo(box.left + 1, py(v));
+    ctx.lineTo(box.right, py(v));
+    ctx.stroke();
+  }
+  ctx.textBaseline = "alphabetic";
+  ctx.textAlign = "left";
+  ctx.fillText(`epoch ${first}`, box.left, h - 2);
+  ctx.textAlign = "right";
+  ctx.fillText(`epoch ${last}`, box.right, h - 2);
+  ctx.textAlign = "left";
+  const series = [[2, "test", "#000", []], [1, "train", "#999", []], [3, "validation", "#0877bd", [4, 3]]];
+  const shown = history.some((row) => Number.isFinite(row[3])) ? 3 : 2;
+  let legendX = box.left;
+  for (const [col, name, color, dash] of series.slice(0, shown)) {
     ctx.beginPath();
     ctx.setLineDash(dash);
     ctx.strokeStyle = color;
@@ -126,28 +162,22 @@ export function drawLossChart(canvas, history) {
     for (const row of history) {
       const v = row[col];
       if (!Number.isFinite(v)) continue;
-      const x = ((row[0] - first) / span) * (w - 4) + 2;
-      const y = h - 3 - (Math.min(v, top) / top) * (h - 8);
-      if (started) ctx.lineTo(x, y);
-      else ctx.moveTo(x, y);
+      if (started) ctx.lineTo(px(row[0]), py(v));
+      else ctx.moveTo(px(row[0]), py(v));
       started = true;
     }
     ctx.stroke();
+    // the legend entry: a short line in the curve's style, then its name
+    ctx.beginPath();
+    ctx.moveTo(legendX, 7);
+    ctx.lineTo(legendX + 14, 7);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = "#333";
+    ctx.fillText(`${name} loss`, legendX + 18, 10);
+    legendX += 26 + ctx.measureText(`${name} loss`).width;
   }
   ctx.setLineDash([]);
-  ctx.font = "10px sans-serif";
-  const label = (text, x, y, color) => {
-    // A white backing keeps the labels readable where a curve passes under them.
-    ctx.fillStyle = "rgba(255,255,255,.85)";
-    ctx.fillRect(x - 2, y - 9, ctx.measureText(text).width + 4, 12);
-    ctx.fillStyle = color;
-    ctx.fillText(text, x, y);
-  };
-  label(`max ${fmt(top)}`, 3, 11, "#555");
-  label(`epoch ${last}`, w - 62, h - 4, "#555");
-  const legend = [["test", "#000"], ["train", "#999"], ["validation", "#0877bd"]];
-  const shown = history.some((row) => Number.isFinite(row[3])) ? 3 : 2;
-  legend.slice(0, shown).forEach(([name, color], k) => label(`— ${name}`, 90 + k * 58, 11, color));
 }
 
 const NAMES = { accuracy: "Accuracy", precision: "Precision", recall: "Recall", f1: "F1",
@@ -172,8 +202,14 @@ export function renderMetrics(box, metrics) {
     class: `verdict ${good ? "good" : "bad"}`,
     id: "verdict",
     "data-better": good ? "1" : "0",
-    text: good ? "✓ better than the baseline" : "✗ not better than the baseline yet",
+    text: good ? "✓ better than the baseline" : "✗ not yet better than the baseline",
   }));
+  if (metrics.p_value !== undefined) {
+    // the margin behind the verdict: how likely this score is from a model no better
+    const chance = metrics.p_value < 0.001 ? "< 0.001" : `= ${fmt(metrics.p_value, 2)}`;
+    box.append(el("p", { class: "hint", id: "verdict-test", text: `one-sided test on `
+      + `${metrics.n_evaluated} ${metrics.on} points: p ${chance} (better needs p < 0.05)` }));
+  }
   if (metrics.train_accuracy !== undefined && metrics.train_accuracy !== null) {
     box.append(el("p", { class: "hint", text: `training accuracy ${fmt(metrics.train_accuracy)}` }));
   }
@@ -207,21 +243,30 @@ export function drawHiddenSpace(canvas, view, data, showTest) {
     ctx.fillText("add a hidden layer to see its space", 70, 160);
     return;
   }
-  const pts = view.points;
-  const xs = pts.map((p) => p[0]);
-  const ys = pts.map((p) => p[1]);
-  const lo = [Math.min(...xs), Math.min(...ys)];
-  const hi = [Math.max(...xs), Math.max(...ys)];
-  const pad = [0.08 * (hi[0] - lo[0]) + 1e-3, 0.08 * (hi[1] - lo[1]) + 1e-3];
-  const sx = (v) => ((v - lo[0] + pad[0]) / (hi[0] - lo[0] + 2 * pad[0])) * canvas.width;
-  const sy = (v) => canvas.height - ((v - lo[1] + pad[1]) / (hi[1] - lo[1] + 2 * pad[1])) * canvas.height;
+  // uint16 pairs: 0 is lo - span/2, 65535 is hi + span/2 (the frame is [lo, hi], padded)
+  const pairs = (raw) => {
+    const q = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const out = [];
+    for (let i = 0; i < q.length; i += 2) out.push([q[i] / 65535, q[i + 1] / 65535]);
+    return out;
+  };
+  const pts = pairs(view.points);
+  // t in [0, 1] of the wide box -> the canvas, where [lo, hi] is the middle half
+  const sx = (t) => (2 * t - 0.5) * canvas.width;
+  const sy = (t) => canvas.height - (2 * t - 0.5) * canvas.height;
+  const lines = pairs(view.lines);
+  const per = lines.length / view.n_lines;
   ctx.lineWidth = 1;
-  view.lines.forEach((line, k) => {
-    ctx.strokeStyle = k < view.lines.length / 2 ? "rgba(120,120,120,.45)" : "rgba(24,61,78,.45)";
+  for (let k = 0; k < view.n_lines; k++) {
+    ctx.strokeStyle = k < view.n_lines / 2 ? "rgba(120,120,120,.45)" : "rgba(24,61,78,.45)";
     ctx.beginPath();
-    line.forEach(([a, b], i) => (i ? ctx.lineTo(sx(a), sy(b)) : ctx.moveTo(sx(a), sy(b))));
+    for (let i = 0; i < per; i++) {
+      const [a, b] = lines[k * per + i];
+      if (i) ctx.lineTo(sx(a), sy(b));
+      else ctx.moveTo(sx(a), sy(b));
+    }
     ctx.stroke();
-  });
+  }
   pts.forEach(([a, b], i) => {
     if (data.part[i] === 2 && !showTest) return;
     ctx.beginPath();
@@ -233,37 +278,30 @@ export function drawHiddenSpace(canvas, view, data, showTest) {
   });
 }
 
-/** Small previews of the data sets (drawn here: shapes, not the real points). */
-export function drawThumbnail(canvas, name) {
+/** A data set's preview: a sample of its real points at the current settings (from the
+ * server), classes in their colours or targets on the diverging scale; "CSV" for an upload. */
+export function drawThumbnail(canvas, name, preview) {
   const ctx = canvas.getContext("2d");
   const n = canvas.width;
-  let seed = 7;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, n, n);
-  const dot = (x, y, c) => {
-    ctx.fillStyle = css(c);
-    ctx.fillRect(((x + 1) / 2) * n - 1.5, ((1 - y) / 2) * n - 1.5, 3, 3);
-  };
-  const field = (f) => {
-    for (let i = 0; i < n; i += 3) {
-      for (let j = 0; j < n; j += 3) {
-        ctx.fillStyle = css(diverging(f((i / n) * 2 - 1, 1 - (j / n) * 2)));
-        ctx.fillRect(i, j, 3, 3);
-      }
-    }
-  };
-  const shapes = {
-    circle: () => { for (let i = 0; i < 80; i++) { const x = rand(), y = rand(); const r = Math.hypot(x, y); if (r < 0.45) dot(x, y, CLASS_COLORS[1]); else if (r > 0.6 && r < 0.95) dot(x, y, CLASS_COLORS[0]); } },
-    xor: () => { for (let i = 0; i < 80; i++) { const x = rand(), y = rand(); dot(x, y, CLASS_COLORS[x * y > 0 ? 1 : 0]); } },
-    gaussian: () => { for (let i = 0; i < 60; i++) { const c = i % 2; dot((c ? 0.45 : -0.45) + 0.25 * rand(), (c ? 0.45 : -0.45) + 0.25 * rand(), CLASS_COLORS[c]); } },
-    spiral: () => { for (let i = 0; i < 90; i++) { const c = i % 2; const t = (i / 90); const a = 3.5 * Math.PI * t + Math.PI * c; dot(0.9 * t * Math.sin(a), 0.9 * t * Math.cos(a), CLASS_COLORS[c]); } },
-    moons: () => { for (let i = 0; i < 70; i++) { const c = i % 2; const t = Math.PI * Math.abs(rand()); dot(c ? (1 - Math.cos(t)) / 1.5 - 0.33 : Math.cos(t) / 1.5 - 0.33, c ? (0.5 - Math.sin(t)) / 1.5 - 0.17 : Math.sin(t) / 1.5 - 0.17, CLASS_COLORS[c]); } },
-    blobs: () => { for (let i = 0; i < 75; i++) { const c = i % 3; const a = (2 * Math.PI * c) / 3 + Math.PI / 2; dot(0.55 * Math.cos(a) + 0.2 * rand(), 0.55 * Math.sin(a) + 0.2 * rand(), CLASS_COLORS[c]); } },
-    plane: () => field((x, y) => 0.9 * x - 0.6 * y),
-    "multi-gaussian": () => field((x, y) => [[-0.6, 0.4, 1], [0, 0.4, -1], [0.6, 0.4, 1], [-0.6, -0.4, -1], [0, -0.4, 1], [0.6, -0.4, -1]].reduce((s, [a, b, g]) => s + g * Math.exp(-((x - a) ** 2 + (y - b) ** 2) / 0.08), 0)),
-    sine: () => field((x, y) => Math.sin(Math.PI * x) * Math.cos((Math.PI * y) / 2)),
-    csv: () => { ctx.fillStyle = "#555"; ctx.font = "bold 16px sans-serif"; ctx.fillText("CSV", 10, 33); },
-  };
-  (shapes[name] || shapes.csv)();
+  if (!preview) {
+    ctx.fillStyle = "#555";
+    ctx.font = "bold 16px sans-serif";
+    ctx.fillText(name === "csv" ? "CSV" : "…", 10, 33);
+    return;
+  }
+  const xy = new Int8Array(preview.xy.buffer, preview.xy.byteOffset, preview.xy.byteLength);
+  const y = preview.task === "regression"
+    ? new Int8Array(preview.y.buffer, preview.y.byteOffset, preview.y.byteLength)
+    : preview.y;
+  for (let i = 0; i < y.length; i++) {
+    // int8 hundredths of the toy sets' [-1.3, 1.3] view
+    const px = ((xy[2 * i] / 100 + 1.3) / 2.6) * n;
+    const py = ((1.3 - xy[2 * i + 1] / 100) / 2.6) * n;
+    const colour = preview.task === "regression"
+      ? diverging(y[i] / 100) : CLASS_COLORS[y[i] % CLASS_COLORS.length];
+    ctx.fillStyle = css(colour);
+    ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
+  }
 }

@@ -24,18 +24,13 @@ export function css(rgb, alpha = 1) {
   return `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${alpha})`;
 }
 
-/** Bytes of a base64 string. */
+/** Bytes of a base64 string (the exports), or the bytes themselves (a binary frame's). */
 export function bytes(b64) {
+  if (b64 instanceof Uint8Array) return b64;
   const text = atob(b64);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
-}
-
-/** Float32 values of a base64 string (little-endian, as the server writes them). */
-export function floats(b64) {
-  const raw = bytes(b64);
-  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
 }
 
 /** Values in [-1, 1] from the server's 0..255 quantisation. */
