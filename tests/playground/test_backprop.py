@@ -238,6 +238,16 @@ def test_the_session_trace_is_read_only_and_names_its_examples() -> None:
     assert json.dumps(again, allow_nan=False)  # JSON as the page receives it
 
 
+def test_one_neuron_and_k_classes_trace_too() -> None:
+    neuron = ask(Session({"hidden": [], "activations": []}))
+    assert neuron["sizes"] == [2, 1] and len(neuron["params"]) == 1
+    blobs = ask(Session({"dataset": "blobs", "classes": 3}), batch=True)
+    out = blobs["layers"][-1]
+    assert out["da"] is None and out["fprime"] is None  # softmax lives inside the loss
+    assert np.allclose(np.sum(out["p"], axis=1), 1.0)
+    assert blobs["names"][-1] == ["z[blob 0]", "z[blob 1]", "z[blob 2]"]
+
+
 def test_the_page_is_told_when_the_step_differs_from_plain_gradient_descent() -> None:
     session = Session({"optimizer": "adam", "dropout": 0.2})
     notes = " ".join(ask(session)["notes"])

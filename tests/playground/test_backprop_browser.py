@@ -199,6 +199,14 @@ def test_a_lesson_sets_up_the_playground_and_hide_text_hides_its_text(
         "overfitting",
         "baseline",
     ]  # the lecture's order
+    page, errors = open_at(browser, at(server_url, SMALL))
+    try:
+        page.click("#lessons-open")  # outside a lesson: the list of lessons
+        page.wait_for_selector("#tutorial:not([hidden])")
+        assert page.locator("#tut-select option").count() == len(lessons) + 1
+    finally:
+        page.context.close()
+    assert not errors, errors
     page, errors = open_at(browser, at(server_url, "#tutorial=activation"))
     try:
         page.wait_for_selector("#tutorial[data-lesson='activation']")

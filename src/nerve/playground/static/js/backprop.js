@@ -153,7 +153,7 @@ export class Backprop {
   drawDiagram() {
     const t = this.trace;
     const sizes = t.sizes;
-    const width = 70 + (sizes.length - 1) * COL + 60;
+    const width = 75 + (sizes.length - 1) * COL + 75;
     const height = TOP + Math.max(...sizes) * ROW + 10;
     const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, class: "bp-svg", role: "img",
       "aria-label": "the network, lit step by step" });
@@ -161,7 +161,7 @@ export class Backprop {
     // rather than shrinking its numbers below legibility.
     svg.style.maxWidth = `${Math.round(width * 1.4)}px`;
     svg.style.minWidth = `${Math.round(width * 0.7)}px`;
-    const x = (l) => 50 + l * COL;
+    const x = (l) => 75 + l * COL; // room on the left for the inputs' values
     const y = (l, j) => TOP + (Math.max(...sizes) - sizes[l]) * ROW / 2 + j * ROW + R;
     this.links = [];
     for (let l = 1; l < sizes.length; l++) {
@@ -191,10 +191,17 @@ export class Backprop {
         const g = svgEl("g", { class: "bp-node", "data-layer": String(l), "data-neuron": String(j) });
         const circle = svgEl("circle", { cx: String(x(l)), cy: String(y(l, j)), r: String(R) });
         const name = svgEl("text", { x: String(x(l)), y: String(y(l, j) + 4), "text-anchor": "middle", class: "bp-name" });
-        name.textContent = t.names[l][j];
-        const line1 = svgEl("text", { x: String(x(l) + R + 3), y: String(y(l, j) - 2), class: "bp-val" });
-        const line2 = svgEl("text", { x: String(x(l) + R + 3), y: String(y(l, j) + 11), class: "bp-val" });
-        g.append(circle, name, line1, line2);
+        // Long names (a class's logit "z[blob 0]") do not fit a circle: z0 inside, the full
+        // name in the tooltip.
+        const full = t.names[l][j];
+        name.textContent = full.length <= 4 ? full : l === sizes.length - 1 ? `z${j}` : full.slice(0, 4);
+        const tip = svgEl("title");
+        tip.textContent = full;
+        // The inputs' values go to their left, clear of the lines that leave them.
+        const [tx, anchor] = l === 0 ? [x(l) - R - 3, "end"] : [x(l) + R + 3, "start"];
+        const line1 = svgEl("text", { x: String(tx), y: String(y(l, j) - 2), class: "bp-val", "text-anchor": anchor });
+        const line2 = svgEl("text", { x: String(tx), y: String(y(l, j) + 11), class: "bp-val", "text-anchor": anchor });
+        g.append(tip, circle, name, line1, line2);
         svg.append(g);
         this.nodes.push({ l, j, g, circle, line1, line2 });
       }
