@@ -342,7 +342,8 @@ def test_the_page_runs_under_its_content_security_policy(browser: Any, server_ur
 def take_screenshots(url: str, out: Path, browser: Any) -> list[Path]:
     """The main views as PNG files in ``out`` (used for the documentation)."""
     out.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1150}, bypass_csp=True)
+    # The page as a laptop shows it (1280 x 800, no scrolling), then larger views of its parts.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(WAIT)
     open_page(page, url + "#dataset=spiral&hidden=8,8,8&activation=relu&optimizer=adam&lr=0.01")
@@ -355,7 +356,8 @@ def take_screenshots(url: str, out: Path, browser: Any) -> list[Path]:
     page.hover(".node[data-layer='2'][data-neuron='1']")
     page.wait_for_selector("#explain .formula")
     shots = [out / "playground.png"]
-    page.screenshot(path=str(shots[-1]), full_page=True)
+    page.screenshot(path=str(shots[-1]))
+    page.set_viewport_size({"width": 1400, "height": 1150})
     page.mouse.move(5, 5)
     shots.append(out / "output-and-metrics.png")
     page.locator(".output-column").screenshot(path=str(shots[-1]))
@@ -368,6 +370,17 @@ def take_screenshots(url: str, out: Path, browser: Any) -> list[Path]:
     page.wait_for_selector("#banner[data-kind='diverged']", state="visible")
     shots.append(out / "divergence.png")
     page.screenshot(path=str(shots[-1]), clip={"x": 0, "y": 0, "width": 1400, "height": 520})
+    context.close()
+    # A phone (390 x 844): Play and the decision surface on one screen.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    open_page(page, url + "#dataset=spiral&hidden=8,8,8&activation=relu&optimizer=adam&lr=0.01")
+    train_until(
+        page, f"{ACCURACY_090} || Number(document.querySelector('#epoch').dataset.epoch) >= 200"
+    )
+    shots.append(out / "playground-390.png")
+    page.screenshot(path=str(shots[-1]))
     context.close()
     return shots
 

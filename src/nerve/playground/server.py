@@ -61,7 +61,7 @@ __all__ = ["STATIC_DIR", "create_app", "host_allowed", "serve", "running_server"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("nerve.playground")
 
-CHUNK_SECONDS = 0.1  # training time between two frames at full speed (about 8 frames/s)
+CHUNK_SECONDS = 0.08  # training time between two frames at full speed (about 10 frames/s)
 MAX_FRAMES_PER_SECOND = 10  # at a set speed, epochs are grouped to stay under this
 # uvicorn closes a connection whose message exceeds this; below it, the protocol answers with
 # a readable error instead.

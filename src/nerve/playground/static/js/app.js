@@ -281,7 +281,8 @@ function fillExplain(m) {
   if (!box) return;
   const rows = [
     ["at (x₁, x₂)", `(${fmt(m.x)}, ${fmt(m.y)})`],
-    m.z !== null ? ["z (weighted sum)", fmt(m.z)] : null,
+    // a class's output neuron holds its logit z itself: one row, not two equal ones
+    m.z !== null && !String(m.value_label).startsWith("logit") ? ["z (weighted sum)", fmt(m.z)] : null,
     [m.value_label || "value", fmt(m.value)],
     [m.output_label, fmt(m.output)],
     [`∂ ${m.output_label} / ∂ ${m.name}`, fmt(m.gradient)],
