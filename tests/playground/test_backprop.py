@@ -15,7 +15,7 @@ import pytest
 
 import nerve
 from nerve import nn
-from nerve.playground.backprop import trace
+from nerve.playground.backprop import _round_sig, trace
 from nerve.playground.network import SoftmaxMSELoss, target_tensor
 from nerve.playground.protocol import (
     ProtocolError,
@@ -308,3 +308,16 @@ def test_every_lesson_sets_up_a_valid_playground_in_the_lectures_order() -> None
         assert lesson["text"] and lesson["try"] and all(isinstance(t, str) for t in lesson["try"])
     session = Session(lessons[0]["setup"])
     assert session.layer_sizes() == [2, 1]  # "a neuron" is one neuron
+
+
+def test_numbers_go_to_the_page_rounded_to_seven_significant_digits() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=400) * 10.0 ** rng.integers(-12, 12, size=400)
+    values[:3] = [0.0, -1.0, 1e-310]
+    rounded = _round_sig(values)
+    expected = [float(f"{v:.7g}") for v in values]
+    np.testing.assert_allclose(rounded[3:], expected[3:], rtol=1e-15)
+    assert rounded[0] == 0.0 and rounded[1] == -1.0 and np.isfinite(rounded[2])
+    # JSON writes the shortest repr: at most seven significant digits each.
+    mantissas = (repr(float(v)).split("e")[0].replace("-", "").replace(".", "") for v in rounded)
+    assert max(len(m.strip("0")) for m in mantissas) <= 7
