@@ -114,16 +114,11 @@ from .ops.reduce import (
     argmax,
     argmin,
     count_nonzero,
-    cumsum,
-    logsumexp,
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
-    norm,
     prod,
-    std,
     sum,  # noqa: A004
-    var,
 )
 from .ops.shape import (
     broadcast_to,
@@ -155,6 +150,7 @@ from .ops.shape import (
     vstack,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.spread import cumsum, logsumexp, norm, std, var
 from .ops.unary import (
     abs,  # noqa: A004
     ceil,

@@ -25,7 +25,7 @@ from ..backend.device import xp_of
 from ..ops.linalg import matmul
 from ..ops.linalg_ext import Cholesky, Det, Eigh, Inv, LogAbsDet, Pinv, Qr, Solve, Svd
 from ..ops.reduce import amax, amin
-from ..ops.reduce import norm as _vector_p_norm
+from ..ops.spread import norm as _vector_p_norm
 from ..tensor import Tensor, _check_dim
 
 slogdet_result = namedtuple("linalg_slogdet", ["sign", "logabsdet"])

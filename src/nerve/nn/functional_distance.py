@@ -4,7 +4,7 @@ gradients (and second derivatives) come from those ops."""
 
 from __future__ import annotations
 
-from ..ops.reduce import norm
+from ..ops.spread import norm
 from ..tensor import Tensor, _check_dim
 
 

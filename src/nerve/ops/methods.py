@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from ..backend import dtypes
 from ..tensor import Tensor
-from . import arith, compare, index, inplace, linalg, misc, promotion, reduce, shape, unary
+from . import arith, compare, index, inplace, linalg, misc, promotion, reduce, shape, spread, unary
 from . import softmax as softmax_ops  # the class body below has a ``softmax`` of its own
 from . import sort as sort_ops  # and a ``sort``
 
@@ -298,11 +298,11 @@ class TensorMethods:
     amin = reduce.amin
     argmax = reduce.argmax
     argmin = reduce.argmin
-    var = reduce.var
-    std = reduce.std
-    logsumexp = reduce.logsumexp
-    norm = reduce.norm
-    cumsum = reduce.cumsum
+    var = spread.var
+    std = spread.std
+    logsumexp = spread.logsumexp
+    norm = spread.norm
+    cumsum = spread.cumsum
     all = reduce.all
     any = reduce.any
     count_nonzero = reduce.count_nonzero

@@ -18,8 +18,8 @@ from ..random import Generator, numpy_generator
 from ..tensor import Tensor, _check_dim
 from .dual import const, data, shape_of, where
 from .index import GetItem, IndexBackward
-from .reduce import Cumsum
 from .reorder import Flip
+from .spread import Cumsum
 
 _INT64 = dtypes.int64.np
 
@@ -381,7 +381,7 @@ def cdist(
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}")
-    from .reduce import norm
+    from .spread import norm
 
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return norm(difference, p, dim=-1)

@@ -15,7 +15,6 @@ indices are torch's too. ``mode`` returns the last index of the modal value, as 
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 from ..autograd.node import apply
@@ -23,24 +22,7 @@ from ..backend import dtypes
 from ..backend.device import xp_of
 from ..tensor import Tensor, _check_dim
 from .index import GetItem, _along_axis
-
-
-class return_types:  # noqa: N801 - torch's module name
-    """torch.return_types' named tuples: ``values, indices = x.sort()`` or ``.values``.
-
-    Example:
-        >>> import nerve
-        >>> x = nerve.tensor([1.0, 5.0, 3.0])
-        >>> isinstance(nerve.topk(x, 1), nerve.return_types.topk), nerve.topk(x, 1).values
-        (True, tensor([5.]))
-    """
-
-    sort = namedtuple("sort", ["values", "indices"])
-    topk = namedtuple("topk", ["values", "indices"])
-    kthvalue = namedtuple("kthvalue", ["values", "indices"])
-    median = namedtuple("median", ["values", "indices"])
-    mode = namedtuple("mode", ["values", "indices"])
-
+from .return_types import return_types
 
 _INT64 = dtypes.int64.np
 
