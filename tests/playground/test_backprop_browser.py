@@ -236,6 +236,25 @@ def test_a_lesson_sets_up_the_playground_and_hide_text_hides_its_text(
     assert not errors, errors
 
 
+def test_the_lesson_and_the_step_through_fit_a_phone(browser: Any, server_url: str) -> None:
+    page, errors = open_at(browser, at(server_url, "#tutorial=overfitting"), 390, 844)
+    try:
+        page.wait_for_selector("#tutorial[data-lesson='overfitting']")
+        right = "(s) => document.querySelector(s).getBoundingClientRect().right"
+        assert page.evaluate(right, "#tutorial") <= 390
+        open_backprop(page)
+        assert page.evaluate(right, "#backprop") <= 390
+        # A 7-8-8-1 network is wider than the phone: the diagram scrolls inside the panel.
+        box = page.evaluate(
+            "() => { const d = document.querySelector('#bp-diagram');"
+            " return [d.getBoundingClientRect().right, d.scrollWidth, d.clientWidth]; }"
+        )
+        assert box[0] <= 390 and box[1] >= box[2]
+    finally:
+        page.context.close()
+    assert not errors, errors
+
+
 def take_screenshots(url: str, out: Path, chromium: Any) -> list[Path]:
     """The step-through at 1280x800 and 390x844, and a lesson at 1280x800."""
     out.mkdir(parents=True, exist_ok=True)
