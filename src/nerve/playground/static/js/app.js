@@ -10,7 +10,7 @@ import {
 import { applyHide, readUrl, settingsHash, writeUrl } from "./url.js";
 import * as share from "./share.js";
 import { Backprop } from "./backprop.js";
-import { bytes, diverging, download, fmt, fmtEpoch, paintGrid } from "./util.js";
+import { bytes, download, fmt, fmtEpoch, paintGrid } from "./util.js";
 
 const page = {
   ws: null,
@@ -269,7 +269,8 @@ function showExplain() {
   canvas.width = 160;
   canvas.height = 160;
   const values = network.mapOf(l, j);
-  if (values) paintGrid(canvas, 25, (i) => diverging(values[i]));
+  const colour = network.colorOf(l, j);
+  if (values) paintGrid(canvas, 25, (i) => colour(values[i]));
   else if (page.surface) canvas.getContext("2d").drawImage(page.surface, 0, 0, 160, 160);
   card.replaceChildren(canvas, Object.assign(document.createElement("div"), {
     className: "explain-text", textContent: "…" }));

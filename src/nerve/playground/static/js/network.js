@@ -271,6 +271,17 @@ export class NetworkView {
     });
   }
 
+  /** How a neuron's map values in [-1, 1] are coloured: a class's output neuron goes from
+   * white to its class colour (its probability), every other neuron orange-white-blue. */
+  colorOf(l, j) {
+    const last = this.state ? this.state.network.sizes.length - 1 : -1;
+    if (l === last && this.state.task === "multiclass") {
+      const colour = CLASS_COLORS[j % CLASS_COLORS.length];
+      return (v) => mix(WHITE, colour, (v + 1) / 2);
+    }
+    return diverging;
+  }
+
   /** The heatmap values of a neuron (for the enlarged view), or null. */
   mapOf(l, j) {
     return this.maps.get(`${l}:${j}`) || null;
