@@ -205,3 +205,14 @@ def test_compile_arguments() -> None:
         nerve.compile(lambda x: x)
     compiled = nerve.compile(model)
     assert [n for n, _ in compiled.named_parameters()] == ["_orig_mod.weight", "_orig_mod.bias"]
+
+
+def test_forward_returning_its_input_or_writing_in_place_runs_eagerly() -> None:
+    identity = nerve.compile(nn.Sequential(nn.Identity(), nn.Dropout(0.3)).eval())
+    identity(X)
+    assert identity(X) is X and identity.plan_for(X) is None
+    model, compiled = _pair(nn.Linear(3, 4), nn.ReLU(inplace=True), nn.Linear(4, 1))
+    x = X.clone()
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(x).detach().numpy(), model(x).detach().numpy())
+    np.testing.assert_array_equal(x.numpy(), X.numpy())  # as eager: the input is not written

@@ -110,51 +110,45 @@ def plan_from(
     known = list(args) + list(owned)
     if [t._version for t in known] != versions or not isinstance(result, Tensor):
         return None
-    slot_of: dict[int, int] = {id(t): i for i, t in enumerate(args)}
+    # Where each tensor comes from, by id (the tape keeps them all alive, so ids are stable):
+    # ("arg", i), ("param", j) for the j-th owned tensor the ops read, or ("op", k).
+    source: dict[int, tuple[str, int]] = {id(t): ("arg", i) for i, t in enumerate(args)}
     used: list[Tensor] = []  # the owned tensors that the ops read, in order of first use
     owned_ids = {id(t) for t in owned}
-    reads_of: list[list[tuple[str, Any]]] = []
+    reads_of: list[list[tuple[str, int]]] = []
     constants: list[Any] = []
-    for op, inputs, _params, _node, out in tape.entries:
-        if op.n_outputs != 1 or out._version != 0:
+    for k, (op, inputs, _params, _node, out) in enumerate(tape.entries):
+        if op.n_outputs != 1 or out._version != 0:  # changed in place later in the forward
             return None
-        reads: list[tuple[str, Any]] = []
+        reads: list[tuple[str, int]] = []
         for x in inputs:
             if isinstance(x, Tensor):
-                if id(x) not in slot_of:
+                if id(x) not in source:
                     if id(x) not in owned_ids:
                         return None  # made outside an op (a random mask, a new tensor)
-                    slot_of[id(x)] = -1 - len(used)  # numbered once all are known
+                    source[id(x)] = ("param", len(used))
                     used.append(x)
-                reads.append(("slot", id(x)))
+                reads.append(source[id(x)])
             elif type(x) in _CONSTANTS:
                 reads.append(("const", len(constants)))
                 constants.append(x)
             else:
                 return None
         reads_of.append(reads)
-        slot_of[id(out)] = -1_000_000 - len(reads_of)  # an op output, numbered below
-    if id(result) not in slot_of or result._base is not None:
-        return None  # the forward returned an input, a parameter, or a view
+        source[id(out)] = ("op", k)
+    kind, out_step = source.get(id(result), ("none", -1))
+    if kind != "op" or result._base is not None:
+        return None  # the forward returned an argument, a parameter, a view or a new tensor
     n_args, n_used = len(args), len(used)
     first_step = n_args + n_used + len(constants)
-
-    def number(kind: str, value: Any) -> int:
-        if kind == "const":
-            return n_args + n_used + value
-        code = slot_of[value]
-        if code >= 0:
-            return code  # an argument
-        if code > -1_000_000:
-            return n_args + (-1 - code)  # a parameter or buffer
-        return first_step + (-1_000_000 - code) - 1  # an op's output
+    offsets = {"arg": 0, "param": n_args, "const": n_args + n_used, "op": first_step}
 
     steps: list[Step] = []
     node_index: dict[Node, int] = {}
     saves: set[int] = set()
     frees = False
     for k, ((op, _inputs, params, node, out), reads) in enumerate(zip(tape.entries, reads_of)):
-        slots = tuple(number(kind, value) for kind, value in reads)
+        slots = tuple(offsets[kind] + index for kind, index in reads)
         recorded = out.grad_fn is node
         needs = node.needs_input_grad if recorded else None
         steps.append(Step(op, slots, params, first_step + k, needs))
@@ -163,7 +157,6 @@ def plan_from(
             frees = frees or node.saves is None or bool(node.saves) or bool(node.saves_output)
             read = range(len(slots)) if node.saves is None else node.saves
             saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
-    out_step = number("slot", id(result)) - first_step
     last = tape.entries[out_step][3]
     # The eager engine's own order, restricted to this forward's ops: partial gradients are
     # then summed in the order eager mode sums them, so the sums are bit for bit the same.
