@@ -231,6 +231,26 @@ def test_classification_target_errors():
         nn.MSELoss(reduction="avg")
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int16", "int32", "uint8", "int64"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_class_index_dtypes_accepted_and_refused_as_torch(loss: str, dtype: str) -> None:
+    scores = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    target = np.array([0, 1, 1])
+    theirs = getattr(torch.nn.functional, loss)
+    ours = getattr(nn.functional, loss)
+    try:
+        expected = theirs(torch.tensor(scores), torch.tensor(target).to(getattr(torch, dtype)))
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error)):
+            ours(nerve.tensor(scores), nerve.tensor(target).to(getattr(nerve, dtype)))
+        return
+    close(
+        ours(nerve.tensor(scores), nerve.tensor(target).to(getattr(nerve, dtype))),
+        expected,
+        np.float32,
+    )
+
+
 def test_loss_modules_hold_weights_as_buffers_like_torch():
     for name, kwargs in [
         ("CrossEntropyLoss", {"weight": CW}),

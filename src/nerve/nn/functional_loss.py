@@ -290,7 +290,7 @@ def nll_loss(
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if target._data.dtype.kind not in "iu":
+    if target._data.dtype.name not in INDEX_DTYPES:
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
             f" (nll_loss: the target holds class indices of shape {list(input.shape[:1])}"
@@ -333,6 +333,10 @@ def _flatten_classes(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
 
 
+# class indices come as int64 or uint8, as torch takes them (it refuses int32, int16, bool ...)
+INDEX_DTYPES = ("int64", "uint8")
+
+
 def _check_cross_entropy_target(input: Tensor, target: Tensor) -> None:
     """Name what is wrong with a target, as torch decides it: a target of the input's shape
     holds class probabilities (floating point); any other holds class indices (integers)."""
@@ -345,6 +349,11 @@ def _check_cross_entropy_target(input: Tensor, target: Tensor) -> None:
             f" (cross_entropy: a target of shape {list(target.shape)} holds class indices, "
             f"expected integers of shape {indices} (target.long()); class probabilities need "
             f"the input's shape {list(input.shape)})"
+        )
+    if kind != "f" and not same_shape and target._data.dtype.name not in INDEX_DTYPES:
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
+            f" (cross_entropy: class indices must be int64; convert with target.long())"
         )
     if kind != "f" and same_shape and input.dim() > 0:
         indices = [input.shape[0], *input.shape[2:]] if input.dim() > 1 else []
