@@ -1,6 +1,8 @@
 """The speed benchmark: training throughput of nerve, PyTorch, a hand-written NumPy MLP and,
 when jax is installed, JAX (jit-compiled step, on the CPU) on the workloads W1, W2, W3 (see
-workloads.py), side by side in one run, plus import time and peak memory. Each (engine,
+workloads.py), side by side in one run, plus import time and peak memory. nerve runs eagerly and
+with ``nerve.compile`` (a replayed forward), torch eagerly and, where TorchInductor compiles on
+this machine and not with --quick, with ``torch.compile``. Each (engine,
 workload) runs in a fresh process, rounds alternate between the engines, and the median is
 reported; every engine gets the same number of BLAS threads (JAX: one thread, or XLA's default
 when --threads is above 1, as XLA has no thread-count setting).
