@@ -230,3 +230,35 @@ def test_the_largest_network_trains_and_draws() -> None:
     session.train(math.inf, epochs=1)
     frame = session.frame()
     assert [len(layer) for layer in frame["neurons"]] == [2, *hidden]
+
+
+def test_2_a_link_whose_data_cannot_be_built_keeps_the_session(monkeypatch) -> None:
+    import nerve.playground.session as session_mod
+
+    session = Session()
+
+    def refuse(settings: dict, csv_data: object = None) -> None:
+        raise ProtocolError("cannot split the data: too few points")
+
+    monkeypatch.setattr(session_mod, "realize", refuse)
+    replies = _do(session, "open_link", settings={"noise": 30})
+    assert [m["type"] for m in replies] == ["state", "link"]
+    assert "too few points" in replies[-1]["notes"][-1] and session.settings["noise"] == 0
+
+
+def test_one_blas_thread_restores_the_pool_when_the_last_user_leaves() -> None:
+    from threadpoolctl import threadpool_info
+
+    from nerve.playground.training import one_blas_thread
+
+    def sizes() -> list[int]:  # NumPy's BLAS (others, e.g. torch's, nerve does not use)
+        info = threadpool_info()
+        return [i["num_threads"] for i in info if "numpy" in i["filepath"]]
+
+    before = sizes()
+    assert before  # NumPy's BLAS was found
+    with one_blas_thread():
+        with one_blas_thread():
+            assert sizes() == [1]
+        assert sizes() == [1]  # the inner exit does not lift the outer limit
+    assert sizes() == before

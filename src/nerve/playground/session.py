@@ -203,7 +203,12 @@ class Session(TrainingLoop):
 
     def _cmd_open_link(self, settings: dict[str, Any]) -> list[dict[str, Any]]:
         patch, notes = read_link(self.settings, settings, self._csv_problem())
-        return [*self.apply_settings(patch), {"type": "link", "notes": notes}]
+        try:
+            replies = self.apply_settings(patch)
+        except ProtocolError as err:  # e.g. a split that leaves no training points
+            replies = [self.state()]
+            notes = [*notes, f"the link's set-up could not be used ({err}): defaults kept"]
+        return [*replies, {"type": "link", "notes": notes}]
 
     def _cmd_add_neurons(self, layer: int, delta: int) -> list[dict[str, Any]]:
         hidden = list(self.settings["hidden"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -44,17 +45,33 @@ LOSS_GROWTH = 5.0
 # A training point this many robust deviations (MAD) from the median of its column is an
 # outlier that can make the gradients explode by itself, whatever the learning rate.
 OUTLIER_MADS = 25.0
-_BLAS: list[ThreadpoolController] = []
+_BLAS: dict[str, Any] = {"controller": None, "limiter": None, "users": 0}
+_BLAS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the BLAS on one thread: the playground's matrices are thin (thousands x 8), and on
-    a busy 2-core machine a second BLAS thread makes a frame about 4x slower, not faster."""
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    with _BLAS[0].limit(limits=1, user_api="blas"):
+    a busy 2-core machine a second BLAS thread makes a frame about 4x slower, not faster.
+
+    The limit is process-wide, and sessions run in several worker threads: the first one in
+    sets it, the last one out restores what was there (not the first one out, which would
+    lift the limit under the others or leave it on for good).
+    """
+    with _BLAS_LOCK:
+        if _BLAS["users"] == 0:
+            if _BLAS["controller"] is None:
+                _BLAS["controller"] = ThreadpoolController()
+            _BLAS["limiter"] = _BLAS["controller"].limit(limits=1, user_api="blas")
+        _BLAS["users"] += 1
+    try:
         yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS["users"] -= 1
+            if _BLAS["users"] == 0:
+                _BLAS["limiter"].restore_original_limits()
+                _BLAS["limiter"] = None
 
 
 class TrainingLoop:
