@@ -13,7 +13,8 @@ When the step repeats with the same structure, all of that gives the same answer
 3. on later calls with the same signature checks its guards (``module.py``) and *replays*:
    one graph node (``node.py``) whose forward runs the recorded ops' own forward kernels
    over raw arrays, and whose backward runs the same ops' own backward formulas, with no
-   tensor and no node made per op.
+   tensor and no node made per op. A plan of a single op (``nn.Sequential``'s fused chain of
+   Linear layers and activations, say) applies that op itself: the very node eager mode makes.
 
 There is no second copy of any formula: every kernel and derivative is the op's own, so the
 numbers (outputs, ``.grad``, parameters after any number of optimizer steps) are bit for bit

@@ -146,6 +146,8 @@ class CompiledModule(Module):
         object.__setattr__(self, "_plans", {})
         object.__setattr__(self, "_codes", {})  # a small number per module-tree snapshot
         object.__setattr__(self, "_structure", None)
+        # how many calls were replayed (the rest ran eagerly): for tests and the curious
+        object.__setattr__(self, "replays", 0)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         module = self._orig_mod
@@ -167,6 +169,12 @@ class CompiledModule(Module):
             return self._record(args, key, structure)
         if plan is None:
             return module(*args)
+        object.__setattr__(self, "replays", self.replays + 1)
+        if len(plan.steps) == 1:
+            # One op (nn.Sequential's fused chain, say): that op itself, on the same tensors,
+            # is the very node eager mode records; a Replay node around it would only add work.
+            step, values = plan.steps[0], (*args, *plan.params, *plan.constants)
+            return apply(step.op, *[values[i] for i in step.reads], **step.params)
         return apply(Replay, *args, *plan.params, plan=plan)
 
     def _record(self, args: tuple[Tensor, ...], key: tuple[Any, ...], structure: Structure) -> Any:
