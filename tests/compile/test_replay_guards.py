@@ -234,3 +234,14 @@ def test_a_one_op_plan_applies_that_op_itself() -> None:
     assert plan is not None and len(plan.steps) == 1
     out = compiled(X)
     assert out.grad_fn.name() == model(X).grad_fn.name() == "LayerChainBackward0"
+
+
+def test_a_deep_copy_records_plans_of_its_own() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    twin = copy.deepcopy(compiled)
+    assert twin.replays == 0 and not replayed(twin, X) and replayed(twin, X)
+    twin._orig_mod[1].negative_slope = 0.7  # the copy's own tree is the one guarded
+    model[1].negative_slope = 0.7
+    np.testing.assert_array_equal(twin(X).detach().numpy(), model(X).detach().numpy())
+    assert replayed(compiled, X)

@@ -177,6 +177,13 @@ class CompiledModule(Module):
             return apply(step.op, *[values[i] for i in step.reads], **step.params)
         return apply(Replay, *args, *plan.params, plan=plan)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Plans and the snapshot describe this object's module tree (the snapshot holds its
+        # modules' instance dicts): a copy, deep or unpickled, records plans of its own.
+        state = dict(self.__dict__)
+        state.update(_plans={}, _codes={}, _structure=None, replays=0)
+        return state
+
     def _record(self, args: tuple[Tensor, ...], key: tuple[Any, ...], structure: Structure) -> Any:
         """The call, eagerly, with its ops recorded into a plan for the calls to come."""
         owned = structure.owned
