@@ -1,5 +1,6 @@
-"""Where a training step's time goes: data, forward, loss, backward, optimizer, for nerve and
-PyTorch on the workloads of the speed benchmark, the loop exactly as in workloads.py.
+"""Where a training step's time goes: data, forward, loss, backward, optimizer, for nerve (eager
+and with ``nerve.compile``) and PyTorch on the workloads of the speed benchmark, the loop
+exactly as in workloads.py.
 
 Each phase is timed around the user's own calls (``next(batch)``, ``model(x)``,
 ``loss_fn(out, y)``, ``loss.backward()``, ``zero_grad() + step()``, ``loss.item()``); the
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ENGINES = ("nerve", "torch")
+ENGINES = ("nerve", "nerve_replayed", "torch")  # nerve_replayed: nerve.compile(model)
 PHASES = ("data", "forward", "loss", "backward", "optimizer", "item")
 
 
@@ -85,8 +86,9 @@ def main(argv: list[str] | None = None) -> str:
         print(" ".join(f"{result[p]:.3f}" for p in PHASES))
         return ""
     rows = [
-        "| workload | phase | nerve (us) | torch (us) | torch / nerve |",
-        "|---|---|---|---|---|",
+        "| workload | phase | nerve (us) | nerve replayed (us) | torch (us) | torch / nerve "
+        "| torch / replayed |",
+        "|---|---|---|---|---|---|---|",
     ]
     for workload in args.workloads.split(","):
         epochs = 2 if args.quick else (args.epochs if workload != "W3" else 3)
@@ -96,14 +98,19 @@ def main(argv: list[str] | None = None) -> str:
                 runs[engine].append(_run(engine, workload, epochs, args.quick))
         # The round whose total ratio is the median: the engines of a round ran back to back,
         # so its ratios are not skewed by the machine's slow spells.
-        pairs = sorted(
-            zip(runs["nerve"], runs["torch"]), key=lambda p: p[1]["total"] / p[0]["total"]
+        rounds = sorted(
+            zip(*(runs[engine] for engine in ENGINES)),
+            key=lambda r: r[-1]["total"] / r[0]["total"],  # torch / nerve
         )
-        times = dict(zip(ENGINES, pairs[len(pairs) // 2]))
+        times = dict(zip(ENGINES, rounds[len(rounds) // 2]))
         for phase in (*PHASES, "total"):
-            ours, theirs = times["nerve"][phase], times["torch"][phase]
-            ratio = f"{theirs / ours:.1f}x" if ours > 0 else "-"
-            rows.append(f"| {workload} | {phase} | {ours:.1f} | {theirs:.1f} | {ratio} |")
+            ours, replayed = times["nerve"][phase], times["nerve_replayed"][phase]
+            theirs = times["torch"][phase]
+            ratios = [f"{theirs / t:.1f}x" if t > 0 else "-" for t in (ours, replayed)]
+            rows.append(
+                f"| {workload} | {phase} | {ours:.1f} | {replayed:.1f} | {theirs:.1f} "
+                f"| {ratios[0]} | {ratios[1]} |"
+            )
     report = "\n".join(rows)
     print(report)
     return report

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> str:
 PHASES_INTRO = (
     "Microseconds per training step in each phase of the loop as written (benchmarks/"
     "phases.py; of 3 rounds, the one with the median ratio; in a round the engines run back to "
-    "back, each in a fresh process)."
+    "back, each in a fresh process); nerve replayed: with `model = nerve.compile(model)`."
 )
 REPLAY = """## Replaying a recorded step: nerve.compile
 
