@@ -30,6 +30,9 @@ from parity import (  # noqa: E402
 RNG = np.random.default_rng(0)
 IMAGE = RNG.standard_normal((2, 3, 7, 6))
 RELU_IMAGE = np.maximum(IMAGE, 0)  # many ties (zeros): the first maximum takes the gradient
+# 6x6 with values from {0, 1, 2}: windows of 2, 3 and (2, 3) tile it exactly (the two-stage
+# kernel in ops/pool.py), with ties within rows, across rows and whole windows
+TILED_IMAGE = RNG.integers(0, 3, (2, 3, 6, 6)).astype(np.float64)
 SEQUENCE = RNG.standard_normal((2, 3, 9))
 
 MAX_POOLS = [
@@ -55,8 +58,8 @@ UNFOLDS = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("image", [IMAGE, RELU_IMAGE], ids=["randn", "relu"])
-@pytest.mark.parametrize("kwargs", MAX_POOLS, ids=str)
+@pytest.mark.parametrize("image", [IMAGE, RELU_IMAGE, TILED_IMAGE], ids=["randn", "relu", "ties"])
+@pytest.mark.parametrize("kwargs", MAX_POOLS + [{"kernel_size": 3}], ids=str)
 def test_max_pool2d(kwargs, image, dtype):
     check_function(F.max_pool2d, TF.max_pool2d, [image], dtype, **kwargs)
     _, got = F.max_pool2d(nerve.tensor(image), return_indices=True, **kwargs)
@@ -129,6 +132,7 @@ SMALL = RNG.standard_normal((1, 2, 5, 4))
     "fn",
     [
         lambda x: F.max_pool2d(x, 2),
+        lambda x: F.max_pool2d(x[..., :4, :], 2),  # windows that tile: the two-stage kernel
         lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
         lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
         lambda x: F.avg_pool2d(x, 2, ceil_mode=True),
@@ -140,6 +144,7 @@ SMALL = RNG.standard_normal((1, 2, 5, 4))
     ],
     ids=[
         "max",
+        "max-tiled",
         "max-ceil",
         "avg-exclusive",
         "avg-ceil",
@@ -277,10 +282,12 @@ def test_max_unpool2d_errors_as_torch():
         F.max_unpool2d(values, nerve.zeros(1, 1, 2, 2, dtype=nerve.int64), 2, output_size=(9, 9))
 
 
-def test_third_order_through_the_max_pool_gradient():
+@pytest.mark.parametrize("rows", [5, 4], ids=["sliding", "tiled"])
+def test_third_order_through_the_max_pool_gradient(rows):
     # The max pool's gradient is PoolScatter(g); its own gradient is PoolGather, reached when
     # the gradient is differentiated twice (finite differences of first and second order).
-    x = nerve.tensor(SMALL + RNG.standard_normal(SMALL.shape) * 1e-3)
+    # With 4 rows the 2x2 windows tile the image (two-stage forward), with 5 they do not.
+    x = nerve.tensor((SMALL + RNG.standard_normal(SMALL.shape) * 1e-3)[..., :rows, :])
 
     def pooled_gradient(h):
         with nerve.enable_grad():  # gradcheck evaluates without recording
@@ -299,7 +306,7 @@ def test_third_order_through_the_max_pool_gradient():
             (back,) = nerve.autograd.grad(pooled_gradient(h_), h_, v, create_graph=True)
         return back
 
-    v = nerve.tensor(RNG.standard_normal(SMALL.shape), requires_grad=True)
+    v = nerve.tensor(RNG.standard_normal(tuple(x.shape)), requires_grad=True)
     assert gradcheck(gradient_of_the_gradient, [v])
 
 
