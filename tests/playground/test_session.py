@@ -192,9 +192,10 @@ def test_init_schemes_and_seed_are_reproducible() -> None:
 def test_edit_weights_and_biases() -> None:
     session = Session({"hidden": [3]})
     frame = _do(session, "set_weight", layer=1, row=2, col=1, value=-1.5)[0]
-    assert frame["weights"][0]["w"][2][1] == -1.5
+    w = np.frombuffer(frame["weights"][0]["w"], dtype="<f4").reshape(frame["weights"][0]["shape"])
+    assert w.shape == (3, 2) and w[2, 1] == -1.5
     frame = _do(session, "set_bias", layer=2, neuron=0, value=0.75)[0]
-    assert frame["weights"][1]["b"] == [0.75]  # the output neuron's bias
+    assert np.frombuffer(frame["weights"][1]["b"], dtype="<f4").tolist() == [0.75]  # output
     # Edited before training: a reset to the same initial weights keeps the edit.
     session.train(math.inf, epochs=1)
     _do(session, "reset", keep_weights=True)

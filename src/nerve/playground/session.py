@@ -64,6 +64,7 @@ from .views import (
     output_maps,
     surface,
     unit_names,
+    weight_bytes,
 )
 
 __all__ = ["Session"]
@@ -404,7 +405,7 @@ class Session(TrainingLoop):
             "surface": surface(proba[:n_grid], pts.task),
             "neurons": neuron_maps(inputs[:n_grid], [h[:n_grid] for h in hidden_np]),
             "outputs": output_maps(proba[:n_grid], pts.task),
-            "weights": self._weights(),
+            "weights": weight_bytes(linear_layers(self.model)),
             "hidden_view": self._hidden_view(hidden_np, n_grid, n_lines),
         }
 
@@ -430,13 +431,6 @@ class Session(TrainingLoop):
             return self.history
         stride = math.ceil(len(self.history) / HISTORY_SHOWN)
         return [*self.history[:-1:stride], self.history[-1]]
-
-    def _weights(self) -> list[dict[str, Any]]:
-        def rounded(t: Any) -> Any:
-            arr = np.nan_to_num(t.detach().numpy().astype(np.float64), nan=0.0)
-            return np.round(arr, 4).tolist()
-
-        return [{"w": rounded(m.weight), "b": rounded(m.bias)} for m in linear_layers(self.model)]
 
     def _hidden_view(self, hidden: list[np.ndarray], n_grid: int, n_lines: int) -> Any:
         if not hidden:

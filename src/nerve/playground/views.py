@@ -29,6 +29,7 @@ __all__ = [
     "surface",
     "neuron_maps",
     "output_maps",
+    "weight_bytes",
     "hidden_view",
     "explain",
 ]
@@ -62,8 +63,9 @@ def line_points(domain: tuple[float, float, float, float]) -> np.ndarray:
 def encode_unit(values: np.ndarray) -> bytes:
     """Values clipped to [-1, 1] as bytes 0..255 (the heatmaps' fixed colour scale: the page
     draws colours, and 256 steps are more than it can show)."""
-    arr = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0)
-    return np.round((np.clip(arr, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8).tobytes()
+    arr = np.asarray(values, dtype=np.float32)
+    arr = np.where(np.isnan(arr), np.float32(0.0), np.clip(arr, -1.0, 1.0))  # +-inf clip
+    return np.round((arr + 1.0) * 127.5).astype(np.uint8).tobytes()
 
 
 def encode_proba(values: np.ndarray) -> bytes:
@@ -98,8 +100,11 @@ def neuron_maps(grid_inputs: np.ndarray, grid_hidden: list[np.ndarray]) -> list[
     """One 25x25 heatmap per neuron: the input features first, then each hidden layer."""
     maps = []
     for acts in [grid_inputs, *grid_hidden]:
-        cube = _thin(acts)
-        maps.append([encode_unit(cube[:, :, j]) for j in range(cube.shape[2])])
+        # one quantisation per layer, then one slice per neuron (a 32-wide layer in one call)
+        planes = np.ascontiguousarray(np.moveaxis(_thin(acts), 2, 0))
+        raw = encode_unit(planes)
+        size = NEURON_GRID * NEURON_GRID
+        maps.append([raw[j * size : (j + 1) * size] for j in range(planes.shape[0])])
     return maps
 
 
@@ -111,6 +116,15 @@ def output_maps(grid_proba: np.ndarray, task: str) -> list[bytes]:
         return [encode_proba(cube[:, :, j]) for j in range(cube.shape[2])]
     column = cube[:, :, 1] if task == "binary" else cube[:, :, 0]
     return [encode_unit(2 * column - 1 if task == "binary" else column)]
+
+
+def weight_bytes(layers: list[Any]) -> list[dict[str, Any]]:
+    """Each Linear layer's weights (one row per neuron) and biases as float32 bytes."""
+
+    def raw(t: Any) -> bytes:
+        return np.nan_to_num(t.detach().numpy().astype("<f4"), nan=0.0).tobytes()
+
+    return [{"w": raw(m.weight), "b": raw(m.bias), "shape": list(m.weight.shape)} for m in layers]
 
 
 def hidden_view(

@@ -249,8 +249,17 @@ export class NetworkView {
       this.maps.set(`${last}:${j}`, multi ? values.map((p) => 2 * p - 1) : values);
       paintGrid(entry.canvas, 25, (i) => (multi ? mix(WHITE, colour, values[i]) : diverging(values[i])));
     });
-    (frame.weights || []).forEach(({ w, b }, k) => {
+    // float32 bytes (little-endian, as every browser's Float32Array): rows are neurons
+    // shown with 6 digits: a float32 0.1 is 0.100000001490116 in full
+    const f32 = (raw) => Array.from(
+      new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
+      (v) => Number(v.toPrecision(6)));
+    (frame.weights || []).forEach((layer, k) => {
       const l = k + 1;
+      const [rows, cols] = layer.shape;
+      const flat = f32(layer.w);
+      const w = Array.from({ length: rows }, (_, j) => flat.slice(j * cols, (j + 1) * cols));
+      const b = f32(layer.b);
       w.forEach((row, j) => row.forEach((value, i) => {
         const link = this.links.get(`${l}:${j}:${i}`);
         if (!link) return;
