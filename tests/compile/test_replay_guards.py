@@ -245,3 +245,14 @@ def test_a_deep_copy_records_plans_of_its_own() -> None:
     model[1].negative_slope = 0.7
     np.testing.assert_array_equal(twin(X).detach().numpy(), model(X).detach().numpy())
     assert replayed(compiled, X)
+
+
+def test_plans_stay_bounded_when_shapes_keep_changing() -> None:
+    from nerve.replay.module import MAX_PLANS
+
+    model, compiled = _net()
+    for n in range(1, MAX_PLANS + 3):
+        x = nerve.ones(n, 3)
+        compiled(x)
+        assert replayed(compiled, x)  # recorded under the number the next call looks up
+    assert len(compiled._plans) <= MAX_PLANS

@@ -194,6 +194,7 @@ class CompiledModule(Module):
             plans.clear()  # shapes that keep changing: keep the memory bounded
             self._codes.clear()
             structure.code = self._codes.setdefault(structure.fingerprint, 0)
+            key = _signature(args, structure) or key  # under the snapshot's new number
         plans[key] = plan_from(tape, args, owned, result, versions)
         return result
 
