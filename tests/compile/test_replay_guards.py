@@ -251,6 +251,8 @@ def test_plans_stay_bounded_when_shapes_keep_changing() -> None:
     from nerve.replay.module import MAX_PLANS
 
     model, compiled = _net()
+    compiled(X)
+    compiled.eval()  # a second snapshot of the tree: plans under another number than the first
     for n in range(1, MAX_PLANS + 3):
         x = nerve.ones(n, 3)
         compiled(x)
