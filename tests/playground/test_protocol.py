@@ -90,6 +90,9 @@ def test_bytes_messages_are_accepted() -> None:
         (_msg("upload_csv", text="a", name="n" * 201), "name is too large"),
         (_msg("set", settings=[1]), "set: settings must be an object"),
         (_msg("set", settings={"colour": "red"}), "unknown setting(s): colour"),
+        # an integer too large for a float: out of range, not an OverflowError
+        (_msg("set", settings={"lr": 10**400}), "lr must be between"),
+        (_msg("add_point", x=-(10**400), y=0.2, label=0), "add_point: x must be between"),
     ],
 )
 def test_bad_messages(raw: str | bytes, expected: str) -> None:

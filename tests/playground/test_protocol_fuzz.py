@@ -13,11 +13,13 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nerve.playground.links import MAX_NOTES, read_link
 from nerve.playground.protocol import (
     MESSAGES,
     SETTINGS,
     Command,
     ProtocolError,
+    check_settings,
     default_settings,
     merge_settings,
     parse_message,
@@ -101,3 +103,16 @@ def test_nesting_of_any_depth_is_a_protocol_error(depth: int, bracket: str) -> N
     opening = bracket if bracket == "[" else '{"a": '
     closing = "]" if bracket == "[" else "}"
     _parsed('{"type": "set", "settings": ' + opening * depth + inner + closing * depth + "}")
+
+
+LINK_VALUES = VALUES | st.integers(min_value=-(10**400), max_value=10**400)
+
+
+@given(st.dictionaries(st.sampled_from(sorted(SETTINGS)) | TEXT, LINK_VALUES, max_size=6))
+def test_a_link_of_any_values_gives_a_patch_that_applies(raw: dict[str, Any]) -> None:
+    # A shared link is read leniently: whatever it holds, read_link mends or drops it, names
+    # each change, and what it keeps is a patch the session accepts as it is.
+    patch, notes = read_link(default_settings(), raw)
+    merge_settings(default_settings(), check_settings(patch))
+    assert set(patch) <= set(raw) and all(isinstance(n, str) and n for n in notes)
+    assert len(notes) <= MAX_NOTES + 1

@@ -33,12 +33,14 @@ def _shown(value: Any) -> str:
 
 def _clamp_number(name: str, value: Any, spec: Spec) -> tuple[Any, str] | None:
     """A number out of range, clamped (and rounded for integers), with a note; else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if spec.kind == "int" and not float(value).is_integer():
-        fixed: Any = int(round(value))
-    else:
-        fixed = value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    # Python ints compare with floats exactly, however large (no float(), which overflows).
+    fixed: Any = value
+    if spec.kind == "int" and isinstance(value, float) and not value.is_integer():
+        fixed = int(round(value))
     fixed = min(max(fixed, spec.lo), spec.hi)
     fixed = int(fixed) if spec.kind == "int" else float(fixed)
     if value > spec.hi:

@@ -282,6 +282,9 @@ def _check_int(name: str, value: Any, spec: Spec) -> int:
 
 
 def _check_float(name: str, value: Any, spec: Spec) -> float:
+    # An integer too large for a float (JSON allows 400 digits) is out of range, not a crash.
+    if _is_number(value) and isinstance(value, int) and not -1e308 < value < 1e308:
+        raise ProtocolError(f"{name} must be between {spec.lo:g} and {spec.hi:g}")
     if not _is_number(value) or not math.isfinite(value):
         raise ProtocolError(f"{name} must be a finite number, got {value!r}")
     if not spec.lo <= value <= spec.hi:
