@@ -117,7 +117,11 @@ export function drawLossChart(canvas, history) {
   ctx.fillStyle = "#fafafa";
   ctx.fillRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
   ctx.font = "10px sans-serif";
-  if (!history || history.length < 2) return;
+  if (!history || history.length < 2) {
+    ctx.fillStyle = "#888";
+    ctx.fillText("the losses appear here once training runs", box.left + 8, (box.top + box.bottom) / 2);
+    return;
+  }
   const values = history.flatMap((row) => row.slice(1).filter((v) => Number.isFinite(v)));
   const top = Math.max(...values, 1e-9);
   const first = history[0][0];
