@@ -262,3 +262,32 @@ def test_one_blas_thread_restores_the_pool_when_the_last_user_leaves() -> None:
             assert sizes() == [1]
         assert sizes() == [1]  # the inner exit does not lift the outer limit
     assert sizes() == before
+
+
+def test_12_thumbnails_are_the_data_at_the_current_settings() -> None:
+    session = Session({"dataset": "blobs", "classes": 5, "noise": 10})
+    previews = session.points.to_message()["thumbnails"]
+    assert set(previews) == {"circle", "xor", "gaussian", "spiral", "moons", "blobs"}
+    assert sorted(set(previews["blobs"]["y"])) == [0, 1, 2, 3, 4]  # 5 clusters, as chosen
+    xy = np.frombuffer(previews["circle"]["xy"], dtype=np.int8).reshape(-1, 2) / 100
+    assert xy.shape == (200, 2) and np.abs(xy).max() <= 1.27
+    _do(session, "set", settings={"noise": 40})
+    noisier = session.points.to_message()["thumbnails"]
+    assert noisier["circle"]["xy"] != previews["circle"]["xy"]
+    _do(session, "set", settings={"dataset": "sine"})
+    regression = session.points.to_message()["thumbnails"]
+    assert set(regression) == {"plane", "multi-gaussian", "sine"}
+    assert regression["sine"]["task"] == "regression"
+
+
+def test_wire_rejects_references_outside_the_payload() -> None:
+    from nerve.playground.wire import decode, encode
+
+    frame = encode({"type": "frame", "maps": [b"\x01\x02", b"\x03"], "n": 1.5})
+    assert isinstance(frame, bytes) and decode(frame)["maps"] == [b"\x01\x02", b"\x03"]
+    assert encode({"type": "state", "epoch": 3}) == '{"type":"state","epoch":3}'
+    broken = frame[:-1]  # the payload lost its last byte
+    with pytest.raises(ValueError, match="outside the payload"):
+        decode(broken)
+    with pytest.raises(ValueError, match="4-byte header"):
+        decode(b"\x01")
