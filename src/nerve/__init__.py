@@ -260,8 +260,8 @@ for _name, _type in _legacy.CUDA_TYPES.items():
 autograd.Variable = _legacy.Variable  # type: ignore[attr-defined] # torch.autograd.Variable
 
 from . import nn, optim, utils  # noqa: E402 - they build on everything above
-from .serialization import load, save  # noqa: E402
 from .replay import compile  # noqa: E402, A004 - torch.compile's name: replays a recorded forward
+from .serialization import load, save  # noqa: E402
 
 
 # Order statistics, einsum, everyday tensor functions and torch.linalg (issue 12, item 4).

@@ -8,6 +8,7 @@ Examples::
 
     nerve playground                      # http://127.0.0.1:8000/ in the default browser
     nerve playground --port 8080 --no-browser
+    nerve playground --allow-embed https://course.example   # framed in a course's pages
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ = ["add_parser", "run", "main"]
 
 _EPILOG = """\
 Share a set-up: the page keeps its settings in the URL; add hide=optimizer,loss (a comma
-list of control names) to hide controls for a class.
+list of control names) to hide controls for a class, tutorial=backpropagation to open a
+lesson, hideText=1 to hide the explanations.
 """
 
 
@@ -39,6 +41,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-browser", action="store_true", help="do not open the page in a browser"
     )
+    parser.add_argument(
+        "--allow-embed",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages of this origin (e.g. https://course.example) show the playground in a "
+        "frame; repeat for several. By default no other site may frame it",
+    )
     return parser
 
 
@@ -46,6 +56,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the server until Ctrl-C; 2 for a user's mistake (a taken port, missing packages)."""
     if not 0 <= args.port <= 65535:
         print(f"nerve playground: error: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    from .guards import embed_origin
+
+    try:
+        embed_from = [embed_origin(text) for text in args.allow_embed]
+    except ValueError as err:
+        print(f"nerve playground: error: {err}", file=sys.stderr)
         return 2
     try:
         from .server import serve
@@ -56,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(args.host, args.port, open_browser=not args.no_browser)
+    return serve(args.host, args.port, open_browser=not args.no_browser, embed_from=embed_from)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """What guards the playground's server at the door, before any page or WebSocket is served.
 
 * :class:`SecurityHeaders`: a strict Content-Security-Policy (no CDN, no inline code) and its
-  companions on every HTTP response.
+  companions on every HTTP response. No other site may show the page in a frame (a page that
+  frames it could trick a click), unless the teacher names that site with ``--allow-embed``
+  (:func:`embed_origin` checks the name).
 * :class:`HostCheck`: only requests addressed to this machine by a loopback name are answered
   (``localhost``, ``127.0.0.0/8``, ``[::1]``, or exactly the address ``--host`` names). A
   DNS-rebinding page (``evil.example`` made to resolve to 127.0.0.1) reaches the server with
@@ -13,29 +15,88 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["SECURITY_HEADERS", "SecurityHeaders", "HostCheck", "host_allowed"]
+__all__ = [
+    "SECURITY_HEADERS",
+    "SecurityHeaders",
+    "HostCheck",
+    "host_allowed",
+    "security_headers",
+    "embed_origin",
+]
 
 log = logging.getLogger("nerve.playground")
 
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-        b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cache-control", b"no-store"),
-]
+_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {frames}"
+)
+
+
+def security_headers(embed_from: Sequence[str] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries; ``embed_from``: the origins (already checked by
+    :func:`embed_origin`) whose pages may show the playground in a frame, none by default.
+
+    Example:
+        >>> policy = dict(security_headers(["https://course.example"]))[b"content-security-policy"]
+        >>> policy.endswith(b"; frame-ancestors https://course.example")
+        True
+    """
+    frames = " ".join(embed_from) if embed_from else "'none'"
+    return [
+        (b"content-security-policy", _POLICY.format(frames=frames).encode("ascii")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cache-control", b"no-store"),
+    ]
+
+
+SECURITY_HEADERS = security_headers()
+
+
+def embed_origin(text: str) -> str:
+    """``--allow-embed``'s value as an origin for the policy's ``frame-ancestors``:
+    ``http(s)://host[:port]`` and nothing else (no path, query, user or wildcard), lower-cased.
+    ValueError, saying what was expected, for anything else: the value goes into a header.
+
+    Example:
+        >>> embed_origin("https://Course.Example:8443/")
+        'https://course.example:8443'
+    """
+    expected = "expected an origin such as https://course.example or http://localhost:8080"
+    if not text.isascii() or not text.isprintable() or " " in text or ";" in text:
+        raise ValueError(f"--allow-embed {text[:100]!r}: {expected}")
+    parts = urlsplit(text.strip())
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        port = -1
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+        or port == -1
+        or not host
+        or _host_name(host) is None
+    ):
+        raise ValueError(f"--allow-embed {text[:100]!r}: {expected}")
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
 
 
 class SecurityHeaders:
-    """ASGI middleware: a strict Content-Security-Policy (no CDN, no inline code) and friends."""
+    """ASGI middleware: a strict Content-Security-Policy (no CDN, no inline code) and friends.
+    ``embed_from``: the origins allowed to frame the page (see :func:`security_headers`)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, embed_from: Sequence[str] = ()) -> None:
         self.app = app
+        self.headers = security_headers(embed_from)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -44,7 +105,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -243,10 +243,15 @@ async def _index(request: Request) -> Response:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
 
-def create_app(max_sessions: int = LIMITS["sessions"], host: str | None = None) -> Starlette:
+def create_app(
+    max_sessions: int = LIMITS["sessions"],
+    host: str | None = None,
+    embed_from: Sequence[str] = (),
+) -> Starlette:
     """The ASGI app: ``/`` (the page), ``/static/*`` (its files only) and ``/ws``.
 
-    ``host`` (what ``--host`` names) is answered besides the loopback names.
+    ``host`` (what ``--host`` names) is answered besides the loopback names; ``embed_from``
+    (what ``--allow-embed`` names, checked by ``guards.embed_origin``) may frame the page.
     """
     app = Starlette(
         routes=[
@@ -260,7 +265,8 @@ def create_app(max_sessions: int = LIMITS["sessions"], host: str | None = None) 
     app.state.sessions = 0
     app.state.max_sessions = max_sessions
     app.add_middleware(HostCheck, host=host)
-    app.add_middleware(SecurityHeaders)  # added last, so outermost: the 400s get it too
+    # Added last, so outermost: the 400s get the headers too.
+    app.add_middleware(SecurityHeaders, embed_from=embed_from)
     return app
 
 
@@ -280,12 +286,13 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(sock: socket.socket, host: str, log_level: str = "warning") -> Any:
+def _server(
+    sock: socket.socket, host: str, embed_from: Sequence[str] = (), log_level: str = "warning"
+) -> Any:
     import uvicorn
 
-    config = uvicorn.Config(
-        create_app(host=host), log_level=log_level, ws_max_size=WS_MAX_SIZE, lifespan="off"
-    )
+    app = create_app(host=host, embed_from=embed_from)
+    config = uvicorn.Config(app, log_level=log_level, ws_max_size=WS_MAX_SIZE, lifespan="off")
     return uvicorn.Server(config)
 
 
@@ -295,8 +302,14 @@ def _url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> int:
-    """Run the playground until Ctrl-C; returns the exit code (2: the port is taken)."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = True,
+    embed_from: Sequence[str] = (),
+) -> int:
+    """Run the playground until Ctrl-C; returns the exit code (2: the port is taken).
+    ``embed_from``: origins whose pages may show it in a frame (``--allow-embed``)."""
     try:
         sock = bind(host, port)
     except OSError as err:
@@ -314,7 +327,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: other machines can reach this playground")
     print(f"nerve playground: {url}  (Ctrl-C to stop)")
-    server = _server(sock, host)
+    for origin in embed_from:
+        print(f"pages of {origin} may show this playground in a frame")
+    server = _server(sock, host, embed_from)
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     try:
@@ -335,10 +350,12 @@ def _open_when_started(server: Any, url: str) -> None:
 
 
 @contextlib.contextmanager
-def running_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running_server(
+    host: str = "127.0.0.1", port: int = 0, embed_from: Sequence[str] = ()
+) -> Iterator[str]:
     """Run the playground in a background thread (for tests and scripts); yields its URL."""
     sock = bind(host, port)
-    server = _server(sock, host)
+    server = _server(sock, host, embed_from)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
