@@ -1,5 +1,7 @@
 """The convolutional workloads C1-C3: training steps per second of nerve and PyTorch side by
 side, one BLAS thread each, and where a step's time goes (forward, loss, backward, optimizer).
+nerve runs eagerly and replayed (``model = nerve.compile(model)``: the recorded forward and its
+backward run as one node, see nerve.replay).
 
 C1 digits-size: 1x8x8, conv 16 k3 p1, ReLU, max-pool 2, Linear 256->10, batch 32, SGD momentum.
 C2 LeNet-size: 1x28x28, conv 8 k3 p1, ReLU, pool, conv 16 k3 p1, ReLU, pool, Linear 784->10,
@@ -35,6 +37,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SHAPES = {"C1": ((32, 1, 8, 8), 10), "C2": ((64, 1, 28, 28), 10), "C3": ((64, 3, 32, 32), 10)}
 STEPS = {"C1": 300, "C2": 40, "C3": 6}
+LABELS = {"nerve": "nerve", "nerve_replayed": "nerve replayed", "torch": "torch", "jax": "jax"}
 
 
 def build(lib: Any, name: str) -> tuple[Any, Any, Any]:
@@ -79,11 +82,13 @@ def worker(engine: str, name: str, steps: int, phases: bool) -> dict[str, float]
         import cnn_jax
 
         return {"steps_per_s": cnn_jax.worker(name, steps, _batches(name))}
-    lib = importlib.import_module(engine)
+    lib = importlib.import_module("nerve" if engine == "nerve_replayed" else engine)
     if engine == "torch":
         lib.set_num_threads(1)
     lib.manual_seed(0)
     model, loss_fn, optimizer = build(lib, name)
+    if engine == "nerve_replayed":
+        model = lib.compile(model)
     batches = [(lib.tensor(x), lib.tensor(y)) for x, y in _batches(name)]
     clock = {"forward": 0.0, "loss": 0.0, "backward": 0.0, "optimizer": 0.0}
 
@@ -144,10 +149,17 @@ def main() -> None:
         engine, name = args.worker
         print(json.dumps(worker(engine, name, args.steps or STEPS[name], args.phases)))
         return
-    engines = ["nerve", "torch"] + (["jax"] if importlib.util.find_spec("jax") else [])
-    jax_columns = " jax steps/s | jax / torch |" if "jax" in engines else ""
-    print(f"| workload | nerve steps/s | torch steps/s | nerve / torch |{jax_columns}")
-    print("|---|---|---|---|" + "---|---|" * ("jax" in engines))
+    engines = ["nerve", "nerve_replayed", "torch"]
+    engines += ["jax"] if importlib.util.find_spec("jax") else []
+    others = [engine for engine in engines if engine != "torch"]
+    print(
+        "| workload | "
+        + " | ".join(f"{LABELS[e]} steps/s" for e in engines)
+        + " | "
+        + " | ".join(f"{LABELS[e]} / torch" for e in others)
+        + " |"
+    )
+    print("|---" * (1 + len(engines) + len(others)) + "|")
     for name in args.workloads.split(","):
         steps = args.steps or STEPS[name]
         runs: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
@@ -155,10 +167,8 @@ def main() -> None:
             for engine in runs:
                 runs[engine].append(_run(engine, name, steps, args.phases))
         speed = {e: statistics.median(r["steps_per_s"] for r in rs) for e, rs in runs.items()}
-        row = f"| {name} | {speed['nerve']:.1f} | {speed['torch']:.1f} | {_ratio(runs, 'nerve')} |"
-        if "jax" in runs:
-            row += f" {speed['jax']:.1f} | {_ratio(runs, 'jax')} |"
-        print(row)
+        cells = [f"{speed[e]:.1f}" for e in engines] + [_ratio(runs, e) for e in others]
+        print(f"| {name} | " + " | ".join(cells) + " |")
         if args.phases:
             for engine, rs in runs.items():
                 if engine == "jax":
@@ -168,7 +178,7 @@ def main() -> None:
                     for key in rs[0]
                     if key.endswith("_ms")
                 )
-                print(f"|   {engine} ms per step: {parts} | | | |")
+                print(f"|   {LABELS[engine]} ms per step: {parts} |")
 
 
 def _ratio(runs: dict[str, list[dict[str, float]]], engine: str) -> str:

@@ -53,7 +53,7 @@ def test_phase_profile_runs_and_covers_every_phase() -> None:
         assert f"| W1 | {phase} |" in report
 
 
-@pytest.mark.parametrize("engine", ["nerve", "torch"])
+@pytest.mark.parametrize("engine", ["nerve", "nerve_replayed", "torch"])
 def test_cnn_benchmark_steps_every_workload(engine: str) -> None:
     pytest.importorskip("torch")
     import cnn
