@@ -149,36 +149,43 @@ def main() -> None:
         engine, name = args.worker
         print(json.dumps(worker(engine, name, args.steps or STEPS[name], args.phases)))
         return
+    print(report(args.workloads.split(","), args.rounds, args.steps, args.phases))
+
+
+def report(workloads: list[str], rounds: int, steps: int | None, phases: bool) -> str:
+    """The Markdown table: steps per second of each engine and their ratios to torch, per
+    workload, with each phase's milliseconds under it when ``phases``."""
     engines = ["nerve", "nerve_replayed", "torch"]
     engines += ["jax"] if importlib.util.find_spec("jax") else []
     others = [engine for engine in engines if engine != "torch"]
-    print(
+    lines = [
         "| workload | "
         + " | ".join(f"{LABELS[e]} steps/s" for e in engines)
         + " | "
         + " | ".join(f"{LABELS[e]} / torch" for e in others)
-        + " |"
-    )
-    print("|---" * (1 + len(engines) + len(others)) + "|")
-    for name in args.workloads.split(","):
-        steps = args.steps or STEPS[name]
+        + " |",
+        "|---" * (1 + len(engines) + len(others)) + "|",
+    ]
+    for name in workloads:
+        n_steps = steps or STEPS[name]
         runs: dict[str, list[dict[str, float]]] = {engine: [] for engine in engines}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for engine in runs:
-                runs[engine].append(_run(engine, name, steps, args.phases))
+                runs[engine].append(_run(engine, name, n_steps, phases))
         speed = {e: statistics.median(r["steps_per_s"] for r in rs) for e, rs in runs.items()}
         cells = [f"{speed[e]:.1f}" for e in engines] + [_ratio(runs, e) for e in others]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-        if args.phases:
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        if phases:
             for engine, rs in runs.items():
-                if engine == "jax":
+                if engine == "jax":  # one compiled program: no phases to time apart
                     continue
                 parts = ", ".join(
                     f"{key[:-3]} {statistics.median(r[key] for r in rs):.2f}"
                     for key in rs[0]
                     if key.endswith("_ms")
                 )
-                print(f"|   {LABELS[engine]} ms per step: {parts} |")
+                lines.append(f"|   {LABELS[engine]} ms per step: {parts} |")
+    return "\n".join(lines)
 
 
 def _ratio(runs: dict[str, list[dict[str, float]]], engine: str) -> str:

@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> str:
         phase_table = phases.main([*quick, "--workloads", args.workloads])
         report += "\n\n## Where a step's time goes\n\n" + PHASES_INTRO + "\n\n" + phase_table
         report += "\n\n## Per-op overhead\n\n" + op_overhead.main(quick)
+        report += "\n\n## Convolutional networks\n\n" + CNN_INTRO + "\n\n" + _cnn(args.quick)
     report += "\n\n" + REPLAY + "\n\n" + RERUN
     if args.write:
         Path(args.write).write_text(report + "\n")
@@ -166,6 +167,25 @@ PHASES_INTRO = (
     "phases.py; of 3 rounds, the one with the median ratio; in a round the engines run back to "
     "back, each in a fresh process); nerve replayed: with `model = nerve.compile(model)`."
 )
+CNN_INTRO = (
+    "Training steps per second on the convolutional workloads of benchmarks/cnn.py (C1 "
+    "digits-size: 1x8x8, conv 16, max-pool, Linear, batch 32, SGD momentum; C2 LeNet-size: "
+    "1x28x28, conv 8, pool, conv 16, pool, Linear, batch 64, Adam; C3 wider: 3x32x32, conv 32, "
+    "conv 32, pool, conv 64, pool, adaptive avg-pool, Linear, batch 64, SGD), one BLAS thread, "
+    "3 rounds, and each phase's milliseconds. torch runs its convolutions through oneDNN; "
+    "nerve through NumPy's OpenBLAS matrix products (benchmarks/cnn.py's docstring and "
+    "src/nerve/ops/conv_kernels.py say how each kernel was chosen)."
+)
+
+
+def _cnn(quick: bool) -> str:
+    import cnn
+
+    if quick:
+        return cnn.report(["C1"], rounds=1, steps=2, phases=True)
+    return cnn.report(["C1", "C2", "C3"], rounds=3, steps=None, phases=True)
+
+
 REPLAY = """## Replaying a recorded step: nerve.compile
 
 `model = nerve.compile(model)` (torch.compile's name and use; package `nerve.replay`) records

@@ -42,6 +42,8 @@ def test_training_benchmark_runs_end_to_end_on_tiny_sizes() -> None:
     for engine in ("numpy", "nerve", "torch"):
         assert f"| W1 | {engine} |" in report
     assert "| import nerve |" in report
+    assert "## Convolutional networks" in report and "| C1 |" in report
+    assert "nerve replayed / torch" in report
 
 
 def test_phase_profile_runs_and_covers_every_phase() -> None:
