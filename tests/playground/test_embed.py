@@ -98,6 +98,14 @@ def test_whatever_is_accepted_is_a_plain_origin(text: str) -> None:
     assert SAFE_ORIGIN.fullmatch(origin), origin
 
 
+def test_the_app_checks_origins_given_from_python_too() -> None:
+    pytest.importorskip("starlette", reason="the playground needs: pip install nerve[playground]")
+    from nerve.playground.server import create_app
+
+    with pytest.raises(ValueError, match="expected an origin"):
+        create_app(embed_from=["https://a.example; script-src *"]).build_middleware_stack()
+
+
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="nerve")
     cli.add_parser(parser.add_subparsers(dest="command"))

@@ -96,7 +96,8 @@ class SecurityHeaders:
 
     def __init__(self, app: Any, embed_from: Sequence[str] = ()) -> None:
         self.app = app
-        self.headers = security_headers(embed_from)
+        # checked here too, for callers other than the command line (ValueError if bad)
+        self.headers = security_headers([embed_origin(origin) for origin in embed_from])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
