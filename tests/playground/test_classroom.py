@@ -291,3 +291,9 @@ def test_wire_rejects_references_outside_the_payload() -> None:
         decode(broken)
     with pytest.raises(ValueError, match="4-byte header"):
         decode(b"\x01")
+
+
+def test_the_loss_advice_fits_the_task() -> None:
+    assert Session({"dataset": "spiral"}).state()["loss_advice"].startswith("CE with softmax")
+    advice = Session({"dataset": "sine", "loss": "mse"}).state()["loss_advice"]
+    assert advice.startswith("MSE") and "classes" in advice

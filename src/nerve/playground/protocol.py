@@ -28,6 +28,7 @@ __all__ = [
     "REGRESSION_SETS",
     "FEATURES",
     "LOSS_ADVICE",
+    "loss_advice",
     "default_settings",
     "settings_spec",
     "merge_settings",
@@ -58,6 +59,20 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu", "elu", "gelu",
 LOSS_ADVICE = (
     "CE with softmax/sigmoid has better-behaved gradients for classification; MSE suits regression"
 )
+# In regression the choice is made: the advice says why, not what to pick.
+REGRESSION_LOSS_ADVICE = (
+    "MSE, the mean squared error, for a real-valued target (cross entropy needs classes)"
+)
+
+
+def loss_advice(task: str) -> str:
+    """The lecture's advice on the loss, for a data set's ``task``.
+
+    Example:
+        >>> loss_advice("regression").startswith("MSE")
+        True
+    """
+    return REGRESSION_LOSS_ADVICE if task == "regression" else LOSS_ADVICE
 
 
 class ProtocolError(ValueError):

@@ -44,12 +44,12 @@ from .network import (
 from .protocol import (
     CLASSIFICATION_SETS,
     LIMITS,
-    LOSS_ADVICE,
     REGRESSION_SETS,
     Command,
     ProtocolError,
     check_settings,
     default_settings,
+    loss_advice,
     merge_settings,
 )
 from .report import evaluate
@@ -364,7 +364,7 @@ class Session(TrainingLoop):
                 "activations": list(self.settings["activations"]),
                 "output_activation": output_activation(self.points.task),
             },
-            "loss_advice": LOSS_ADVICE,
+            "loss_advice": loss_advice(self.points.task),
             "limits": LIMITS,
         }
 
