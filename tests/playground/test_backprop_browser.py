@@ -12,25 +12,19 @@ Run as a script, this file writes the documentation's screenshots::
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# As in test_browser.py (pytest's importlib mode keeps test files from importing each other).
-CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
+    sys.path.insert(0, TESTS)
+from headless import launch, need_browser  # noqa: E402
+
 WAIT = 60_000  # ms: generous, for two slow cores
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
 LESSONS = Path(__file__).resolve().parents[2] / "src/nerve/playground/static/lessons.json"
@@ -38,23 +32,9 @@ SMALL = "#dataset=xor&hidden=2&activations=tanh&seed=1&init_seed=4"
 SHOT = "#dataset=xor&hidden=3,2&activations=tanh,tanh&seed=1&init_seed=4"
 
 
-def _need_browser() -> Any:
-    """Playwright's sync API, or a skip that says what is missing."""
-    playwright = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the browser tests need Python Playwright: pip install playwright",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip(
-        "uvicorn", reason="the playground server needs: pip install nerve[playground]"
-    )
-    return playwright
-
-
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    _need_browser()
+    need_browser()
     from nerve.playground.server import running_server
 
     with running_server() as url:
@@ -63,9 +43,9 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server_url: str) -> Iterator[Any]:
-    playwright = _need_browser()
+    playwright = need_browser()
     with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        chromium = launch(p)
         yield chromium
         chromium.close()
 
@@ -282,7 +262,7 @@ if __name__ == "__main__":
     from nerve.playground.server import running_server
 
     with running_server() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         for path in take_screenshots(url, DOCS, browser):
             print(path)
         browser.close()

@@ -11,9 +11,7 @@ Run as a script, this file also writes the documentation's screenshots::
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,36 +20,18 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
+    sys.path.insert(0, TESTS)
+from headless import launch, need_browser  # noqa: E402
+
 WAIT = 60_000  # ms: generous, for two slow cores
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
 
 
-def _need_browser() -> Any:
-    """Playwright's sync API, or a skip that says what is missing."""
-    playwright = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the browser tests need Python Playwright: pip install playwright",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip(
-        "uvicorn", reason="the playground server needs: pip install nerve[playground]"
-    )
-    return playwright
-
-
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    _need_browser()
+    need_browser()
     from nerve.playground.server import running_server
 
     with running_server() as url:
@@ -60,9 +40,9 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server_url: str) -> Iterator[Any]:
-    playwright = _need_browser()
+    playwright = need_browser()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -396,7 +376,7 @@ if __name__ == "__main__":
     from nerve.playground.server import running_server
 
     with running_server() as url, sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        chromium = launch(p)
         for path in take_screenshots(url, DOCS, chromium):
             print(path)
         chromium.close()

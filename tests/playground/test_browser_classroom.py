@@ -6,43 +6,24 @@ script writes the documentation's screenshots, at 1280x800 and 390x844 among the
 
 from __future__ import annotations
 
-import os
-import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# As in test_browser.py (pytest's importlib mode keeps test files from importing each other).
-CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
+    sys.path.insert(0, TESTS)
+from headless import launch, need_browser  # noqa: E402
+
 WAIT = 60_000  # ms: generous, for two slow cores
-
-
-def _need_browser() -> Any:
-    playwright = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the browser tests need Python Playwright: pip install playwright",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip(
-        "uvicorn", reason="the playground server needs: pip install nerve[playground]"
-    )
-    return playwright
 
 
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    _need_browser()
+    need_browser()
     from nerve.playground.server import running_server
 
     with running_server() as url:
@@ -51,9 +32,9 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server_url: str) -> Iterator[Any]:
-    playwright = _need_browser()
+    playwright = need_browser()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
-import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,15 +25,11 @@ from hypothesis import strategies as st
 from nerve.playground import cli
 from nerve.playground.guards import embed_origin, security_headers
 
-CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
+    sys.path.insert(0, TESTS)
+from headless import launch, need_browser  # noqa: E402
+
 # What an origin in the policy may look like: nothing that could end or extend the header.
 SAFE_ORIGIN = re.compile(r"https?://([a-z0-9._-]+|\[[0-9a-f:.]+\])(:\d{1,5})?")
 
@@ -163,16 +158,11 @@ def _frame_of(page: Any, origin: str) -> Any:
 
 
 def test_a_course_page_frames_the_playground_only_when_allowed() -> None:
-    playwright = pytest.importorskip(
-        "playwright.sync_api", reason="the browser tests need Python Playwright"
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip("uvicorn", reason="the playground needs: pip install nerve[playground]")
+    playwright = need_browser()
     from nerve.playground.server import running_server
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = launch(p)
         try:
             for allowed in (True, False):
                 with contextlib.ExitStack() as stack:

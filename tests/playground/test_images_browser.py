@@ -9,48 +9,29 @@ Run as a script, this file writes the documentation's screenshots::
 
 from __future__ import annotations
 
-import os
-import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("NERVE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
+    sys.path.insert(0, TESTS)
+from headless import launch, need_browser  # noqa: E402
+
 WAIT = 60_000  # ms: generous, for two slow cores
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
 
 
-def _need_browser() -> Any:
-    playwright = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the browser tests need Python Playwright: pip install playwright",
-    )
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"the browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip(
-        "uvicorn", reason="the playground server needs: pip install nerve[playground]"
-    )
-    pytest.importorskip("sklearn", reason="the 8x8 digits come from scikit-learn")
-    return playwright
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[tuple[Any, str]]:
-    playwright = _need_browser()
+    playwright = need_browser(("sklearn", "the 8x8 digits come from scikit-learn"))
     from nerve.playground.server import running_server
 
     with running_server() as url, playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        chromium = launch(p)
         yield chromium, url
         chromium.close()
 
@@ -137,12 +118,13 @@ def test_the_main_page_links_here_and_a_phone_needs_no_sideways_scrolling(
 
 def screenshots() -> None:
     """docs/playground/images.png (1280x800) and images-390.png (390x844), after training."""
-    playwright = _need_browser()  # outside pytest a missing part raises its Skipped error
+    # outside pytest a missing part raises its Skipped error
+    playwright = need_browser(("sklearn", "the 8x8 digits come from scikit-learn"))
     from nerve.playground.server import running_server
 
     DOCS.mkdir(parents=True, exist_ok=True)
     with running_server() as url, playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        chromium = launch(p)
         for (width, height), name in (((1280, 800), "images.png"), ((390, 844), "images-390.png")):
             context, page, _ = open_page(chromium, url, width, height)
             train_to(page, 150)
