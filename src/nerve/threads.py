@@ -4,6 +4,12 @@ nerve's heavy kernels are NumPy's BLAS (OpenBLAS, MKL ...): torch's intra-op thr
 onto that library's thread pool, which threadpoolctl can read and limit at run time. Without
 threadpoolctl the calls still answer (the CPU count) and remember the requested number, but
 cannot change the BLAS pool; a warning says so once.
+
+When to ask for fewer threads: on a machine whose cores are busy with other work. Measured on
+a 2-core machine with another process keeping one core busy, a 256x784x1024 float32 product
+took 5.3 ms on one BLAS thread and 6.8 ms on two (idle: 5.5 and 2.7 ms). Products as small as
+the lecture's networks make (64x64x128 and below) take the same time either way: OpenBLAS
+runs them on one thread by itself.
 """
 
 from __future__ import annotations
