@@ -44,7 +44,7 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
         f"size_average and reduce args will be deprecated, please use reduction='{chosen}' "
         "instead.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of the loss (through resolve_reduction)
     )
     return chosen
 
@@ -59,6 +59,14 @@ def _check_binary_target(input: Tensor, target: Tensor) -> None:
             f"{TORCH_NAMES[input.dtype.name]} (binary_cross_entropy: the target holds "
             f"probabilities of the input's dtype; convert it with target.to({input.dtype!r}))"
         )
+
+
+def resolve_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """The reduction a loss was asked for, from ``reduction`` or the deprecated pair (see
+    :func:`legacy_reduction`); ValueError naming the choices when it is none of them."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return reduction
 
 
 def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
@@ -87,9 +95,7 @@ def mse_loss(
         >>> F.mse_loss(x, y, reduction="sum")
         tensor(8.2500)
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
@@ -130,8 +136,7 @@ def l1_loss(
         tensor([[0.5000, 2.0000],
                 [0.0000, 2.0000]])
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     return _apply_reduction((input - target).abs(), reduction)
 
 
@@ -179,8 +184,7 @@ def smooth_l1_loss(
         >>> F.smooth_l1_loss(x, y, beta=2.0)
         tensor(0.5156)
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     diff = (input - target).abs()
     if beta == 0:
         return _apply_reduction(diff, reduction)
@@ -207,9 +211,7 @@ def binary_cross_entropy(
         >>> F.binary_cross_entropy(p, nerve.tensor([1.0, 0.0, 1.0]))
         tensor(0.2798)
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     _check_same_shape(input, target, "binary_cross_entropy")
     _check_binary_target(input, target)
     # (the values' range, [0, 1] for both, is checked by the op on its arrays)
@@ -240,9 +242,7 @@ def binary_cross_entropy_with_logits(
         >>> F.binary_cross_entropy_with_logits(logits, target, pos_weight=nerve.tensor(2.0))
         tensor(0.5051)
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
     if target._data.dtype.kind != "f" and input._data.dtype.kind == "f":
         raise RuntimeError(
@@ -287,9 +287,7 @@ def nll_loss(
         >>> F.nll_loss(log_p, nerve.tensor([0, 1]), reduction="none")
         tensor([0.2413, 0.5514])
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     if target._data.dtype.name not in INDEX_DTYPES:
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype.name]}"
@@ -391,9 +389,7 @@ def cross_entropy(
         >>> F.cross_entropy(logits, nerve.tensor([0, 1]), label_smoothing=0.1)
         tensor(0.5047)
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    reduction = resolve_reduction(size_average, reduce, reduction)
     _check_cross_entropy_target(input, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

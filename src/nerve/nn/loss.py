@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from . import functional as F
+from .functional_loss import resolve_reduction
 from .module import Module
 
 
@@ -19,13 +20,7 @@ class _Loss(Module):
         reduction: str = "mean",
     ) -> None:
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = F.legacy_reduction(size_average, reduce, reduction)
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(
-                f"{reduction} is not a valid value for reduction; expected 'none', 'mean' or 'sum'"
-            )
-        self.reduction = reduction
+        self.reduction = resolve_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
