@@ -9,13 +9,17 @@
   DNS-rebinding page (``evil.example`` made to resolve to 127.0.0.1) reaches the server with
   its own name in the ``Host`` header, and a matching ``Origin``: the Origin check alone lets
   it through, the Host check does not.
+* :func:`page_slot`: a page's WebSocket (the main page's and the images page's) is served only
+  to pages of this server, and only while fewer than the app's limit of pages are open.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +30,8 @@ __all__ = [
     "host_allowed",
     "security_headers",
     "embed_origin",
+    "page_slot",
+    "next_message",
 ]
 
 log = logging.getLogger("nerve.playground")
@@ -188,3 +194,51 @@ def host_allowed(header: str, extra: str | None = None) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def same_origin(websocket: Any) -> bool:
+    """Whether the page that opens the WebSocket was served by this server."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (a test client or a script on this machine)
+    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
+
+
+@contextlib.asynccontextmanager
+async def page_slot(websocket: Any) -> AsyncIterator[bool]:
+    """Accept a page's WebSocket and hold one of the app's page slots while it is open: True,
+    or False once a foreign page (1008) or one too many (1013, "try again later") was told why
+    and the socket closed."""
+    state = websocket.app.state
+    await websocket.accept()
+    if not same_origin(websocket):
+        await _refuse(websocket, "foreign origin", 1008)
+        yield False
+        return
+    if state.sessions >= state.max_sessions:
+        message = (
+            f"The playground is busy: it serves at most {state.max_sessions} pages at a time. "
+            "Close another playground tab, then reload this page."
+        )
+        await _refuse(websocket, message, 1013)
+        yield False
+        return
+    state.sessions += 1
+    try:
+        yield True
+    finally:
+        state.sessions -= 1
+
+
+async def _refuse(websocket: Any, message: str, code: int) -> None:
+    await websocket.send_text(json.dumps({"type": "error", "message": message}))
+    await websocket.close(code=code)
+
+
+async def next_message(websocket: Any) -> str | bytes | None:
+    """The page's next message as it came (text or bytes), or None once the page is gone."""
+    received = await websocket.receive()
+    if received["type"] == "websocket.disconnect":
+        return None
+    text = received.get("text")
+    return text if text is not None else received.get("bytes") or b""

@@ -17,6 +17,7 @@ origin only, one job at a time, and the same count of open pages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -30,6 +31,8 @@ from nerve import nn
 from nerve.workflow.images import load_image_source
 from nerve.workflow.metrics import confusion_matrix
 from nerve.workflow.split import train_val_test_split
+
+from .guards import next_message, page_slot
 
 __all__ = ["ImagesSession", "ImagesError", "parse_message", "images_websocket", "LIMITS"]
 
@@ -297,42 +300,26 @@ def _finite(value: Any) -> Any:
 
 async def images_websocket(websocket: Any) -> None:
     """``/ws/images``: one :class:`ImagesSession` per page, messages answered in order."""
-    from .server import _same_origin  # the main page's origin rule, not a copy of it
+    async with page_slot(websocket) as admitted:
+        if admitted:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                # (the page may go away mid-reply: starlette's disconnects are RuntimeErrors)
+                await _serve(websocket)
 
-    state = websocket.app.state
-    await websocket.accept()
-    if not _same_origin(websocket):
-        await websocket.send_text(_json({"type": "error", "message": "foreign origin"}))
-        await websocket.close(code=1008)
-        return
-    if state.sessions >= state.max_sessions:
-        message = f"The playground is busy: it serves at most {state.max_sessions} pages at a time."
-        await websocket.send_text(_json({"type": "error", "message": message}))
-        await websocket.close(code=1013)
-        return
-    state.sessions += 1
-    try:
-        session = await asyncio.to_thread(ImagesSession)
-        await websocket.send_text(_json(session.hello()))
-        await websocket.send_text(_json(await asyncio.to_thread(session.view)))
-        while True:
-            received = await websocket.receive()
-            if received["type"] == "websocket.disconnect":
-                return
-            raw = received.get("text")
-            if raw is None:
-                raw = received.get("bytes") or b""
-            try:
-                replies = await asyncio.to_thread(session.handle, parse_message(raw))
-            except ImagesError as err:
-                replies = [{"type": "error", "message": str(err)}]
-            except Exception as err:  # a bug: report it, keep the page's session alive
-                log.exception("internal error in the images mode")
-                text = f"internal error ({type(err).__name__}); the session goes on"
-                replies = [{"type": "error", "message": text}]
-            for reply in replies:
-                await websocket.send_text(_json(reply))
-    except (WebSocketDisconnect, RuntimeError, OSError):
-        pass  # the page went away mid-reply (starlette's disconnects are RuntimeErrors)
-    finally:
-        state.sessions -= 1
+
+async def _serve(websocket: Any) -> None:
+    """Messages answered in order until the page goes away."""
+    session = await asyncio.to_thread(ImagesSession)
+    await websocket.send_text(_json(session.hello()))
+    await websocket.send_text(_json(await asyncio.to_thread(session.view)))
+    while (raw := await next_message(websocket)) is not None:
+        try:
+            replies = await asyncio.to_thread(session.handle, parse_message(raw))
+        except ImagesError as err:
+            replies = [{"type": "error", "message": str(err)}]
+        except Exception as err:  # a bug: report it, keep the page's session alive
+            log.exception("internal error in the images mode")
+            text = f"internal error ({type(err).__name__}); the session goes on"
+            replies = [{"type": "error", "message": text}]
+        for reply in replies:
+            await websocket.send_text(_json(reply))

@@ -30,7 +30,6 @@ import webbrowser
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,7 +41,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nerve.workflow import DataError
 
 from .dataset import FEATURE_LABELS
-from .guards import HostCheck, SecurityHeaders, host_allowed
+from .guards import HostCheck, SecurityHeaders, host_allowed, next_message, page_slot
 from .images import images_websocket  # the images mode (its own page and socket)
 from .protocol import (
     CLASSIFICATION_SETS,
@@ -129,13 +128,7 @@ class Connection:
             session.state(),
         )
         await self.send(await asyncio.to_thread(session.frame))
-        while True:
-            message = await self.ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            raw = message.get("text")
-            if raw is None:
-                raw = message.get("bytes") or b""
+        while (raw := await next_message(self.ws)) is not None:
             await self.handle(raw)
 
     async def handle(self, raw: str | bytes) -> None:
@@ -205,38 +198,17 @@ class Connection:
                 await self.task
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """Whether the page that opens the WebSocket was served by this server."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser (a test client or a script on this machine)
-    return urlsplit(origin).netloc.lower() == websocket.headers.get("host", "").lower()
-
-
 async def _websocket(websocket: WebSocket) -> None:
-    app_state = websocket.app.state
-    await websocket.accept()
-    if not _same_origin(websocket):
-        await websocket.send_text(_to_json({"type": "error", "message": "foreign origin"}))
-        await websocket.close(code=1008)
-        return
-    if app_state.sessions >= app_state.max_sessions:
-        message = (
-            f"The playground is busy: it serves at most {app_state.max_sessions} pages at a time. "
-            "Close another playground tab, then reload this page."
-        )
-        await websocket.send_text(_to_json({"type": "error", "message": message}))
-        await websocket.close(code=1013)  # "try again later"
-        return
-    app_state.sessions += 1
-    connection = Connection(websocket)
-    try:
-        await connection.serve()
-    except WebSocketDisconnect:
-        pass
-    finally:
-        await connection.close()
-        app_state.sessions -= 1
+    async with page_slot(websocket) as admitted:
+        if not admitted:
+            return
+        connection = Connection(websocket)
+        try:
+            await connection.serve()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await connection.close()
 
 
 async def _index(request: Request) -> Response:
