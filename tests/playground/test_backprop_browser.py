@@ -14,40 +14,19 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
     sys.path.insert(0, TESTS)
-from headless import launch, need_browser  # noqa: E402
+from headless import launch  # noqa: E402
 
 WAIT = 60_000  # ms: generous, for two slow cores
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
 LESSONS = Path(__file__).resolve().parents[2] / "src/nerve/playground/static/lessons.json"
 SMALL = "#dataset=xor&hidden=2&activations=tanh&seed=1&init_seed=4"
 SHOT = "#dataset=xor&hidden=3,2&activations=tanh,tanh&seed=1&init_seed=4"
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    need_browser()
-    from nerve.playground.server import running_server
-
-    with running_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server_url: str) -> Iterator[Any]:
-    playwright = need_browser()
-    with playwright.sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
 
 
 def at(url: str, hash_: str) -> str:

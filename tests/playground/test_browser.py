@@ -23,28 +23,10 @@ import pytest
 TESTS = str(Path(__file__).resolve().parents[1])
 if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
     sys.path.insert(0, TESTS)
-from headless import launch, need_browser  # noqa: E402
+from headless import launch  # noqa: E402
 
 WAIT = 60_000  # ms: generous, for two slow cores
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "playground"
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    need_browser()
-    from nerve.playground.server import running_server
-
-    with running_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server_url: str) -> Iterator[Any]:
-    playwright = need_browser()
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def new_context(browser: Any) -> Any:

@@ -1,42 +1,17 @@
 """Issue 13's "Fix" list in a real browser: links, layouts, classroom mode, fields and clicks.
 
-The fixtures repeat test_browser.py's (a server on a free port, headless Chromium), whose
-script writes the documentation's screenshots, at 1280x800 and 390x844 among them.
+The server and Chromium come from tests/playground/conftest.py; test_browser.py's script
+writes the documentation's screenshots, at 1280x800 and 390x844 among them.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-TESTS = str(Path(__file__).resolve().parents[1])
-if TESTS not in sys.path:  # run as a script (under pytest, tests/conftest.py puts it there)
-    sys.path.insert(0, TESTS)
-from headless import launch, need_browser  # noqa: E402
-
 WAIT = 60_000  # ms: generous, for two slow cores
-
-
-@pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    need_browser()
-    from nerve.playground.server import running_server
-
-    with running_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server_url: str) -> Iterator[Any]:
-    playwright = need_browser()
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
