@@ -31,6 +31,7 @@ from nerve import nn
 from nerve.workflow.images import load_image_source
 from nerve.workflow.metrics import confusion_matrix
 from nerve.workflow.split import train_val_test_split
+from nerve.workflow.step import train_step
 
 from .guards import next_message, page_slot
 
@@ -168,10 +169,7 @@ class ImagesSession:
             self.cursor += BATCH
             x = nerve.from_numpy(self.images[batch])
             y = nerve.from_numpy(self.labels[batch])
-            self.optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(self.model(x), y)
-            loss.backward()
-            self.optimizer.step()
+            loss, _ = train_step(self.model, nn.functional.cross_entropy, self.optimizer, x, y)
             self.step += 1
         self._record(loss=float(loss.item()))
 
