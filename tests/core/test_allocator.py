@@ -47,7 +47,8 @@ def test_freed_arrays_are_reused_without_page_faults() -> None:
     tuned, faults = _probe(NERVE_TUNE_MALLOC="1")
     untuned, untuned_faults = _probe(NERVE_TUNE_MALLOC="0")
     assert tuned and not untuned
-    # untuned, each array is faulted in anew (4 KiB pages, or 2 MiB ones where NumPy asks for
-    # transparent huge pages): thousands of faults; tuned, the heap's pages are reused
-    assert untuned_faults > 2_000
+    # untuned, each array is faulted in anew: thousands of faults with 4 KiB pages, but only
+    # 20 per array where the kernel grants NumPy's request for 2 MiB transparent huge pages
+    # (CI saw 210); tuned, the heap's pages are reused
+    assert untuned_faults >= 10 * 10
     assert faults < untuned_faults / 10
