@@ -255,9 +255,13 @@ class TensorAutograd:
         from .tensor import Tensor
 
         outputs: list[Any]
-        if gradient is None and self.requires_grad and self._data.size == 1:
+        data = self._data
+        if gradient is None and self.requires_grad and data.size == 1:
             # the training loop's ``loss.backward()``: the seed is a one, no checks needed
-            seed = device_of(self._data).xp.ones_like(self._data)
+            if type(data) is np.ndarray and data.ndim == 0:
+                seed = np.array(1, data.dtype)  # a third of ones_like's cost, for a 0-d loss
+            else:
+                seed = device_of(data).xp.ones_like(data)
             outputs, grads = [self], [Tensor._make(seed)]
         else:
             from .autograd.functional import prepare_outputs

@@ -100,12 +100,13 @@ class _Pass:
             _add(self.grads, node, nr, grad._data if raw else grad)
             roots.append(node)
         self.targets: dict[tuple[Node, int], int] = {}
-        for index, tensor in enumerate(capture or ()):
-            self.targets[edge_of(tensor)] = index
-        self.captured: list[Any] = [None] * len(capture or ())
-        self.order = topological_order(roots)
+        self.captured: list[Any] = []
         self.useful: set[Node] | None = None
+        self.order = topological_order(roots)
         if capture is not None:
+            for index, tensor in enumerate(capture):
+                self.targets[edge_of(tensor)] = index
+            self.captured = [None] * len(capture)
             self.useful = _useful(self.order, {node for node, _ in self.targets})
             self.order = [node for node in self.order if node in self.useful]
         # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets
@@ -116,19 +117,15 @@ class _Pass:
         """The chain rule at ``node``: hooks, captures, then its backward's input gradients
         sent along its edges (a leaf accumulates instead)."""
         raw, targets = self.raw, self.targets
-        leaf = type(node) is AccumulateGrad
-        if leaf:  # a leaf's hooks also see what grad() returns
-            slot[0] = _run_leaf_hooks(node, slot[0], raw)
+        if type(node) is AccumulateGrad:
+            self._visit_leaf(node, slot[0])
+            return
         if node.pre_hooks or targets:
             for nr in range(len(slot)):
                 if node.pre_hooks:
                     slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
                 if (node, nr) in targets:
                     self.captured[targets[(node, nr)]] = slot[nr]
-        if leaf:
-            if self.accumulate and (self.capture is None or (node, 0) in targets):
-                _accumulate(node, slot[0], self.create_graph, self.claimed)
-            return
         if node.retained:
             _retain(node, slot, self.create_graph)
         useful = self.useful
@@ -144,13 +141,33 @@ class _Pass:
             input_grads = (input_grads,)
         if self.anomaly:
             _check_finite(node, input_grads)
+        grads = self.grads
         for edge, grad in zip(node.next_edges, input_grads):
             if edge is not None and grad is not None:
-                if raw and type(edge[0]) is not AccumulateGrad:
+                target, nr = edge
+                if raw and type(target) is not AccumulateGrad:
                     self.claimed.add(id(grad))  # read later: a leaf given it too must copy
-                _add(self.grads, edge[0], edge[1], grad)
+                # summed as it arrives (the same as _add, written out: this is the hot loop)
+                slot = grads.get(target)
+                if slot is None:
+                    slot = grads[target] = [None] * target.n_outputs
+                slot[nr] = grad if slot[nr] is None else slot[nr] + grad
         if not retain_graph:
             node.release()
+
+    def _visit_leaf(self, node: AccumulateGrad, grad: Any) -> None:
+        """A leaf: its hooks (which also see what grad() returns), a capture, and the sum into
+        its ``.grad``."""
+        leaf = node.variable()
+        if leaf is None:  # the tensor is gone: nobody can see its gradient
+            return
+        if leaf._hooks:
+            grad = _run_leaf_hooks(leaf, grad, self.raw)
+        targets = self.targets
+        if targets and (node, 0) in targets:
+            self.captured[targets[(node, 0)]] = grad
+        if self.accumulate and (self.capture is None or (node, 0) in targets):
+            _accumulate(leaf, grad, self.create_graph, self.claimed)
 
     def captured_grads(self) -> list[Tensor | None] | None:
         if self.capture is None:
@@ -213,23 +230,16 @@ def _retain(node: Node, slot: list[Any], create_graph: bool) -> None:
         tensor._grad = grad if tensor._grad is None else tensor._grad + grad
 
 
-def _run_leaf_hooks(node: AccumulateGrad, grad: Any, raw: bool) -> Any:
-    leaf = node.variable()
-    hooks = leaf._hooks if leaf is not None else None
-    if not hooks:
-        return grad
+def _run_leaf_hooks(leaf: Tensor, grad: Any, raw: bool) -> Any:
     grad = _for_user(grad)
-    for hook in hooks:
+    for hook in leaf._hooks:
         result = hook(grad)
         if result is not None:
             grad = result
     return grad._data if raw else grad
 
 
-def _accumulate(node: AccumulateGrad, grad: Any, create_graph: bool, claimed: set[int]) -> None:
-    leaf = node.variable()
-    if leaf is None:
-        return
+def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, claimed: set[int]) -> None:
     # ``_grad``, the slot behind ``.grad``: the gradient made here needs none of the checks
     # that a user's assignment gets (as torch's engine bypasses its own setter)
     current = leaf._grad
@@ -257,16 +267,22 @@ def _owned(array: Any, claimed: set[int]) -> Any:
     into it in place, so it must be neither another leaf's gradient nor a read-only or
     broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
     base = getattr(array, "base", None)
+    if base is None:  # the common case: a fresh array from a backward formula
+        if id(array) in claimed or not getattr(array.flags, "writeable", True):
+            array = array.copy()
+        claimed.add(id(array))
+        return array
     if (
         id(array) in claimed
-        or (base is not None and id(base) in claimed)
+        or id(base) in claimed
         or not getattr(array.flags, "writeable", True)
         or (0 in array.strides and any(s == 0 for s, n in zip(array.strides, array.shape) if n > 1))
     ):
         array = array.copy()
+        claimed.add(id(array))
+        return array
     claimed.add(id(array))
-    if base is not None:
-        claimed.add(id(base))
+    claimed.add(id(base))
     return array
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from .axpy import add_scaled_
 from .optimizer import Optimizer, gradient, params_with_grad
 
 
@@ -70,6 +71,6 @@ class SGD(Optimizer):
                 if lr == 1:
                     w -= d_p
                 else:
-                    w -= lr * d_p
+                    add_scaled_(w, -lr, d_p)  # w -= lr * d_p, in one pass where it is large
                 p._bump_version()
         return loss
