@@ -110,7 +110,8 @@ class FlatState:
             for key, value, array in self.entries[i]:
                 if entry.get(key) is not value or value._data is not array:
                     return False
-        return bool((self.steps == self.steps[0]).all())  # a step count set by hand differs
+        # a step count set by hand differs (tolist: a handful of numbers, cheaper than NumPy)
+        return len(set(self.steps.tolist())) == 1
 
     def gather_grads(self, maximize: bool) -> Any:
         """The group's gradients in one flat array (negated to maximize)."""
