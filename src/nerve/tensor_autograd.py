@@ -251,8 +251,8 @@ class TensorAutograd:
         Gradients accumulate into the ``.grad`` of every leaf that requires one. A non-scalar
         tensor needs ``gradient`` (the vector in the vector-Jacobian product).
         """
-        from .autograd import engine
-        from .tensor import Tensor
+        engine = _engine()
+        Tensor = engine.Tensor  # noqa: N806 - the class, as tensor.py names it
 
         outputs: list[Any]
         data = self._data
@@ -281,3 +281,18 @@ class TensorAutograd:
             if tensor.grad_fn is not None and grad is not None:  # non-leaf inputs get .grad too
                 grad = grad if create_graph else grad.detach()
                 tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _engine() -> Any:
+    """The backward engine's module, imported on first use (it imports ``Tensor``, which is
+    built on this module); a function-level import on every ``backward()`` cost about a
+    microsecond in importlib's Python code."""
+    global _ENGINE
+    if _ENGINE is None:
+        from .autograd import engine
+
+        _ENGINE = engine
+    return _ENGINE
+
+
+_ENGINE: Any = None
