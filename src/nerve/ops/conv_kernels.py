@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..backend.device import xp_of
 
 # The largest number of input channels per group read with the planar layout (the next
@@ -74,16 +76,25 @@ def _zero_padded(x: Any, padding: tuple[int, int], channels_last: bool) -> Any:
     return out
 
 
+def _strided(a: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
+    """A view of ``a``'s memory with ``shape`` and ``strides`` (the windows of a
+    convolution). For a contiguous NumPy array, the ndarray constructor over its buffer, which
+    also checks that every element lies inside it; NumPy's ``as_strided`` builds the same view
+    through ``__array_interface__`` at 6x the cost (8.6 against 1.3 microseconds)."""
+    if type(a) is np.ndarray and a.flags.c_contiguous:
+        return np.ndarray(shape, a.dtype, a, 0, strides)
+    return xp_of(a).lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
 def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` (N, C, H, W) as (N, G, C/G * kh * kw, Ho * Wo): for each image
     and group, one row per (channel, tap) holding that tap's value at every output pixel."""
-    xp = xp_of(x)
     n, c, h, w = x.shape
     ho, wo = geometry.out_size((h, w), kernel)
     source = _zero_padded(x, geometry.padding, channels_last=False)
     sn, sc, sh, sw = source.strides
     (dh, dw), (th, tw) = geometry.dilation, geometry.stride
-    windows = xp.lib.stride_tricks.as_strided(
+    windows = _strided(
         source,
         shape=(n, c, kernel[0], kernel[1], ho, wo),
         strides=(sn, sc, sh * dh, sw * dw, sh * th, sw * tw),
@@ -94,14 +105,13 @@ def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
 def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` (N, C, H, W) as (N * Ho * Wo, G, kh * kw * C/G), each window's
     values in (kh, kw, channel) order (the channels-last layout)."""
-    xp = xp_of(x)
     n, c, h, w = x.shape
     ho, wo = geometry.out_size((h, w), kernel)
     last = _zero_padded(x, geometry.padding, channels_last=True)
     sn, sh, sw, sc = last.strides
     (dh, dw), (th, tw) = geometry.dilation, geometry.stride
     g = geometry.groups
-    windows = xp.lib.stride_tricks.as_strided(
+    windows = _strided(
         last,
         shape=(n, ho, wo, g, kernel[0], kernel[1], c // g),
         strides=(sn, sh * th, sw * tw, sc * (c // g), sh * dh, sw * dw, sc),
