@@ -26,3 +26,17 @@ def machine() -> str:
 
     cpu = platform.processor() or platform.machine()
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def pin_to_one_core() -> None:
+    """Keep this process on one CPU core, so that "one thread each" holds for every engine.
+
+    A BLAS thread count is not enough: XLA (JAX) runs its matrix products on a thread pool of
+    its own that ``--xla_cpu_multi_thread_eigen=false`` does not cover (measured: W3's step at
+    160 GFLOPS, beyond one core, user time above wall time), and so would use both cores of
+    this machine against one for the others. Called first in every worker process, before any
+    engine is imported; a no-op where the OS has no ``sched_setaffinity``."""
+    import os
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

@@ -78,6 +78,9 @@ def _batches(name: str) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def worker(engine: str, name: str, steps: int, phases: bool) -> dict[str, float]:
     """In the child process: time ``steps`` training steps on fixed random batches."""
+    from _timing import pin_to_one_core
+
+    pin_to_one_core()  # one thread each, JAX's included
     if engine == "jax":  # one compiled program: no phases to time apart
         import cnn_jax
 

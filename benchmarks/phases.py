@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
+        from _timing import pin_to_one_core
+
+        pin_to_one_core()  # one thread each, as in training.py
         result = profile(args.worker[0], args.worker[1], args.epochs, args.quick)
         print(" ".join(f"{result[p]:.3f}" for p in PHASES))
         return ""

@@ -48,6 +48,10 @@ def worker(engine: str, workload: str, epochs: int, quick: bool) -> None:
     import resource
 
     sys.path.insert(0, str(HERE))
+    if int(os.environ.get("OMP_NUM_THREADS", "1")) == 1:
+        from _timing import pin_to_one_core
+
+        pin_to_one_core()
     if engine in ("torch", "torch_compiled"):
         import torch
 
@@ -240,8 +244,9 @@ def format_report(
     lines = [
         f"# Training speed: {names} and a hand-written NumPy MLP",
         "",
-        f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine; "
-        f"{1 if args.quick else args.rounds} round(s), each engine in a fresh process; "
+        f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine"
+        + (" (each process pinned to one core)" if args.threads == 1 else "")
+        + f"; {1 if args.quick else args.rounds} round(s), each engine in a fresh process; "
         "steps/s: the median over rounds; vs torch: the median of each round's ratio.",
         "",
     ]
