@@ -49,6 +49,27 @@ def test_grad_owns_its_memory_so_later_backwards_add_into_it(loss):
     assert values(w.grad) == [0.0, 0.0]
 
 
+class _ReadOnlyGradient(nerve.autograd.Function):
+    """Its backward returns a fresh read-only array (no base), as a user's Function may."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        array = np.full(2, 3.0)
+        array.flags.writeable = False
+        return nerve.from_numpy(array)
+
+
+def test_a_fresh_read_only_gradient_is_copied_before_a_leaf_keeps_it():
+    w = leaf(1.0, 2.0)
+    _ReadOnlyGradient.apply(w).sum().backward()
+    _ReadOnlyGradient.apply(w).sum().backward()  # adds into the .grad the first one made
+    assert values(w.grad) == [6.0, 6.0]
+
+
 def test_leaves_fed_by_one_gradient_array_get_separate_grads():
     a, b = leaf(1.0), leaf(2.0)
     (a + b).sum().backward()
