@@ -141,17 +141,11 @@ class _Pass:
             input_grads = (input_grads,)
         if self.anomaly:
             _check_finite(node, input_grads)
-        grads = self.grads
         for edge, grad in zip(node.next_edges, input_grads):
             if edge is not None and grad is not None:
-                target, nr = edge
-                if raw and type(target) is not AccumulateGrad:
+                if raw and type(edge[0]) is not AccumulateGrad:
                     self.claimed.add(id(grad))  # read later: a leaf given it too must copy
-                # summed as it arrives (the same as _add, written out: this is the hot loop)
-                slot = grads.get(target)
-                if slot is None:
-                    slot = grads[target] = [None] * target.n_outputs
-                slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+                _add(self.grads, edge[0], edge[1], grad)
         if not retain_graph:
             node.release()
 
@@ -267,22 +261,17 @@ def _owned(array: Any, claimed: set[int]) -> Any:
     into it in place, so it must be neither another leaf's gradient nor a read-only or
     broadcast view (an expanded gradient, as ``w.sum() * 2`` gives ``w``)."""
     base = getattr(array, "base", None)
-    if base is None:  # the common case: a fresh array from a backward formula
-        if id(array) in claimed or not getattr(array.flags, "writeable", True):
-            array = array.copy()
-        claimed.add(id(array))
-        return array
-    if (
-        id(array) in claimed
-        or id(base) in claimed
-        or not getattr(array.flags, "writeable", True)
-        or (0 in array.strides and any(s == 0 for s, n in zip(array.strides, array.shape) if n > 1))
-    ):
-        array = array.copy()
-        claimed.add(id(array))
-        return array
+    shared = id(array) in claimed or not getattr(array.flags, "writeable", True)
+    if base is not None and not shared:  # a view: of a claimed array, or a broadcast one
+        strides = array.strides
+        shared = id(base) in claimed or (
+            0 in strides and any(s == 0 for s, n in zip(strides, array.shape) if n > 1)
+        )
+    if shared:
+        array, base = array.copy(), None
     claimed.add(id(array))
-    claimed.add(id(base))
+    if base is not None:
+        claimed.add(id(base))
     return array
 
 
