@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import nerve
 from nerve import nn
+from nerve.backend import blas
 
 
 def _batches(shape_x: tuple[int, ...], classes: int | None, sizes: list[int], seed: int):
@@ -118,7 +119,12 @@ def test_w2_digits_shaped_network_adam() -> None:
     assert _replays(compiled, batches[0][0])
 
 
-def test_w3_shaped_wide_network_momentum() -> None:
+@pytest.mark.parametrize("products", ["numpy", "mkl"])
+def test_w3_shaped_wide_network_momentum(products: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if products == "mkl":  # every product through MKL's GEMM, as a wide network's are
+        if not blas.is_available():
+            pytest.skip("MKL is not installed (pip install nerve[mkl])")
+        monkeypatch.setattr(blas, "MIN_WORK", 1)
     batches = list(_batches((48,), 10, [24] * 4, seed=3))
     assert_same_training(
         lambda: _mlp((48, 96, 96, 10)),

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend.blas import matmul2d
 from ..backend.device import xp_of
 
 # The largest number of input channels per group read with the planar layout (the next
@@ -163,7 +164,7 @@ def _product(a: Any, b: Any) -> Any:
     """Per group, (M, G, K) windows times (G, K, P) matrices: (M, G, P), one GEMM per group
     (a single one without groups)."""
     if a.shape[1] == 1:
-        return a.reshape(a.shape[0], -1).dot(b[0]).reshape(a.shape[0], 1, -1)
+        return matmul2d(a.reshape(a.shape[0], -1), b[0]).reshape(a.shape[0], 1, -1)
     return (a.transpose(1, 0, 2) @ b).transpose(1, 0, 2)
 
 
@@ -195,7 +196,7 @@ def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geome
         return per_image.sum(axis=0).reshape(w_shape)
     per_group = _per_group(g, groups)
     if groups == 1:  # as (K, O) then transposed: 1.2x faster than (O, M) @ (M, K) on C3
-        grads = cols[:, 0].T.dot(per_group[:, 0]).T
+        grads = matmul2d(cols[:, 0].T, per_group[:, 0]).T
     else:
         grads = per_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
     return grads.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2).copy()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..autograd.node import run
+from ..backend.blas import matmul2d
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .broadcast import broadcast_axes
@@ -88,9 +89,9 @@ def mT(x: Any) -> Any:
 
 
 def mm(a: Any, b: Any) -> Any:
-    """The product of two matrices (2-D): ``ndarray.dot`` for arrays, the same product as
-    ``@`` with half its call overhead."""
-    return a @ b if isinstance(a, Tensor) else a.dot(b)
+    """The product of two matrices (2-D): for arrays ``ndarray.dot`` (the same product as
+    ``@`` with half its call overhead), or MKL's for large ones (``backend.blas``)."""
+    return a @ b if isinstance(a, Tensor) else matmul2d(a, b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

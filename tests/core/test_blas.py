@@ -1,0 +1,140 @@
+"""``backend.blas.matmul2d``: large float products through MKL (when installed), the same
+numbers as NumPy's within float tolerance, NumPy's own product for everything MKL does not
+take, and MKL's threads under nerve's control (set_num_threads, fork)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import nerve
+from nerve.backend import blas
+from nerve.backend.blas import MIN_WORK, matmul2d
+
+needs_mkl = pytest.mark.skipif(
+    not blas.is_available(), reason="MKL is not installed (pip install nerve[mkl])"
+)
+rng = np.random.default_rng(0)
+
+
+def _layouts(m: int, k: int, n: int, dtype: type) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(a, b) of shapes (m, k) and (k, n) stored row-major, column-major and mixed."""
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    fa, fb = np.asfortranarray(a), np.asfortranarray(b)
+    return [(a, b), (fa, b), (a, fb), (fa, fb)]
+
+
+@needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_large_product_goes_to_mkl_and_agrees_with_numpy(dtype, monkeypatch):
+    calls = []
+    product = blas._mkl_product
+    monkeypatch.setattr(blas, "_mkl_product", lambda a, b: calls.append(1) or product(a, b))
+    m, k, n = 300, 160, 90
+    assert m * k * n >= MIN_WORK
+    for a, b in _layouts(m, k, n, dtype):
+        out = matmul2d(a, b)
+        assert out.shape == (m, n) and out.dtype == dtype and out.flags.c_contiguous
+        exact = a.astype(np.float64) @ b.astype(np.float64)
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(out, exact, rtol=tol, atol=tol * np.sqrt(k))
+    assert len(calls) == 4
+    assert all(product(a, b) is not None for a, b in _layouts(m, k, n, dtype))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (rng.standard_normal((30, 20)), rng.standard_normal((20, 10))),  # small
+        lambda: (rng.standard_normal((600, 320))[:, ::2], rng.standard_normal((160, 90))),
+        lambda: (
+            rng.standard_normal((300, 160)).astype(np.float32),
+            rng.standard_normal((160, 90)),  # float32 times float64
+        ),
+        lambda: (
+            rng.integers(0, 9, (300, 160)),
+            rng.integers(0, 9, (160, 90)),  # integers: no GEMM for them
+        ),
+    ],
+    ids=["small", "strided", "mixed-dtypes", "integers"],
+)
+def test_what_mkl_does_not_take_is_numpys_own_product(make):
+    a, b = make()
+    np.testing.assert_array_equal(matmul2d(a, b), a.dot(b))
+    assert matmul2d(a, b).dtype == a.dot(b).dtype
+
+
+def _run(code: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_nerve_mkl_0_keeps_every_product_on_numpy():
+    code = """
+        import numpy as np
+        from nerve.backend import blas
+        a, b = np.ones((300, 160), np.float32), np.ones((160, 90), np.float32)
+        print(blas.is_available(), blas._mkl_product(a, b))
+    """
+    assert _run(code, NERVE_MKL="0") == "False None"
+
+
+@needs_mkl
+def test_set_num_threads_before_the_first_product_reaches_mkl():
+    code = """
+        import ctypes, numpy as np, nerve
+        from nerve.backend import blas
+        nerve.set_num_threads(1)
+        blas.matmul2d(np.ones((300, 160), np.float32), np.ones((160, 90), np.float32))
+        print(blas.library().MKL_Get_Max_Threads())
+    """
+    assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2") == "1"
+
+
+@needs_mkl
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_multiplies_after_the_parent_did():
+    """A GNU OpenMP pool does not survive fork: the child runs MKL on one thread rather than
+    waiting forever for the parent's threads."""
+    code = """
+        import os, numpy as np
+        from nerve.backend import blas
+        a, b = np.ones((600, 300), np.float32), np.ones((300, 200), np.float32)
+        blas.matmul2d(a, b)  # the parent's pool starts
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if blas.matmul2d(a, b)[0, 0] == 300 else 1)
+        print(os.waitpid(pid, 0)[1])
+    """
+    assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2") == "0"
+
+
+@needs_mkl
+def test_a_wide_linear_layer_through_mkl_matches_torch():
+    torch = pytest.importorskip("torch", reason="torch is the oracle (pip install nerve[test])")
+    x = rng.standard_normal((256, 320)).astype(np.float32)
+    layer = nerve.nn.Linear(320, 96)
+    reference = torch.nn.Linear(320, 96)
+    with torch.no_grad():
+        reference.weight.copy_(torch.from_numpy(layer.weight.detach().numpy()))
+        reference.bias.copy_(torch.from_numpy(layer.bias.detach().numpy()))
+    ours, theirs = nerve.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (layer(ours) ** 2).sum().backward()
+    (reference(theirs) ** 2).sum().backward()
+    pairs = [(ours.grad, theirs.grad), (layer.weight.grad, reference.weight.grad)]
+    for got, want in [(layer(ours), reference(theirs)), *pairs]:
+        got, want = got.detach().numpy(), want.detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
