@@ -125,17 +125,27 @@ def test_conv_transpose_output_size() -> None:
         layer(nerve.zeros(1, 8, 5, 5), output_size=(12, 12))
 
 
+@pytest.mark.parametrize("products", ["numpy", "mkl"])
 @pytest.mark.parametrize("planar_max", [0, 1 << 30], ids=["channels-last", "planar"])
 @pytest.mark.parametrize("case", list(CONV2D))
 def test_both_window_layouts_match_torch(
-    case: str, planar_max: int, monkeypatch: pytest.MonkeyPatch
+    case: str, planar_max: int, products: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each layout of the windows (ops/conv_kernels.py), forced for every layer, forward and
-    backward and the transposed convolution; the tests above see whichever layout their few
-    channels choose."""
+    backward and the transposed convolution, with every product through NumPy or through MKL
+    (each takes the weight's gradient in its own orientation); the tests above see whichever
+    layout their few channels choose."""
+    from nerve.backend import blas
     from nerve.ops import conv_kernels
 
     monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", planar_max)
+    if products == "numpy":
+        monkeypatch.setattr(conv_kernels, "mkl_is_available", lambda: False)
+        monkeypatch.setattr(blas, "MIN_WORK", 1 << 62)
+    elif not blas.is_available():
+        pytest.skip("MKL is not installed (pip install nerve[mkl])")
+    else:
+        monkeypatch.setattr(blas, "MIN_WORK", 1)
     x_shape, w_shape, options = CONV2D[case]
     x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
     check_function(F.conv2d, TF.conv2d, [x, w, b], np.float64, grads=(0, 1, 2), **options)

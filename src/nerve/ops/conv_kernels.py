@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend.blas import is_available as mkl_is_available
 from ..backend.blas import matmul2d
 from ..backend.device import xp_of
 
@@ -195,8 +196,11 @@ def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geome
         per_image = xp_of(g).matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2))
         return per_image.sum(axis=0).reshape(w_shape)
     per_group = _per_group(g, groups)
-    if groups == 1:  # as (K, O) then transposed: 1.2x faster than (O, M) @ (M, K) on C3
-        grads = matmul2d(cols[:, 0].T, per_group[:, 0]).T
+    if groups == 1:
+        # each BLAS in the orientation it runs fastest on C3's layers: OpenBLAS (K, M) @ (M, O)
+        # then transposed, 1.2x faster than (O, M) @ (M, K); MKL the latter, 1.7x faster still
+        windows_, grad = cols[:, 0], per_group[:, 0]
+        grads = matmul2d(grad.T, windows_) if mkl_is_available() else matmul2d(windows_.T, grad).T
     else:
         grads = per_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
     return grads.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2).copy()
