@@ -177,9 +177,19 @@ CNN_INTRO = (
     "1x28x28, conv 8, pool, conv 16, pool, Linear, batch 64, Adam; C3 wider: 3x32x32, conv 32, "
     "conv 32, pool, conv 64, pool, adaptive avg-pool, Linear, batch 64, SGD), one BLAS thread, "
     "3 rounds, and each phase's milliseconds. torch runs its convolutions through oneDNN; "
-    "nerve through NumPy's OpenBLAS matrix products (benchmarks/cnn.py's docstring and "
-    "src/nerve/ops/conv_kernels.py say how each kernel was chosen)."
+    "nerve through im2col and matrix products (MKL's for the large ones when it is installed, "
+    "else NumPy's OpenBLAS; benchmarks/cnn.py's docstring and src/nerve/ops/conv_kernels.py "
+    "say how each kernel was chosen)."
 )
+
+
+def _nerve_products() -> str:
+    """Which library runs nerve's large matrix products in the workers (nerve.backend.blas)."""
+    from nerve.backend import blas
+
+    if blas.is_available():
+        return "Intel MKL's GEMM (nerve[mkl]; torch's CPU build uses MKL too)"
+    return "NumPy's OpenBLAS (MKL is not installed)"
 
 
 def _cnn(quick: bool) -> str:
@@ -247,7 +257,9 @@ def format_report(
         f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine"
         + (" (each process pinned to one core)" if args.threads == 1 else "")
         + f"; {1 if args.quick else args.rounds} round(s), each engine in a fresh process; "
-        "steps/s: the median over rounds; vs torch: the median of each round's ratio.",
+        "steps/s: the median over rounds; vs torch: the median of each round's ratio. "
+        f"nerve's large matrix products (wide layers, convolutions): {_nerve_products()}; "
+        "small ones: NumPy's.",
         "",
     ]
     if "jax" in engines:
