@@ -61,13 +61,26 @@ def test_a_large_product_goes_to_mkl_and_agrees_with_numpy(dtype, monkeypatch):
             rng.integers(0, 9, (300, 160)),
             rng.integers(0, 9, (160, 90)),  # integers: no GEMM for them
         ),
+        lambda: (
+            rng.standard_normal((300, 160)).astype(">f4"),  # byte-swapped: not MKL's floats
+            rng.standard_normal((160, 90)).astype(">f4"),
+        ),
     ],
-    ids=["small", "strided", "mixed-dtypes", "integers"],
+    ids=["small", "strided", "mixed-dtypes", "integers", "big-endian"],
 )
 def test_what_mkl_does_not_take_is_numpys_own_product(make):
     a, b = make()
     np.testing.assert_array_equal(matmul2d(a, b), a.dot(b))
     assert matmul2d(a, b).dtype == a.dot(b).dtype
+
+
+def test_sizes_beyond_32_bits_are_left_to_numpy(monkeypatch):
+    """MKL's LP64 interface takes 32-bit sizes: a larger one would wrap in ctypes."""
+    monkeypatch.setattr(blas, "_INT_MAX", 159)  # as if 160 did not fit
+    a, b = np.ones((300, 160), np.float32), np.ones((160, 90), np.float32)
+    assert blas._mkl_product(a, b) is None
+    monkeypatch.setattr(blas, "_INT_MAX", 300)
+    assert blas._mkl_product(a, b) is not None or not blas.is_available()
 
 
 def _run(code: str, **env: str) -> str:

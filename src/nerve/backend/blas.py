@@ -128,13 +128,17 @@ def _operand(a: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
+_NATIVE = {np.dtype(np.float32): "f", np.dtype(np.float64): "d"}  # not byte-swapped ones
+_INT_MAX = 2**31 - 1  # MKL's LP64 interface takes 32-bit sizes (ctypes would wrap larger)
+
+
 def _mkl_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """``a @ b`` computed by MKL, or None when MKL cannot take it (then NumPy does)."""
-    char = a.dtype.char
-    if char not in "fd" or b.dtype.char != char or library() is None:
+    char = _NATIVE.get(a.dtype)
+    if char is None or b.dtype != a.dtype or max(*a.shape, *b.shape) > _INT_MAX:
         return None
     layout_a, layout_b = _operand(a), _operand(b)
-    if layout_a is None or layout_b is None:
+    if layout_a is None or layout_b is None or library() is None:
         return None
     (m, k), n = a.shape, b.shape[1]
     out = np.empty((m, n), dtype=a.dtype)
