@@ -106,15 +106,19 @@ def test_nerve_mkl_0_keeps_every_product_on_numpy():
 
 
 @needs_mkl
-def test_set_num_threads_before_the_first_product_reaches_mkl():
+def test_set_num_threads_reaches_mkl_before_and_after_it_loads():
     code = """
-        import ctypes, numpy as np, nerve
+        import numpy as np, nerve
         from nerve.backend import blas
-        nerve.set_num_threads(1)
+        nerve.set_num_threads(1)  # before MKL is loaded
         blas.matmul2d(np.ones((300, 160), np.float32), np.ones((160, 90), np.float32))
-        print(blas.library().MKL_Get_Max_Threads())
+        before = blas.library().MKL_Get_Max_Threads()
+        nerve.set_num_threads(3)  # after: through threadpoolctl, as for any BLAS
+        sequential = blas._state["layer"] == blas._LAYER_SEQUENTIAL  # no libgomp: one thread
+        print(before, blas.library().MKL_Get_Max_Threads(), 3 if not sequential else 1)
     """
-    assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2") == "1"
+    before, after, expected = _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2").split()
+    assert before == "1" and after == expected
 
 
 @needs_mkl

@@ -101,13 +101,15 @@ def _load() -> Any:
         lib.MKL_Set_Num_Threads(int(thread_request["requested"]))
     if layer == _LAYER_GNU:
         os.register_at_fork(after_in_child=lambda: lib.MKL_Set_Num_Threads(1))
-    pointer, size, real = ctypes.c_void_p, ctypes.c_int, {"f": ctypes.c_float}
-    real["d"] = ctypes.c_double
-    for char, name in (("f", "cblas_sgemm"), ("d", "cblas_dgemm")):
+    pointer, size = ctypes.c_void_p, ctypes.c_int
+    for char, name, real in (
+        ("f", "cblas_sgemm", ctypes.c_float),
+        ("d", "cblas_dgemm", ctypes.c_double),
+    ):
         gemm = getattr(lib, name)
         gemm.restype = None
-        scalar = real[char]
-        gemm.argtypes = [size] * 6 + [scalar, pointer, size, pointer, size, scalar, pointer, size]
+        # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
+        gemm.argtypes = [size] * 6 + [real, pointer, size, pointer, size, real, pointer, size]
         _state["gemm"][char] = gemm
     _state["lib"], _state["layer"] = lib, layer
     return lib
