@@ -68,10 +68,23 @@ def test_a_large_product_goes_to_mkl_and_agrees_with_numpy(dtype, monkeypatch):
     ],
     ids=["small", "strided", "mixed-dtypes", "integers", "big-endian"],
 )
-def test_what_mkl_does_not_take_is_numpys_own_product(make):
+def test_what_mkl_does_not_take_is_numpys_own_product(make, monkeypatch):
+    calls = []
+    blas.library()  # loaded (when installed) before its GEMMs are watched
+    gemms = {
+        c: lambda *args, g=g: calls.append(1) or g(*args) for c, g in blas._state["gemm"].items()
+    }
+    monkeypatch.setitem(blas._state, "gemm", gemms)
     a, b = make()
     np.testing.assert_array_equal(matmul2d(a, b), a.dot(b))
     assert matmul2d(a, b).dtype == a.dot(b).dtype
+    assert not calls  # the numbers alone could not tell: MKL's may equal NumPy's bit for bit
+
+
+def test_operands_that_do_not_fit_raise_numpys_error():
+    a, b = np.ones((300, 160), np.float32), np.ones((150, 90), np.float32)
+    with pytest.raises(ValueError, match="not aligned"):
+        matmul2d(a, b)
 
 
 def test_sizes_beyond_32_bits_are_left_to_numpy(monkeypatch):
@@ -127,16 +140,29 @@ def test_a_forked_child_multiplies_after_the_parent_did():
     """A GNU OpenMP pool does not survive fork: the child runs MKL on one thread rather than
     waiting forever for the parent's threads."""
     code = """
-        import os, numpy as np
+        import os, signal, numpy as np
         from nerve.backend import blas
         a, b = np.ones((600, 300), np.float32), np.ones((300, 200), np.float32)
         blas.matmul2d(a, b)  # the parent's pool starts
         pid = os.fork()
         if pid == 0:
+            signal.alarm(30)  # a hung child ends itself (its status then says so)
             os._exit(0 if blas.matmul2d(a, b)[0, 0] == 300 else 1)
         print(os.waitpid(pid, 0)[1])
     """
     assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2") == "0"
+
+
+@needs_mkl
+def test_an_ilp64_interface_asked_in_the_environment_is_overridden():
+    """MKL_INTERFACE_LAYER=ILP64 would make MKL read 64-bit sizes where ctypes passes 32."""
+    code = """
+        import numpy as np
+        from nerve.backend import blas
+        out = blas.matmul2d(np.ones((300, 160), np.float32), np.ones((160, 90), np.float32))
+        print(blas.is_available(), out[0, 0], out[-1, -1])
+    """
+    assert _run(code, MKL_INTERFACE_LAYER="ILP64") == "True 160.0 160.0"
 
 
 @needs_mkl

@@ -25,7 +25,10 @@ as fast without it. Its threads: OpenMP through GNU's ``libgomp`` when the syste
 runtime PyTorch uses too, so both coexist in one process), else MKL's sequential layer. The
 pool follows ``nerve.set_num_threads`` (threadpoolctl sees MKL like any BLAS) and
 ``MKL_NUM_THREADS``; a forked child (a DataLoader worker) runs MKL on one thread, because a
-GNU OpenMP pool does not survive ``fork``.
+GNU OpenMP pool does not survive ``fork`` (a child that asks for more threads again, in a
+``worker_init_fn`` say, would hang on its next large product, as torch's would). MKL is told to
+take 32-bit sizes (its LP64 interface, whatever ``MKL_INTERFACE_LAYER`` says), as the ctypes
+signatures here pass them.
 
 ``NERVE_MKL=0`` in the environment keeps every product on NumPy.
 
@@ -39,6 +42,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -49,6 +53,8 @@ more) go to MKL; below it NumPy's call is cheaper than the ctypes call (measured
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 _LAYER_GNU, _LAYER_SEQUENTIAL = 3, 1  # MKL_Set_Threading_Layer's codes
+_INTERFACE_LP64, _INTERFACE_ILP64 = 0, 1  # MKL_Set_Interface_Layer's codes
+_loading = threading.Lock()  # one thread loads; the others wait for its answer
 
 _state: dict[str, Any] = {"loaded": False, "lib": None, "gemm": {}, "layer": None}
 
@@ -80,8 +86,8 @@ def _threading_layer() -> int:
 
 
 def _load() -> Any:
-    """MKL's runtime library, set up (threading layer, thread count, fork handler), or None."""
-    _state["loaded"] = True
+    """MKL's runtime library, set up (interface, threading layer, thread count, fork
+    handler), or None when it is disabled, not installed, or not usable as set up here."""
     if os.environ.get("NERVE_MKL", "1") == "0":
         return None
     path = _mkl_rt_path()
@@ -89,35 +95,44 @@ def _load() -> Any:
         return None
     try:
         lib = ctypes.CDLL(path)
-    except OSError:
+        lib.MKL_Set_Interface_Layer.argtypes = [ctypes.c_int]
+        # each call answers the setting in force (MKL may have been set up before us)
+        if lib.MKL_Set_Interface_Layer(_INTERFACE_LP64) & _INTERFACE_ILP64:
+            return None  # 64-bit sizes: our signatures pass 32-bit ones
+        lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+        layer = lib.MKL_Set_Threading_Layer(_threading_layer())
+        lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]
+        gemms = {}
+        pointer, size = ctypes.c_void_p, ctypes.c_int
+        for char, name, real in (
+            ("f", "cblas_sgemm", ctypes.c_float),
+            ("d", "cblas_dgemm", ctypes.c_double),
+        ):
+            gemm = getattr(lib, name)
+            gemm.restype = None
+            # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
+            gemm.argtypes = [size] * 6 + [real, pointer, size, pointer, size, real, pointer, size]
+            gemms[char] = gemm
+    except (OSError, AttributeError):  # not loadable, or an MKL without these entry points
         return None
-    layer = _threading_layer()
-    lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
-    lib.MKL_Set_Threading_Layer(layer)
-    lib.MKL_Set_Num_Threads.argtypes = [ctypes.c_int]
     from ..threads import _state as thread_request
 
     if thread_request["requested"] is not None:  # set_num_threads ran before MKL was loaded
         lib.MKL_Set_Num_Threads(int(thread_request["requested"]))
-    if layer == _LAYER_GNU:
+    if layer != _LAYER_SEQUENTIAL:
         os.register_at_fork(after_in_child=lambda: lib.MKL_Set_Num_Threads(1))
-    pointer, size = ctypes.c_void_p, ctypes.c_int
-    for char, name, real in (
-        ("f", "cblas_sgemm", ctypes.c_float),
-        ("d", "cblas_dgemm", ctypes.c_double),
-    ):
-        gemm = getattr(lib, name)
-        gemm.restype = None
-        # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
-        gemm.argtypes = [size] * 6 + [real, pointer, size, pointer, size, real, pointer, size]
-        _state["gemm"][char] = gemm
-    _state["lib"], _state["layer"] = lib, layer
+    _state.update(gemm=gemms, layer=layer)
     return lib
 
 
 def library() -> Any:
     """MKL's runtime library, loaded on first use; None when it is not installed or disabled."""
-    return _state["lib"] if _state["loaded"] else _load()
+    if not _state["loaded"]:
+        with _loading:
+            if not _state["loaded"]:
+                _state["lib"] = _load()
+                _state["loaded"] = True
+    return _state["lib"]
 
 
 def _operand(a: np.ndarray) -> tuple[int, int] | None:
@@ -139,6 +154,8 @@ def _mkl_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     char = _NATIVE.get(a.dtype)
     if char is None or b.dtype != a.dtype or max(*a.shape, *b.shape) > _INT_MAX:
         return None
+    if a.shape[1] != b.shape[0]:
+        return None  # a.dot raises NumPy's error
     layout_a, layout_b = _operand(a), _operand(b)
     if layout_a is None or layout_b is None or library() is None:
         return None
