@@ -22,8 +22,7 @@ from typing import Any
 from ..autograd.node import Node, run
 from ..tensor import Tensor
 from .conv_kernels import Geometry, convolve, input_gradient, weight_gradient, windows
-from .dual import data, shape_of
-from .dual import sum as dual_sum
+from .dual import data, shape_of, sum_per_channel
 
 
 def _kernel(w: Any) -> tuple[int, int]:
@@ -53,7 +52,7 @@ class Conv(Node):
                 gw = weight_gradient(self.cols, g, shape_of(w), geometry)
         if len(need) < 3:
             return gx, gw
-        return gx, gw, (dual_sum(g, (0, 2, 3)) if need[2] else None)
+        return gx, gw, (sum_per_channel(g) if need[2] else None)
 
     def release(self) -> None:
         super().release()

@@ -60,6 +60,18 @@ def sum(x: Any, axes: tuple[int, ...] | None, keepdim: bool = False) -> Any:  # 
     return x.sum(axis=axes, keepdims=keepdim)
 
 
+def sum_per_channel(x: Any) -> Any:
+    """The sum of (N, C, ...) over every axis but the channels (a convolution's bias
+    gradient): over the images first, whole planes added at once, then over each plane's
+    pixels. NumPy's one call over axes (0, 2, 3) walks the array in short strided runs and
+    measured 2.1-2.6x slower on C1's and C2's layers (22.6 against 8.8 us on 32x16x8x8)."""
+    shape = shape_of(x)
+    pixels = 1
+    for size in shape[2:]:
+        pixels *= size
+    return sum(sum(x.reshape((shape[0], shape[1], pixels)), (0,)), (1,))
+
+
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
     """``x`` broadcast to ``shape`` (a read-only view for arrays: a leaf keeping it gets a
     copy from the engine)."""
@@ -102,4 +114,4 @@ def where(condition: Any, a: Any, b: Any) -> Any:
 
 
 __all__ = ["cast", "const", "data", "expand", "mT", "mm", "run", "shape_of", "sum", "sum_to"]
-__all__ += ["unreduce", "where"]
+__all__ += ["sum_per_channel", "unreduce", "where"]
