@@ -290,3 +290,34 @@ def test_a_small_cnn_trains() -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
+
+
+EMPTY_BATCH = {
+    "conv2d-planar": (lambda nn: nn.Conv2d(2, 3, 3, padding=1), (0, 2, 5, 5)),
+    "conv2d-channels-last": (lambda nn: nn.Conv2d(16, 4, 3), (0, 16, 5, 5)),
+    "conv2d-groups": (lambda nn: nn.Conv2d(4, 4, 3, groups=2), (0, 4, 5, 5)),
+    "conv1d": (lambda nn: nn.Conv1d(2, 3, 3), (0, 2, 7)),
+    "conv-transpose2d": (lambda nn: nn.ConvTranspose2d(2, 3, 3, stride=2), (0, 2, 4, 4)),
+    "max-pool2d": (lambda nn: nn.MaxPool2d(2), (0, 2, 4, 4)),
+    "avg-pool2d": (lambda nn: nn.AvgPool2d(2), (0, 2, 4, 4)),
+    "unfold": (lambda nn: nn.Unfold(2), (0, 2, 4, 4)),
+    "fold": (lambda nn: nn.Fold((4, 4), 2), (0, 8, 9)),
+}
+
+
+@pytest.mark.parametrize("case", list(EMPTY_BATCH))
+def test_an_empty_batch_matches_torch(case: str) -> None:
+    """A batch of no images (the last, empty batch of a filtered loader, say): the output's
+    shape, and zero gradients of the right shapes, as torch gives them."""
+    make, shape = EMPTY_BATCH[case]
+    ours, theirs = make(nn), make(torch.nn)
+    for mine, reference in zip(ours.parameters(), theirs.parameters()):
+        mine.data = nerve.tensor(reference.detach().numpy())
+    x, tx = nerve.zeros(*shape, requires_grad=True), torch.zeros(shape, requires_grad=True)
+    out, expected = ours(x), theirs(tx)
+    assert tuple(out.shape) == tuple(expected.shape)
+    out.sum().backward()
+    expected.sum().backward()
+    assert tuple(x.grad.shape) == tuple(tx.grad.shape)
+    for mine, reference in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_array_equal(mine.grad.numpy(), reference.grad.numpy())

@@ -101,7 +101,8 @@ def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
         shape=(n, c, kernel[0], kernel[1], ho, wo),
         strides=(sn, sc, sh * dh, sw * dw, sh * th, sw * tw),
     )
-    return windows.reshape(n, geometry.groups, -1, ho * wo)  # the one copy
+    per_group = c // geometry.groups * kernel[0] * kernel[1]  # (no -1: an empty batch)
+    return windows.reshape(n, geometry.groups, per_group, ho * wo)  # the one copy
 
 
 def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
@@ -165,7 +166,7 @@ def _product(a: Any, b: Any) -> Any:
     """Per group, (M, G, K) windows times (G, K, P) matrices: (M, G, P), one GEMM per group
     (a single one without groups)."""
     if a.shape[1] == 1:
-        return matmul2d(a.reshape(a.shape[0], -1), b[0]).reshape(a.shape[0], 1, -1)
+        return matmul2d(a.reshape(a.shape[0], a.shape[2]), b[0]).reshape(a.shape[0], 1, b.shape[2])
     return (a.transpose(1, 0, 2) @ b).transpose(1, 0, 2)
 
 
@@ -193,7 +194,10 @@ def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geome
     groups = geometry.groups
     if cols.ndim == 4:  # planar: per image (O/G, L) @ (L, K), then the sum over images
         n = g.shape[0]
-        per_image = xp_of(g).matmul(g.reshape(n, groups, o // groups, -1), cols.swapaxes(-1, -2))
+        pixels = g.shape[2] * g.shape[3]
+        per_image = xp_of(g).matmul(
+            g.reshape(n, groups, o // groups, pixels), cols.swapaxes(-1, -2)
+        )
         return per_image.sum(axis=0).reshape(w_shape)
     per_group = _per_group(g, groups)
     if groups == 1:

@@ -25,9 +25,11 @@ class Unfold(Node):
         n, c = x.shape[0], x.shape[1]
         # the convolution's windows are (N * L, 1, kh * kw * C), channels last; unfold's
         # columns are (N, C * kh * kw, L): one transposing copy
-        cols = im2col(x, kernel, geometry).reshape(n, -1, kernel[0], kernel[1], c)
+        blocks = geometry.out_size(x.shape[2:], kernel)
+        count = blocks[0] * blocks[1]  # L (sizes spelled out: -1 fails on an empty batch)
+        cols = im2col(x, kernel, geometry).reshape(n, count, kernel[0], kernel[1], c)
         out = xp_of(x).ascontiguousarray(cols.transpose(0, 4, 2, 3, 1))
-        out = out.reshape(n, c * kernel[0] * kernel[1], -1)
+        out = out.reshape(n, c * kernel[0] * kernel[1], count)
         # a 1x1 kernel without padding or stride can read x as it lies: never hand out x
         return out.copy() if xp_of(x).may_share_memory(out, x) else out
 
@@ -51,8 +53,9 @@ class Fold(Node):
         self.kernel, self.geometry = kernel, geometry
         n, c = shape[0], shape[1]
         # back to the convolution's (N * L, 1, kh * kw * C) windows for its col2im
-        windows = cols.reshape(n, c, kernel[0], kernel[1], -1).transpose(0, 4, 2, 3, 1)
-        windows = windows.reshape(-1, 1, kernel[0] * kernel[1] * c)
+        count = cols.shape[-1]  # L (sizes spelled out: -1 fails on an empty batch)
+        windows = cols.reshape(n, c, kernel[0], kernel[1], count).transpose(0, 4, 2, 3, 1)
+        windows = windows.reshape(n * count, 1, kernel[0] * kernel[1] * c)
         return col2im(windows, tuple(shape), kernel, geometry)
 
     def backward(self, g: Any) -> Any:
