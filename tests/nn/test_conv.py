@@ -302,9 +302,11 @@ EMPTY_BATCH = {
     "avg-pool2d": (lambda nn: nn.AvgPool2d(2), (0, 2, 4, 4)),
     "unfold": (lambda nn: nn.Unfold(2), (0, 2, 4, 4)),
     "fold": (lambda nn: nn.Fold((4, 4), 2), (0, 8, 9)),
+    "group-norm": (lambda nn: nn.GroupNorm(2, 4), (0, 4, 3, 3)),
 }
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no NumPy warning about empty slices
 @pytest.mark.parametrize("case", list(EMPTY_BATCH))
 def test_an_empty_batch_matches_torch(case: str) -> None:
     """A batch of no images (the last, empty batch of a filtered loader, say): the output's

@@ -36,7 +36,10 @@ def group_norm(
             "Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(shape)} and num_groups={num_groups}"
         )
-    grouped = input.reshape(shape[0], num_groups, -1)
+    per_group = shape[1] // num_groups  # channels, then positions (-1 fails when empty)
+    for size in shape[2:]:
+        per_group *= size
+    grouped = input.reshape(shape[0], num_groups, per_group)
     mean = grouped.mean(dim=-1, keepdim=True)
     centred = grouped - mean
     var = (centred * centred).mean(dim=-1, keepdim=True)
