@@ -13,7 +13,7 @@ product (float32)                           OpenBLAS   MKL
 64x64 @ 64x128 (the lecture's sizes)        15 us      28 us
 ==========================================  =========  =========
 
-The last row is why only large products go to MKL: a call through ctypes costs about 10 us
+The last row is why only large products go to MKL: a call through ctypes costs 10-15 us
 (reading three arrays' addresses, converting fourteen arguments), more than a whole product of
 the lecture's layers. :func:`matmul2d` sends a product to MKL when its ``m * k * n`` is at least
 :data:`MIN_WORK`, both operands are float32 or both float64 NumPy arrays, and each is stored
