@@ -7,6 +7,7 @@ double backward included, are those ops' own.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
@@ -36,9 +37,7 @@ def group_norm(
             "Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(shape)} and num_groups={num_groups}"
         )
-    per_group = shape[1] // num_groups  # channels, then positions (-1 fails when empty)
-    for size in shape[2:]:
-        per_group *= size
+    per_group = shape[1] // num_groups * math.prod(shape[2:])  # (-1 fails when empty)
     grouped = input.reshape(shape[0], num_groups, per_group)
     mean = grouped.mean(dim=-1, keepdim=True)
     centred = grouped - mean

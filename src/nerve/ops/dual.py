@@ -13,6 +13,7 @@ Example, the derivative of ``a * b`` for broadcast operands::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,10 +67,8 @@ def sum_per_channel(x: Any) -> Any:
     pixels. NumPy's one call over axes (0, 2, 3) walks the array in short strided runs and
     measured 2.1-2.6x slower on C1's and C2's layers (22.6 against 8.8 us on 32x16x8x8)."""
     shape = shape_of(x)
-    pixels = 1
-    for size in shape[2:]:
-        pixels *= size
-    return sum(sum(x.reshape((shape[0], shape[1], pixels)), (0,)), (1,))
+    planes = x.reshape((shape[0], shape[1], math.prod(shape[2:])))  # (no -1: an empty batch)
+    return sum(sum(planes, (0,)), (1,))
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
