@@ -178,11 +178,10 @@ def matmul2d(a: Any, b: Any) -> Any:
         >>> matmul2d(np.ones((2, 3)), np.ones((3, 4))).shape
         (2, 4)
     """
-    if type(a) is np.ndarray and a.shape[0] * a.shape[1] * b.shape[1] >= MIN_WORK:
-        out = _mkl_product(a, b)
-        if out is not None:
-            return out
-    return a.dot(b)
+    if a.size * b.shape[1] < MIN_WORK or type(a) is not np.ndarray:  # the common case first
+        return a.dot(b)
+    out = _mkl_product(a, b)
+    return a.dot(b) if out is None else out
 
 
 def is_available() -> bool:
