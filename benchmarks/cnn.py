@@ -16,6 +16,7 @@ between the engines and the median of the per-round ratios is reported, so that 
 slow spells cancel.
 
 Run: python benchmarks/cnn.py [--rounds N] [--workloads C1,C2] [--steps S] [--phases]
+(benchmarks/cnn_layers.py splits the forward and backward further, layer by layer.)
 """
 
 from __future__ import annotations

@@ -64,3 +64,27 @@ def test_cnn_benchmark_steps_every_workload(engine: str) -> None:
         result = cnn.worker(engine, name, 2, phases=True)
         assert result["steps_per_s"] > 0
         assert {"forward_ms", "loss_ms", "backward_ms", "optimizer_ms"} <= set(result)
+
+
+def test_cnn_layer_profile_times_every_layer_on_its_own_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("torch")
+    import cnn_layers
+
+    import nerve
+
+    inputs = cnn_layers.layer_inputs(nerve, "C1")
+    assert [label.split(" on ")[1] for label, _ in inputs] == [
+        "32x1x8x8", "32x16x8x8", "32x16x8x8", "32x16x4x4", "32x256",
+    ]  # fmt: skip
+    assert (inputs[2][1] >= 0).all() and (inputs[2][1] == 0).any()  # a ReLU's output
+    monkeypatch.setattr(cnn_layers, "TARGET_SECONDS", 0.0005)
+    rows = cnn_layers.layer_times("C1", rounds=1)
+    assert [row["layer"] for row in rows] == [label for label, _ in inputs]
+    for row in rows:
+        for engine in ("torch", "nerve"):
+            forward, backward = row[engine]
+            assert forward > 0 and backward != 0.0  # every layer's output needs a gradient
+    report = cnn_layers.report(["C1"], rounds=1)
+    assert report.count("| C1 |") == 5 and "| C1 | Conv2d(1->16, k3) on 32x1x8x8 |" in report
