@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> str:
         report += "\n\n## Where a step's time goes\n\n" + PHASES_INTRO + "\n\n" + phase_table
         report += "\n\n## Per-op overhead\n\n" + op_overhead.main(quick)
         report += "\n\n## Convolutional networks\n\n" + CNN_INTRO + "\n\n" + _cnn(args.quick)
+        report += "\n\n### Layer by layer\n\n" + LAYERS_INTRO + "\n\n" + _layers(args.quick)
     report += "\n\n" + REPLAY + "\n\n" + RERUN
     if args.write:
         Path(args.write).write_text(report + "\n")
@@ -181,6 +182,22 @@ CNN_INTRO = (
     "else NumPy's OpenBLAS; benchmarks/cnn.py's docstring and src/nerve/ops/conv_kernels.py "
     "say how each kernel was chosen)."
 )
+
+
+LAYERS_INTRO = (
+    "Each layer of C1-C3 timed alone, forward and backward, on the input it receives in a "
+    "training step (benchmarks/cnn_layers.py; one process, one BLAS thread, the libraries "
+    "alternating over 5 rounds, medians). torch / nerve above 1: nerve is faster on that layer. "
+    "torch's max-pool computes its indices in the forward, nerve's finds them in the backward."
+)
+
+
+def _layers(quick: bool) -> str:
+    import cnn_layers
+
+    if quick:
+        return cnn_layers.report(["C1"], rounds=1)
+    return cnn_layers.report(["C1", "C2", "C3"], rounds=5)
 
 
 def _nerve_products() -> str:

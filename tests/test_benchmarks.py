@@ -43,6 +43,7 @@ def test_training_benchmark_runs_end_to_end_on_tiny_sizes() -> None:
         assert f"| W1 | {engine} |" in report
     assert "| import nerve |" in report
     assert "## Convolutional networks" in report and "| C1 |" in report
+    assert "### Layer by layer" in report and "| C1 | Linear(256->10) on 32x256 |" in report
     assert "nerve replayed / torch" in report
 
 
