@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -56,18 +55,10 @@ def _short(layer: Any) -> str:
 
 
 def _calls_per_batch(fn: Callable[[], object]) -> int:
-    """How many calls of ``fn`` last about TARGET_SECONDS (after a first, warm-up call)."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    return max(1, int(TARGET_SECONDS / max(time.perf_counter() - start, 1e-7)))
+    """How many calls of ``fn`` last about TARGET_SECONDS (timed after one warm-up call)."""
+    from _timing import time_call
 
-
-def _timed(fn: Callable[[], object], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
+    return max(1, int(TARGET_SECONDS / max(time_call(fn, 1, rounds=1, warmup=1), 1e-7)))
 
 
 def layer_times(name: str, rounds: int) -> list[dict[str, Any]]:
@@ -81,52 +72,53 @@ def layer_times(name: str, rounds: int) -> list[dict[str, Any]]:
     torch.set_num_threads(1)
     nerve.set_num_threads(1)
     try:
-        return _layer_times(torch, nerve, name, rounds)
+        return _layer_times({"torch": torch, "nerve": nerve}, name, rounds)
     finally:
         torch.set_num_threads(threads[0])
         nerve.set_num_threads(threads[1])
 
 
-def _layer_times(torch: Any, nerve: Any, name: str, rounds: int) -> list[dict[str, Any]]:
-    import cnn
+def _calls(lib: Any, layer: Any, array: np.ndarray, needs_grad: bool) -> dict[str, Any]:
+    """What is timed of ``layer`` on ``array``: its forward ("f") and, when its output needs a
+    gradient, its forward and backward ("fb")."""
+    x = lib.tensor(array, requires_grad=needs_grad)
+    out = layer(x)
+    grad = lib.ones_like(out)
 
-    libraries = {"torch": torch, "nerve": nerve}
-    models = {}
+    def forward() -> object:
+        return layer(x)
+
+    def forward_and_backward() -> None:
+        layer.zero_grad()  # as in a training step: gradients start from None
+        x.grad = None
+        layer(x).backward(grad)
+
+    return {"f": forward, "fb": forward_and_backward} if out.requires_grad else {"f": forward}
+
+
+def _layer_times(libraries: dict[str, Any], name: str, rounds: int) -> list[dict[str, Any]]:
+    import cnn
+    from _timing import time_call
+
+    layers = {}
     for key, lib in libraries.items():
         lib.manual_seed(0)
-        models[key] = cnn.build(lib, name)[0]
+        layers[key] = list(cnn.build(lib, name)[0])
     rows = []
-    for index, (label, array) in enumerate(layer_inputs(nerve, name)):
-        calls: dict[str, tuple[Callable[[], object], Callable[[], object] | None]] = {}
-        for key, lib in libraries.items():
-            layer = list(models[key])[index]
-            x = lib.tensor(array, requires_grad=index > 0)
-            out = layer(x)
-            grad = lib.ones_like(out)
-
-            def forward(layer: Any = layer, x: Any = x) -> object:
-                return layer(x)
-
-            def both(layer: Any = layer, x: Any = x, grad: Any = grad) -> None:
-                layer.zero_grad()  # as in a training step: gradients start from None
-                x.grad = None
-                layer(x).backward(grad)
-
-            calls[key] = (forward, both if out.requires_grad else None)
-        timed = {  # "torchf", "torchfb", ...: the function and how many calls a batch makes
-            key + part: (fn, _calls_per_batch(fn))
-            for key, (forward, both) in calls.items()
-            for part, fn in (("f", forward), ("fb", both))
-            if fn is not None
+    for index, (label, array) in enumerate(layer_inputs(libraries["nerve"], name)):
+        timed = {  # "torch f", "torch fb", ...: the function and how many calls a batch makes
+            f"{key} {part}": (fn, _calls_per_batch(fn))
+            for key, lib in libraries.items()
+            for part, fn in _calls(lib, layers[key][index], array, index > 0).items()
         }
         samples: dict[str, list[float]] = {part: [] for part in timed}
-        for _ in range(rounds):
+        for _ in range(rounds):  # the libraries alternate within each round
             for part, (fn, number) in timed.items():
-                samples[part].append(_timed(fn, number))
+                samples[part].append(time_call(fn, number, rounds=1, warmup=0))
         row: dict[str, Any] = {"layer": label}
         for key in libraries:
-            f_us = 1e6 * statistics.median(samples[key + "f"])
-            fb = samples.get(key + "fb")
+            f_us = 1e6 * statistics.median(samples[f"{key} f"])
+            fb = samples.get(f"{key} fb")
             row[key] = (f_us, 1e6 * statistics.median(fb) - f_us if fb else 0.0)
         rows.append(row)
     return rows
