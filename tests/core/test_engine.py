@@ -114,6 +114,57 @@ def test_autograd_backward_of_several_outputs():
     assert values(x.grad) == [4.0, 6.0]
 
 
+# -- order of the backward pass --------------------------------------------------------------
+
+
+def test_sequence_numbers_grow_in_recording_order():
+    x = leaf(1.0, 2.0)
+    a = x * 2
+    b = a.exp()
+    c = (a + b).sum()
+    numbers = [t.grad_fn._sequence_nr() for t in (a, b, c)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+
+
+def _hook_order(lib):
+    """Which of four branches of one tensor gets its gradient first: each branch's hook
+    notes its name; the branches are recorded in the order b, c, d, e."""
+    order = []
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    a = x * 2
+    branches = {"b": a * 3, "c": a.sin(), "d": a * a, "e": a.exp()}
+    for name, branch in branches.items():
+        branch.register_hook(lambda g, name=name: order.append(name))
+    a.register_hook(lambda g: order.append("a"))
+    # summed in an order unlike the recording order, so a search of the graph from the root
+    # would meet the branches in another order
+    (branches["d"] + branches["b"] + branches["e"] + branches["c"]).sum().backward()
+    return order, x.grad.tolist()
+
+
+def test_nodes_run_latest_recorded_first_as_in_torch():
+    torch = pytest.importorskip("torch")
+    order, grad = _hook_order(nerve)
+    assert order == ["e", "d", "c", "b", "a"]  # every branch before the tensor they read
+    torch_order, torch_grad = _hook_order(torch)
+    assert order == torch_order
+    np.testing.assert_allclose(grad, torch_grad, rtol=1e-12)
+
+
+def test_a_node_runs_once_after_all_its_gradients_arrived():
+    """A diamond whose one side is a long chain: the shared node waits for that side."""
+    calls = []
+    x = leaf(0.5)
+    a = x * 3
+    a.register_hook(lambda g: calls.append(g.item()))
+    long = a
+    for _ in range(50):
+        long = long * 1.0
+    (long + a * 2).sum().backward()
+    assert calls == [3.0]  # 1 from the chain, 2 from the short side, summed before the hook
+    assert values(x.grad) == [9.0]
+
+
 # -- higher order ----------------------------------------------------------------------------
 
 

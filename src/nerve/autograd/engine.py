@@ -1,14 +1,22 @@
 """The backward engine: reverse-mode differentiation over the recorded graph.
 
-The chain rule, applied once per node: nodes are visited in reverse topological order (found
-iteratively, so a chain of 100,000 ops needs no recursion), the partial gradients that reach a
-node are summed before its ``backward`` runs, and leaves accumulate into ``.grad``. Gradients
-are raw arrays unless the backward is recorded (``create_graph``), when they are tensors.
+The chain rule, applied once per node: the partial gradients that reach a node are summed
+before its ``backward`` runs, and leaves accumulate into ``.grad``. Gradients are raw arrays
+unless the backward is recorded (``create_graph``), when they are tensors.
+
+The order needs no search of the graph. Every recorded node has a sequence number, and a node
+is recorded after all the nodes it reads from. So a node's consumers all have higher numbers,
+and taking waiting nodes highest number first (a heap, as torch's engine orders its ready
+queue) runs each node only after every gradient that reaches it has arrived. The leaves are
+accumulated last, in the order their first gradient arrived. Only ``autograd.grad`` and
+``backward(inputs=...)`` walk the graph first (iteratively, so a chain of 100,000 ops needs no
+recursion), to skip the nodes that lead to none of the tensors asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 from ..tensor import Tensor
@@ -66,10 +74,12 @@ def run_backward(
     previous_mode = state.enabled
     state.enabled = create_graph  # what the backward formulas compute is recorded, or not
     try:
-        for node in backward.order:
-            slot = backward.grads.pop(node, None)
-            if slot is not None:
-                backward.visit(node, slot, retain_graph)
+        grads, waiting = backward.grads, backward.waiting
+        while waiting:  # the waiting node recorded last: all its gradients are in
+            node = heappop(waiting)[1]
+            backward.visit(node, grads.pop(node), retain_graph)
+        for leaf in backward.leaves:
+            backward._visit_leaf(leaf, grads.pop(leaf)[0])
     finally:
         state.enabled = previous_mode
     return backward.captured_grads()
@@ -93,33 +103,46 @@ class _Pass:
         self.raw = raw = not create_graph
         self.create_graph, self.capture, self.accumulate = create_graph, capture, accumulate
         self.anomaly = state.anomaly
+        # the partial gradients that reached each node so far, one slot per output
         self.grads: dict[Node, list[Any]] = {}
-        roots: list[Node] = []
-        for output, grad in zip(outputs, grad_outputs):
-            node, nr = edge_of(output)
-            _add(self.grads, node, nr, grad._data if raw else grad)
-            roots.append(node)
+        # the nodes with a gradient whose backward has not run, as (-sequence_nr, node): a heap
+        self.waiting: list[tuple[int, Node]] = []
+        self.leaves: list[AccumulateGrad] = []  # in the order their first gradient came
         self.targets: dict[tuple[Node, int], int] = {}
         self.captured: list[Any] = []
         self.useful: set[Node] | None = None
-        self.order = topological_order(roots)
+        edges = [edge_of(output) for output in outputs]
         if capture is not None:
             for index, tensor in enumerate(capture):
                 self.targets[edge_of(tensor)] = index
             self.captured = [None] * len(capture)
-            self.useful = _useful(self.order, {node for node, _ in self.targets})
-            self.order = [node for node in self.order if node in self.useful]
+            order = topological_order([node for node, _ in edges])
+            self.useful = _useful(order, {node for node, _ in self.targets})
+        for (node, nr), grad in zip(edges, grad_outputs):
+            self.send(node, nr, grad._data if raw else grad)
         # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets
         # a copy, so an in-place change of one .grad (clip_grad_norm_, say) leaves the other.
         self.claimed: set[int] = {id(g._data) for g in grad_outputs}
 
+    def send(self, node: Node, nr: int, grad: Any) -> None:
+        """Add ``grad`` to what output ``nr`` of ``node`` has received (the first gradient to
+        reach a node puts it in line; one that leads to no wanted tensor is dropped)."""
+        slot = self.grads.get(node)
+        if slot is None:
+            useful = self.useful
+            if useful is not None and node not in useful:
+                return
+            slot = self.grads[node] = [None] * node.n_outputs
+            if type(node) is AccumulateGrad:
+                self.leaves.append(node)
+            else:
+                heappush(self.waiting, (-node.sequence_nr, node))
+        slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+
     def visit(self, node: Node, slot: list[Any], retain_graph: bool) -> None:
-        """The chain rule at ``node``: hooks, captures, then its backward's input gradients
-        sent along its edges (a leaf accumulates instead)."""
+        """The chain rule at ``node`` (not a leaf): hooks, captures, then its backward's input
+        gradients sent along its edges."""
         raw, targets = self.raw, self.targets
-        if type(node) is AccumulateGrad:
-            self._visit_leaf(node, slot[0])
-            return
         if node.pre_hooks or targets:
             for nr in range(len(slot)):
                 if node.pre_hooks:
@@ -141,11 +164,13 @@ class _Pass:
             input_grads = (input_grads,)
         if self.anomaly:
             _check_finite(node, input_grads)
+        send, claimed = self.send, self.claimed
         for edge, grad in zip(node.next_edges, input_grads):
             if edge is not None and grad is not None:
-                if raw and type(edge[0]) is not AccumulateGrad:
-                    self.claimed.add(id(grad))  # read later: a leaf given it too must copy
-                _add(self.grads, edge[0], edge[1], grad)
+                target = edge[0]
+                if raw and type(target) is not AccumulateGrad:
+                    claimed.add(id(grad))  # read later: a leaf given it too must copy
+                send(target, edge[1], grad)
         if not retain_graph:
             node.release()
 
@@ -157,11 +182,14 @@ class _Pass:
             return
         if leaf._hooks:
             grad = _run_leaf_hooks(leaf, grad, self.raw)
-        targets = self.targets
-        if targets and (node, 0) in targets:
-            self.captured[targets[(node, 0)]] = grad
-        if self.accumulate and (self.capture is None or (node, 0) in targets):
+        if self.capture is None:  # backward(): the sum goes into .grad
             _accumulate(leaf, grad, self.create_graph, self.claimed)
+            return
+        targets = self.targets
+        if (node, 0) in targets:
+            self.captured[targets[(node, 0)]] = grad
+            if self.accumulate:
+                _accumulate(leaf, grad, self.create_graph, self.claimed)
 
     def captured_grads(self) -> list[Tensor | None] | None:
         if self.capture is None:
@@ -175,13 +203,6 @@ class _Pass:
 def _tensor(grad: Any) -> Any:
     """A raw gradient array as a tensor (tensors and None pass through)."""
     return grad if grad is None or isinstance(grad, Tensor) else Tensor._make(grad)
-
-
-def _add(grads: dict[Node, list[Any]], node: Node, nr: int, grad: Tensor) -> None:
-    slot = grads.get(node)
-    if slot is None:
-        slot = grads[node] = [None] * node.n_outputs
-    slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
 
 def _useful(order: list[Node], wanted: set[Node]) -> set[Node]:

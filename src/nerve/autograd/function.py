@@ -25,7 +25,7 @@ from typing import Any
 from .anomaly import creation_trace
 from .engine import _FREED_MESSAGE
 from .grad_mode import no_grad, state
-from .node import Node, _raise_version_error, edge_of
+from .node import Node, _raise_version_error, _sequence, edge_of
 
 
 class FunctionCtx(Node):
@@ -233,6 +233,7 @@ class Function:
         ctx.next_edges = tuple(
             edge_of(a) if needs else None for a, needs in zip(args, ctx.needs_input_grad)
         )
+        ctx.sequence_nr = next(_sequence)
         ctx._input_meta = tuple(tuple(a.shape) if isinstance(a, Tensor) else () for a in args)
         ctx.n_outputs = len(outputs)
         ctx._output_meta = tuple(

@@ -16,12 +16,14 @@ Python's operators work on both; a backward that needs another op calls :func:`r
 
 :func:`apply` runs ``forward`` and, only when grad mode is on and some input requires a
 gradient, records the node as the output's ``grad_fn``. The engine (``engine.py``) walks the
-recorded nodes in reverse topological order and sums the partial gradients of each node once.
+recorded nodes latest first (by :attr:`Node.sequence_nr`) and sums the partial gradients of
+each node once.
 """
 
 from __future__ import annotations
 
 import weakref
+from itertools import count
 from typing import Any
 
 from ..tensor import Tensor, _init
@@ -29,6 +31,11 @@ from .anomaly import creation_trace
 from .grad_mode import state
 
 Edge = tuple["Node", int]
+
+# Every recorded node gets the next number: a node's inputs were all recorded before it, so
+# nodes taken in decreasing number come after every node that sends them a gradient. The engine
+# runs them in that order (as torch's engine orders its ready nodes by sequence number).
+_sequence = count()
 
 
 class Node:
@@ -75,6 +82,11 @@ class Node:
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
 
+    def _sequence_nr(self) -> int:
+        """When the node was recorded, as a number that grows with each recorded op (torch's
+        ``grad_fn._sequence_nr()``)."""
+        return self.sequence_nr
+
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
@@ -86,6 +98,7 @@ class Node:
     # -- bookkeeping used by the engine ---------------------------------------------------
 
     freed = False
+    sequence_nr = -1  # set when recorded (see _sequence)
     trace: str | None = None
     retained: list[tuple[int, Any]] | None = None  # (output index, weakref to a retain_grad tensor)
     pre_hooks: list[tuple[int, Any]] | None = None  # (output index, hook) from register_hook
@@ -194,6 +207,7 @@ def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
             versions.append(None)
     node.next_edges = tuple(edges)
     node.needs_input_grad = tuple(needs)
+    node.sequence_nr = next(_sequence)
     if node.keeps_shapes:
         node.shapes = tuple(x._data.shape if isinstance(x, Tensor) else None for x in inputs)
     if node.saves is None or node.saves:

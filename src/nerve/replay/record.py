@@ -22,7 +22,6 @@ from threading import get_ident
 from typing import Any
 
 from ..autograd import node as node_module
-from ..autograd.engine import topological_order
 from ..autograd.grad_mode import state
 from ..autograd.node import Node, _init, _new, _record
 from ..tensor import Tensor
@@ -158,11 +157,13 @@ def plan_from(
             read = range(len(slots)) if node.saves is None else node.saves
             saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
     last = tape.entries[out_step][3]
-    # The eager engine's own order, restricted to this forward's ops: partial gradients are
-    # then summed in the order eager mode sums them, so the sums are bit for bit the same.
+    # The eager engine's own order, restricted to this forward's ops: latest recorded first
+    # (see autograd/engine.py), so partial gradients are summed in the order eager mode sums
+    # them and the sums are bit for bit the same. An op the output does not depend on gets no
+    # gradient, and the replay skips it as the engine never reaches it.
     order = []
     if last in node_index:
-        order = [node_index[n] for n in topological_order([last]) if n in node_index]
+        order = sorted(node_index.values(), key=lambda k: tape.entries[k][3].sequence_nr)[::-1]
     return Plan(
         n_args=n_args,
         params=used,
