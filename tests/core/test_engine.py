@@ -165,6 +165,46 @@ def test_a_node_runs_once_after_all_its_gradients_arrived():
     assert values(x.grad) == [9.0]
 
 
+def _grads_of_a_shared_weight(through_queue: bool) -> tuple[bytes, bytes]:
+    """A chain whose every node also reads the leaf ``w`` (three partial gradients for it,
+    added to a .grad that already holds one); ``inputs=`` makes the engine take its general
+    pass instead of running the chain node by node."""
+    rng = np.random.default_rng(1)
+    x = nerve.tensor(rng.standard_normal((4, 500)), dtype=nerve.float32)
+    w = nerve.tensor(rng.standard_normal(500), dtype=nerve.float32, requires_grad=True)
+    b = nerve.tensor(rng.standard_normal(500), dtype=nerve.float32, requires_grad=True)
+    w.grad = nerve.tensor(rng.standard_normal(500), dtype=nerve.float32)
+    loss = ((x * w).tanh() * w + b).sigmoid().mul(w).sum()
+    loss.backward(inputs=[w, b] if through_queue else None)
+    return w.grad.numpy().tobytes(), b.grad.numpy().tobytes()
+
+
+def test_a_chain_runs_node_by_node_with_the_sums_of_the_general_pass():
+    assert _grads_of_a_shared_weight(through_queue=False) == _grads_of_a_shared_weight(True)
+
+
+def test_hooks_and_retained_gradients_on_a_chain():
+    x = leaf(1.0, 2.0)
+    h = x * 3
+    h.retain_grad()
+    seen = []
+    h.register_hook(lambda g: seen.append(values(g)) or g * 2)  # doubles what flows on
+    x.register_hook(lambda g: seen.append(values(g)))
+    (h * h).sum().backward(retain_graph=True)
+    assert seen == [[6.0, 12.0], [36.0, 72.0]]
+    # retain_grad keeps what the hooks made of the gradient, as torch does
+    assert values(h.grad) == [12.0, 24.0] and values(x.grad) == [36.0, 72.0]
+    (h * h).sum().backward()  # a new top node over the retained chain
+    assert values(x.grad) == [72.0, 144.0]
+
+
+def test_no_gradient_below_a_node_stops_the_chain():
+    x = leaf(1.0, 2.0)
+    y = (x * 2).detach().requires_grad_() * 5  # the chain ends at y's own leaf
+    y.sum().backward()
+    assert x.grad is None
+
+
 # -- higher order ----------------------------------------------------------------------------
 
 

@@ -8,7 +8,10 @@ The order needs no search of the graph. Every recorded node has a sequence numbe
 is recorded after all the nodes it reads from. So a node's consumers all have higher numbers,
 and taking waiting nodes highest number first (a heap, as torch's engine orders its ready
 queue) runs each node only after every gradient that reaches it has arrived. The leaves are
-accumulated last, in the order their first gradient arrived. Only ``autograd.grad`` and
+accumulated last, in the order their first gradient arrived. When the nodes form a path, each
+sending gradients to at most one other node that is not a leaf (a training step's
+``loss -> model``, a plain ``nn.Sequential``), they simply run in turn, in that same order,
+with no queue and no table of partial gradients. Only ``autograd.grad`` and
 ``backward(inputs=...)`` walk the graph first (iteratively, so a chain of 100,000 ops needs no
 recursion), to skip the nodes that lead to none of the tensors asked for.
 """
@@ -70,6 +73,12 @@ def run_backward(
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
     restricts accumulation to them (``backward(inputs=...)``).
     """
+    if not create_graph and capture is None and not state.anomaly and len(outputs) == 1:
+        node, nr = edge_of(outputs[0])
+        path = _path_from(node)
+        if path is not None:  # loss.backward() on a chain of nodes: no queue needed
+            _run_path(path, nr, grad_outputs[0]._data, retain_graph)
+            return None
     backward = _Pass(outputs, grad_outputs, create_graph, capture, accumulate)
     previous_mode = state.enabled
     state.enabled = create_graph  # what the backward formulas compute is recorded, or not
@@ -83,6 +92,97 @@ def run_backward(
     finally:
         state.enabled = previous_mode
     return backward.captured_grads()
+
+
+def _path_from(node: Node) -> list[Node] | None:
+    """The nodes from ``node`` down when they form a path: each sends gradients to at most one
+    other node that is not a leaf (``loss -> model``, the usual training step, is one). None
+    for any other graph, and for a leaf.
+
+    On a path every node has one node above it, so it runs right after that one, with the one
+    gradient it gets; there is nothing to order or to wait for."""
+    path: list[Node] = []
+    while node is not None:
+        if type(node) is AccumulateGrad:
+            return None
+        path.append(node)
+        below = None
+        for edge in node.next_edges:
+            if edge is not None and type(edge[0]) is not AccumulateGrad:
+                if below is None:
+                    below = edge[0]
+                elif edge[0] is not below:
+                    return None  # two nodes below: they may meet again further down
+        node = below
+    return path
+
+
+def _run_path(path: list[Node], nr: int, grad: Any, retain_graph: bool) -> None:
+    """Backpropagate ``grad`` (output ``nr`` of the first node) down a :func:`_path_from`, as
+    the general pass would: the same steps at each node, leaves summed in the order their
+    gradients come and accumulated last, in the order of their first gradient."""
+    slot: list[Any] = [None] * path[0].n_outputs
+    slot[nr] = grad
+    claimed = {id(grad)}
+    leaf_grads: dict[AccumulateGrad, Any] = {}
+    previous_mode = state.enabled
+    state.enabled = False
+    try:
+        for index, node in enumerate(path):
+            if node.pre_hooks or node.retained:
+                _before_formula(node, slot, raw=True)
+            input_grads = _formula(node, slot, anomaly=False)
+            flows = False  # whether the node below gets a gradient
+            if index + 1 < len(path):
+                slot = [None] * path[index + 1].n_outputs
+            for edge, grad in zip(node.next_edges, input_grads):
+                if edge is None or grad is None:
+                    continue
+                target, target_nr = edge
+                if type(target) is AccumulateGrad:
+                    summed = leaf_grads.get(target)
+                    leaf_grads[target] = grad if summed is None else summed + grad
+                else:  # the node below
+                    claimed.add(id(grad))  # read later: a leaf given it too must copy
+                    summed = slot[target_nr]
+                    slot[target_nr] = grad if summed is None else summed + grad
+                    flows = True
+            if not retain_graph:
+                node.release()
+            if not flows:
+                break
+        for accumulator, grad in leaf_grads.items():
+            leaf = accumulator.variable()
+            if leaf is None:  # the tensor is gone: nobody can see its gradient
+                continue
+            if leaf._hooks:
+                grad = _run_leaf_hooks(leaf, grad, raw=True)
+            _accumulate(leaf, grad, False, claimed)
+    finally:
+        state.enabled = previous_mode
+
+
+def _before_formula(node: Node, slot: list[Any], raw: bool) -> None:
+    """A node's hooks (which may replace its gradients) and its ``retain_grad`` tensors."""
+    if node.pre_hooks:
+        for nr in range(len(slot)):
+            slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
+    if node.retained:
+        _retain(node, slot, not raw)
+
+
+def _formula(node: Node, slot: list[Any], anomaly: bool) -> tuple[Any, ...]:
+    """The chain rule's step at ``node``: its backward on the gradients of its outputs, one
+    gradient (or None) per input."""
+    if node.freed:
+        raise RuntimeError(_FREED_MESSAGE)
+    node.check_versions()
+    input_grads = node.backward(slot[0]) if node.n_outputs == 1 else node.backward(*slot)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if anomaly:
+        _check_finite(node, input_grads)
+    return input_grads
 
 
 class _Pass:
@@ -143,27 +243,17 @@ class _Pass:
         """The chain rule at ``node`` (not a leaf): hooks, captures, then its backward's input
         gradients sent along its edges."""
         raw, targets = self.raw, self.targets
-        if node.pre_hooks or targets:
-            for nr in range(len(slot)):
-                if node.pre_hooks:
-                    slot[nr] = _run_hooks(node.pre_hooks, nr, slot[nr], raw)
-                if (node, nr) in targets:
-                    self.captured[targets[(node, nr)]] = slot[nr]
-        if node.retained:
-            _retain(node, slot, self.create_graph)
+        if node.pre_hooks or node.retained:
+            _before_formula(node, slot, raw)
+        for nr in range(len(slot)) if targets else ():
+            if (node, nr) in targets:
+                self.captured[targets[(node, nr)]] = slot[nr]
         useful = self.useful
         if useful is not None and not any(
             e is not None and e[0] in useful for e in node.next_edges
         ):
             return  # a captured tensor's own history is not needed
-        if node.freed:
-            raise RuntimeError(_FREED_MESSAGE)
-        node.check_versions()
-        input_grads = node.backward(slot[0]) if node.n_outputs == 1 else node.backward(*slot)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if self.anomaly:
-            _check_finite(node, input_grads)
+        input_grads = _formula(node, slot, self.anomaly)
         send, claimed = self.send, self.claimed
         for edge, grad in zip(node.next_edges, input_grads):
             if edge is not None and grad is not None:
