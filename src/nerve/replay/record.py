@@ -8,7 +8,7 @@ the node. The eager result is what the caller gets, so a first call is eager by 
 From the tape, :func:`plan_from` builds the plan: every array the forward reads is a *slot*
 (the module's arguments, then the parameters the ops read, then constants, then one slot per
 op output), each op lists the slots it reads, and the backward order is the eager engine's own
-topological order of the recorded nodes. A forward is replayable only when everything it read
+order of the recorded nodes (latest recorded first). A forward is replayable only when everything it read
 can be named this way. Anything else (a tensor made outside an op, such as Dropout's random
 mask; an in-place write; a view returned to the user) makes the plan ``None``, and that
 signature runs eagerly from then on.
