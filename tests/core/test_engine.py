@@ -198,11 +198,33 @@ def test_hooks_and_retained_gradients_on_a_chain():
     assert values(x.grad) == [72.0, 144.0]
 
 
+class _NoGradient(nerve.autograd.Function):
+    """The identity, whose backward sends nothing back."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
 def test_no_gradient_below_a_node_stops_the_chain():
-    x = leaf(1.0, 2.0)
-    y = (x * 2).detach().requires_grad_() * 5  # the chain ends at y's own leaf
-    y.sum().backward()
-    assert x.grad is None
+    x, w = leaf(1.0, 2.0), leaf(3.0, 4.0)
+    (_NoGradient.apply(x * 2) * w).sum().backward()
+    assert x.grad is None  # nothing reached the nodes below
+    assert values(w.grad) == [2.0, 4.0]  # a leaf of the chain above still gets its gradient
+
+
+def test_a_gradient_passed_in_is_never_a_leafs_grad():
+    """A view of a caller's array given as backward's gradient: the leaf gets its own copy."""
+    w = leaf(1.0, 2.0, 3.0, 4.0)
+    given = np.ones((2, 4))
+    w.view(2, 2).backward(nerve.from_numpy(given[0].reshape(2, 2)))
+    w.grad.add_(1)  # a later accumulation in place must not reach the caller's array
+    assert given.tolist() == np.ones((2, 4)).tolist()
+    assert values(w.grad) == [2.0, 2.0, 2.0, 2.0]
 
 
 # -- higher order ----------------------------------------------------------------------------

@@ -8,7 +8,9 @@ The order needs no search of the graph. Every recorded node has a sequence numbe
 is recorded after all the nodes it reads from. So a node's consumers all have higher numbers,
 and taking waiting nodes highest number first (a heap, as torch's engine orders its ready
 queue) runs each node only after every gradient that reaches it has arrived. The leaves are
-accumulated last, in the order their first gradient arrived. When the nodes form a path, each
+accumulated last, in the order their first gradient arrived (torch accumulates a leaf as soon
+as its last gradient is in; the sums are the same, only a hook that reads another leaf's
+``.grad`` mid-pass can tell). When the nodes form a path, each
 sending gradients to at most one other node that is not a leaf (a training step's
 ``loss -> model``, a plain ``nn.Sequential``), they simply run in turn, in that same order,
 with no queue and no table of partial gradients. Only ``autograd.grad`` and
@@ -71,7 +73,9 @@ def run_backward(
 
     With ``accumulate`` the gradients of leaves go into their ``.grad`` (``Tensor.backward``);
     ``capture`` lists tensors whose gradients are returned instead (``autograd.grad``), or
-    restricts accumulation to them (``backward(inputs=...)``).
+    restricts accumulation to them (``backward(inputs=...)``). A plain ``backward()`` of one
+    output whose graph is a path takes :func:`_run_path`; everything else the general
+    :class:`_Pass`.
     """
     if not create_graph and capture is None and not state.anomaly and len(outputs) == 1:
         node, nr = edge_of(outputs[0])
@@ -88,13 +92,13 @@ def run_backward(
             node = heappop(waiting)[1]
             backward.visit(node, grads.pop(node), retain_graph)
         for leaf in backward.leaves:
-            backward._visit_leaf(leaf, grads.pop(leaf)[0])
+            backward.visit_leaf(leaf, grads.pop(leaf)[0])
     finally:
         state.enabled = previous_mode
     return backward.captured_grads()
 
 
-def _path_from(node: Node) -> list[Node] | None:
+def _path_from(node: Node | None) -> list[Node] | None:
     """The nodes from ``node`` down when they form a path: each sends gradients to at most one
     other node that is not a leaf (``loss -> model``, the usual training step, is one). None
     for any other graph, and for a leaf.
@@ -117,13 +121,13 @@ def _path_from(node: Node) -> list[Node] | None:
     return path
 
 
-def _run_path(path: list[Node], nr: int, grad: Any, retain_graph: bool) -> None:
-    """Backpropagate ``grad`` (output ``nr`` of the first node) down a :func:`_path_from`, as
-    the general pass would: the same steps at each node, leaves summed in the order their
-    gradients come and accumulated last, in the order of their first gradient."""
+def _run_path(path: list[Node], nr: int, seed: Any, retain_graph: bool) -> None:
+    """Backpropagate ``seed`` (the gradient of output ``nr`` of the first node) down a
+    :func:`_path_from`, as the general pass would: the same steps at each node, leaves summed
+    in the order their gradients come and accumulated last, in the order of their first."""
     slot: list[Any] = [None] * path[0].n_outputs
-    slot[nr] = grad
-    claimed = {id(grad)}
+    slot[nr] = seed
+    claimed = _claimed_by_caller([seed])
     leaf_grads: dict[AccumulateGrad, Any] = {}
     previous_mode = state.enabled
     state.enabled = False
@@ -153,11 +157,8 @@ def _run_path(path: list[Node], nr: int, grad: Any, retain_graph: bool) -> None:
                 break
         for accumulator, grad in leaf_grads.items():
             leaf = accumulator.variable()
-            if leaf is None:  # the tensor is gone: nobody can see its gradient
-                continue
-            if leaf._hooks:
-                grad = _run_leaf_hooks(leaf, grad, raw=True)
-            _accumulate(leaf, grad, False, claimed)
+            if leaf is not None:  # else the tensor is gone: nobody can see its gradient
+                _into_grad(leaf, grad, False, claimed)
     finally:
         state.enabled = previous_mode
 
@@ -186,8 +187,8 @@ def _formula(node: Node, slot: list[Any], anomaly: bool) -> tuple[Any, ...]:
 
 
 class _Pass:
-    """One backward pass: the nodes in order, the gradients summed for each so far, and what
-    is captured for ``autograd.grad``.
+    """One backward pass over any graph: the nodes waiting for their turn, the gradients summed
+    for each so far, and what is captured for ``autograd.grad``.
 
     Without create_graph nothing in the backward is recorded, so gradients flow as raw arrays
     (``raw``): each node's backward formula runs on arrays and no tensor is made per op."""
@@ -222,7 +223,7 @@ class _Pass:
             self.send(node, nr, grad._data if raw else grad)
         # Arrays already given to a leaf's .grad: a second leaf receiving the same buffer gets
         # a copy, so an in-place change of one .grad (clip_grad_norm_, say) leaves the other.
-        self.claimed: set[int] = {id(g._data) for g in grad_outputs}
+        self.claimed = _claimed_by_caller([g._data for g in grad_outputs])
 
     def send(self, node: Node, nr: int, grad: Any) -> None:
         """Add ``grad`` to what output ``nr`` of ``node`` has received (the first gradient to
@@ -235,6 +236,8 @@ class _Pass:
             slot = self.grads[node] = [None] * node.n_outputs
             if type(node) is AccumulateGrad:
                 self.leaves.append(node)
+            elif node.sequence_nr < 0:  # its place in the order is unknown: say so, loudly
+                raise RuntimeError(f"{node.name()} was never recorded: it has no sequence_nr")
             else:
                 heappush(self.waiting, (-node.sequence_nr, node))
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
@@ -264,17 +267,17 @@ class _Pass:
         if not retain_graph:
             node.release()
 
-    def _visit_leaf(self, node: AccumulateGrad, grad: Any) -> None:
+    def visit_leaf(self, node: AccumulateGrad, grad: Any) -> None:
         """A leaf: its hooks (which also see what grad() returns), a capture, and the sum into
         its ``.grad``."""
         leaf = node.variable()
         if leaf is None:  # the tensor is gone: nobody can see its gradient
             return
+        if self.capture is None:  # backward(): the sum goes into .grad
+            _into_grad(leaf, grad, self.create_graph, self.claimed)
+            return
         if leaf._hooks:
             grad = _run_leaf_hooks(leaf, grad, self.raw)
-        if self.capture is None:  # backward(): the sum goes into .grad
-            _accumulate(leaf, grad, self.create_graph, self.claimed)
-            return
         targets = self.targets
         if (node, 0) in targets:
             self.captured[targets[(node, 0)]] = grad
@@ -342,6 +345,22 @@ def _run_leaf_hooks(leaf: Tensor, grad: Any, raw: bool) -> Any:
         if result is not None:
             grad = result
     return grad._data if raw else grad
+
+
+def _claimed_by_caller(seeds: list[Any]) -> set[int]:
+    """The ids of the gradients the caller passed to ``backward`` (and of the arrays they view):
+    arrays the caller keeps, so that a leaf's ``.grad`` gets a copy, never one of them."""
+    claimed = {id(seed) for seed in seeds}
+    claimed.update(id(seed.base) for seed in seeds if getattr(seed, "base", None) is not None)
+    return claimed
+
+
+def _into_grad(leaf: Tensor, grad: Any, create_graph: bool, claimed: set[int]) -> None:
+    """``backward()``'s end at a leaf: its hooks (which may replace the gradient), then the sum
+    into its ``.grad``."""
+    if leaf._hooks:
+        grad = _run_leaf_hooks(leaf, grad, not create_graph)
+    _accumulate(leaf, grad, create_graph, claimed)
 
 
 def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, claimed: set[int]) -> None:

@@ -8,10 +8,10 @@ the node. The eager result is what the caller gets, so a first call is eager by 
 From the tape, :func:`plan_from` builds the plan: every array the forward reads is a *slot*
 (the module's arguments, then the parameters the ops read, then constants, then one slot per
 op output), each op lists the slots it reads, and the backward order is the eager engine's own
-order of the recorded nodes (latest recorded first). A forward is replayable only when everything it read
-can be named this way. Anything else (a tensor made outside an op, such as Dropout's random
-mask; an in-place write; a view returned to the user) makes the plan ``None``, and that
-signature runs eagerly from then on.
+order of the recorded nodes (latest recorded first). A forward is replayable only when
+everything it read can be named this way. Anything else (a tensor made outside an op, such as
+Dropout's random mask; an in-place write; a view returned to the user) makes the plan
+``None``, and that signature runs eagerly from then on.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def plan_from(
     # gradient, and the replay skips it as the engine never reaches it.
     order = []
     if last in node_index:
-        order = sorted(node_index.values(), key=lambda k: tape.entries[k][3].sequence_nr)[::-1]
+        order = sorted(node_index.values(), reverse=True)  # the tape is in recording order
     return Plan(
         n_args=n_args,
         params=used,
