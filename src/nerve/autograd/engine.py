@@ -350,8 +350,12 @@ def _run_leaf_hooks(leaf: Tensor, grad: Any, raw: bool) -> Any:
 def _claimed_by_caller(seeds: list[Any]) -> set[int]:
     """The ids of the gradients the caller passed to ``backward`` (and of the arrays they view):
     arrays the caller keeps, so that a leaf's ``.grad`` gets a copy, never one of them."""
-    claimed = {id(seed) for seed in seeds}
-    claimed.update(id(seed.base) for seed in seeds if getattr(seed, "base", None) is not None)
+    claimed = set()
+    for seed in seeds:
+        claimed.add(id(seed))
+        base = getattr(seed, "base", None)
+        if base is not None:
+            claimed.add(id(base))
     return claimed
 
 
