@@ -227,6 +227,26 @@ def test_a_gradient_passed_in_is_never_a_leafs_grad():
     assert values(w.grad) == [2.0, 2.0, 2.0, 2.0]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, y: lib.autograd.grad(y, [], retain_graph=True),
+        lambda lib, y: y.backward(inputs=[], retain_graph=True),
+        lambda lib, y: lib.autograd.backward([y], inputs=[], retain_graph=True),
+    ],
+    ids=["grad", "Tensor.backward", "autograd.backward"],
+)
+def test_an_empty_inputs_list_is_refused_as_in_torch(call):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (nerve, torch):
+        y = (lib.ones(2, requires_grad=True) * 2).sum()
+        with pytest.raises(RuntimeError) as error:
+            call(lib, y)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
 # -- higher order ----------------------------------------------------------------------------
 
 
