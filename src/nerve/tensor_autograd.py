@@ -272,10 +272,7 @@ class TensorAutograd:
             )
         capture = None
         if inputs is not None:
-            from .autograd.functional import check_inputs_given
-
             capture = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            check_inputs_given(capture, "backward")
         retain = create_graph if retain_graph is None else retain_graph
         captured = engine.run_backward(
             outputs, grads, retain, create_graph, capture, accumulate=True

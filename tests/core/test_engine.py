@@ -30,12 +30,16 @@ def test_gradients_accumulate_across_backward_calls():
     assert values(x.grad) == [4.0, 8.0]
 
 
-class _ReadOnlyGradient(nerve.autograd.Function):
-    """Its backward returns a fresh read-only array (no base), as a user's Function may."""
+class _Identity(nerve.autograd.Function):
+    """The identity as a user's Function; subclasses give it an unusual backward."""
 
     @staticmethod
     def forward(ctx, x):
         return x * 1
+
+
+class _ReadOnlyGradient(_Identity):
+    """Its backward returns a fresh read-only array (no base), as a user's Function may."""
 
     @staticmethod
     def backward(ctx, g):
@@ -198,12 +202,8 @@ def test_hooks_and_retained_gradients_on_a_chain():
     assert values(x.grad) == [72.0, 144.0]
 
 
-class _NoGradient(nerve.autograd.Function):
+class _NoGradient(_Identity):
     """The identity, whose backward sends nothing back."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * 1
 
     @staticmethod
     def backward(ctx, g):

@@ -10,10 +10,11 @@ and taking waiting nodes highest number first (a heap, as torch's engine orders 
 queue) runs each node only after every gradient that reaches it has arrived. The leaves are
 accumulated last, in the order their first gradient arrived (torch accumulates a leaf as soon
 as its last gradient is in; the sums are the same, only a hook that reads another leaf's
-``.grad`` mid-pass can tell). When the nodes form a path, each
-sending gradients to at most one other node that is not a leaf (a training step's
-``loss -> model``, a plain ``nn.Sequential``), they simply run in turn, in that same order,
-with no queue and no table of partial gradients. Only ``autograd.grad`` and
+``.grad`` mid-pass can tell).
+
+When the nodes form a path, each sending gradients to at most one other node that is not a
+leaf (a training step's ``loss -> model``, a plain ``nn.Sequential``), they simply run in turn,
+in that same order, with no queue and no table of partial gradients. Only ``autograd.grad`` and
 ``backward(inputs=...)`` walk the graph first (iteratively, so a chain of 100,000 ops needs no
 recursion), to skip the nodes that lead to none of the tensors asked for.
 """
@@ -83,6 +84,9 @@ def run_backward(
         if path is not None:  # loss.backward() on a chain of nodes: no queue needed
             _run_path(path, nr, grad_outputs[0]._data, retain_graph)
             return None
+    if capture is not None and not capture:  # torch's error, for grad() and backward() alike
+        caller = "backward" if accumulate else "grad"
+        raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
     backward = _Pass(outputs, grad_outputs, create_graph, capture, accumulate)
     previous_mode = state.enabled
     state.enabled = create_graph  # what the backward formulas compute is recorded, or not
@@ -105,10 +109,10 @@ def _path_from(node: Node | None) -> list[Node] | None:
 
     On a path every node has one node above it, so it runs right after that one, with the one
     gradient it gets; there is nothing to order or to wait for."""
+    if type(node) is AccumulateGrad:
+        return None  # (the nodes below one are never leaves: those edges are skipped)
     path: list[Node] = []
     while node is not None:
-        if type(node) is AccumulateGrad:
-            return None
         path.append(node)
         below = None
         for edge in node.next_edges:
@@ -248,9 +252,10 @@ class _Pass:
         raw, targets = self.raw, self.targets
         if node.pre_hooks or node.retained:
             _before_formula(node, slot, raw)
-        for nr in range(len(slot)) if targets else ():
-            if (node, nr) in targets:
-                self.captured[targets[(node, nr)]] = slot[nr]
+        if targets:
+            for nr in range(len(slot)):
+                if (node, nr) in targets:
+                    self.captured[targets[(node, nr)]] = slot[nr]
         useful = self.useful
         if useful is not None and not any(
             e is not None and e[0] in useful for e in node.next_edges

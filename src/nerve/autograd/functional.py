@@ -65,12 +65,6 @@ def prepare_outputs(
     return list(outputs), prepared
 
 
-def check_inputs_given(inputs: list[Any] | None, caller: str) -> None:
-    """torch's error for an empty ``inputs`` (None means: every leaf, for ``backward``)."""
-    if inputs is not None and not inputs:
-        raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
-
-
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -93,7 +87,6 @@ def backward(
     outputs, prepared = prepare_outputs(outputs, grads, "backward")
     retain = create_graph if retain_graph is None else retain_graph
     capture = None if inputs is None else _as_list(inputs)
-    check_inputs_given(capture, "backward")
     engine.run_backward(outputs, prepared, retain, create_graph, capture, accumulate=True)
 
 
@@ -119,7 +112,6 @@ def grad(
 
     output_list = _as_list(outputs)
     input_list = _as_list(inputs)
-    check_inputs_given(input_list, "grad")
     for index, tensor in enumerate(input_list):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise RuntimeError(
