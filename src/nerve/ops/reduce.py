@@ -8,6 +8,7 @@ from typing import Any
 from ..autograd.node import Node, apply
 from ..backend import dtypes
 from ..backend.device import xp_of
+from ..backend.reductions import extreme
 from ..tensor import Tensor, _check_dim
 from .dual import cast, const, data, shape_of, unreduce
 from .dual import sum as dual_sum
@@ -169,7 +170,7 @@ class Extreme(Node):
 
     def forward(self, x: Any, axes: Any, keepdim: bool, largest: bool, index: Any = None) -> Any:
         self.axes, self.keepdim, self.index = axes, keepdim, index
-        return x.max(axis=axes, keepdims=keepdim) if largest else x.min(axis=axes, keepdims=keepdim)
+        return extreme(x, axes, keepdim, largest)
 
     def backward(self, g: Any) -> Any:
         x = self.input(0)

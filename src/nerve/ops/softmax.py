@@ -8,6 +8,7 @@ from typing import Any
 
 from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
+from ..backend.reductions import extreme
 from ..tensor import Tensor, _check_dim
 from .dual import sum as dual_sum
 from .promotion import softmax_operand
@@ -20,7 +21,7 @@ class Softmax(Node):
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
         xp = xp_of(x)
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - extreme(x, axis, keepdims=True, largest=True)
         e = xp.exp(shifted, out=shifted)
         e /= e.sum(axis=axis, keepdims=True)
         return e
@@ -36,7 +37,7 @@ class LogSoftmax(Node):
     def forward(self, x: Any, axis: int) -> Any:
         self.axis = axis
         xp = xp_of(x)
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - extreme(x, axis, keepdims=True, largest=True)
         shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 
