@@ -258,3 +258,60 @@ def test_plans_stay_bounded_when_shapes_keep_changing() -> None:
         compiled(x)
         assert replayed(compiled, x)  # recorded under the number the next call looks up
     assert len(compiled._plans) <= MAX_PLANS
+
+
+def test_every_kind_of_module_edit_is_counted_and_a_training_step_makes_none() -> None:
+    """The guard trusts a module tree unchanged while ``EDITS`` stays put: each way of changing
+    a module moves it, and a whole training step (forward, loss, backward, optimizer) does not,
+    so that replayed calls take the one-comparison check."""
+    from nerve.nn.module_tree import EDITS
+
+    model, compiled = _net()
+    layer = compiled._orig_mod[1]
+
+    def moved(edit) -> bool:
+        before = EDITS[0]
+        edit()
+        return EDITS[0] != before
+
+    handle = None
+
+    def register() -> None:
+        nonlocal handle
+        handle = layer.register_forward_hook(lambda *a: None)
+
+    assert moved(lambda: setattr(layer, "negative_slope", 0.3))
+    assert moved(lambda: setattr(layer, "extra", nn.Parameter(nerve.ones(1))))
+    assert moved(lambda: delattr(layer, "extra"))
+    assert moved(register)
+    assert moved(lambda: handle.remove())
+    assert moved(compiled.eval)
+    assert moved(compiled.train)
+    assert moved(lambda: layer.register_buffer("count", nerve.zeros(1)))
+    assert moved(lambda: layer._buffers.pop("count"))
+    assert moved(lambda: compiled._orig_mod.add_module("extra", nn.Identity()))
+    assert moved(lambda: compiled._orig_mod._modules.popitem())
+    optimizer = nerve.optim.SGD(compiled.parameters(), lr=0.1)
+    loss_fn = nn.MSELoss()  # (a module made inside the loop would count as an edit)
+    _warm(compiled, X)
+    before = EDITS[0]
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = loss_fn(compiled(X), nerve.zeros(4, 2))
+        loss.backward()
+        optimizer.step()
+        loss.item()
+    assert EDITS[0] == before
+
+
+def test_an_edit_elsewhere_is_checked_once_and_this_tree_still_replays() -> None:
+    model, compiled = _net()
+    _warm(compiled, X)
+    nn.Linear(2, 2).weight = nn.Parameter(nerve.ones(2, 2))  # some other module changes
+    assert replayed(compiled, X)  # the full check finds this tree as recorded
+    compiled._orig_mod[1].negative_slope = 0.5  # this tree changes
+    assert not replayed(compiled, X)
+    np.testing.assert_array_equal(
+        compiled(X).detach().numpy(),
+        nn.Sequential(*[copy.deepcopy(m) for m in compiled._orig_mod])(X).detach().numpy(),
+    )

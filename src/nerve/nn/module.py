@@ -18,7 +18,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .module_hooks import call_with_hooks
-from .module_tree import ModuleTree, _IncompatibleKeys  # noqa: F401 - its path before the split
+from .module_tree import EDITS, ModuleTree, _IncompatibleKeys  # noqa: F401 - its path before the split
 from .parameter import Buffer, Parameter
 
 
@@ -35,19 +35,23 @@ class _Registry(OrderedDict):
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
         self._mirror[key] = value
+        EDITS[0] += 1
 
     def __delitem__(self, key: str) -> None:
         super().__delitem__(key)
         self._mirror.pop(key, None)
+        EDITS[0] += 1
 
     def pop(self, key: str, *default: Any) -> Any:
         if key in self:
             self._mirror.pop(key, None)
+            EDITS[0] += 1
         return super().pop(key, *default)
 
     def popitem(self, last: bool = True) -> tuple[str, Any]:
         key, value = super().popitem(last)
         self._mirror.pop(key, None)
+        EDITS[0] += 1
         return key, value
 
     def setdefault(self, key: str, default: Any = None) -> Any:
@@ -63,6 +67,7 @@ class _Registry(OrderedDict):
         for key in self:
             self._mirror.pop(key, None)
         super().clear()
+        EDITS[0] += 1
 
 
 class RemovableHandle:
@@ -147,6 +152,7 @@ class Module(ModuleTree):
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign to a Module before Module.__init__() call")
+        EDITS[0] += 1
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
@@ -197,6 +203,7 @@ class Module(ModuleTree):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        EDITS[0] += 1
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -208,6 +215,7 @@ class Module(ModuleTree):
     def __setstate__(self, state: dict[str, Any]) -> None:
         # copy.deepcopy and unpickling rebuild the instance dict: point the registries'
         # mirrors at the new one
+        EDITS[0] += 1
         self.__dict__.update(state)
         for name in ("_parameters", "_buffers", "_modules"):
             registry = self.__dict__.get(name)
@@ -292,6 +300,7 @@ class Module(ModuleTree):
             or self._backward_pre_hooks
         )
         object.__setattr__(self, "_hooked", hooked)
+        EDITS[0] += 1  # a hook added or removed
 
     def register_forward_pre_hook(
         self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False

@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from .parameter import Parameter
 
 
+# How many times any module's instance dict has changed (an attribute, a parameter, buffer or
+# child, a hook, the training flag): while it stays the same, no module anywhere changed, and
+# ``nerve.compile``'s guard knows a module tree is as it recorded it from this one number,
+# without comparing each module's attributes on every call (replay/module.py). Every write to
+# a module's instance dict goes through Module's methods (module.py) and bumps it; a write
+# straight into ``module.__dict__`` would not, and is not supported.
+EDITS = [0]
+
+
 class _IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -121,6 +130,7 @@ class ModuleTree:
             raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
+        EDITS[0] += 1
         return self
 
     def eval(self) -> Self:

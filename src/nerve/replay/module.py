@@ -47,6 +47,7 @@ from ..nn import (
     Tanh,
 )
 from ..nn.module import Module
+from ..nn.module_tree import EDITS
 from ..tensor import Tensor
 from .node import Replay
 from .record import Plan, plan_from, record
@@ -87,9 +88,13 @@ class Structure:
     A module's parameters, buffers and children are mirrored into its instance dict (see
     ``nn.module._Registry``), as are ``training``, the layer's options and the flag that says
     whether a hook is registered: so the snapshot is each module's instance dict, and the check
-    on every call compares its size and the identity of each value (no tensor math)."""
+    compares its size and the identity of each value (no tensor math). That check runs only
+    after some module somewhere changed (``nn.module_tree.EDITS`` moved; making a new module
+    counts too): in a training loop nothing does, and the check is one comparison, and one per
+    layer type for a ``forward`` replaced on the class."""
 
     def __init__(self, root: Module) -> None:
+        self.edits = EDITS[0]
         owned: dict[int, Tensor] = {}
         fingerprint: list[Any] = []
         self.modules: list[tuple[type, Any, dict[str, Any], int, tuple[Any, ...]]] = []
@@ -116,6 +121,7 @@ class Structure:
                     if tensor is not None:
                         owned.setdefault(id(tensor), tensor)
         self.owned = list(owned.values())
+        self.forwards = tuple({kind: forward for kind, forward, *_ in self.modules}.items())
         self.fingerprint = tuple(fingerprint)
         self.code = -1
         try:
@@ -125,13 +131,16 @@ class Structure:
 
     def unchanged(self) -> bool:
         """Whether every module still has the attributes, parameters and children it had."""
-        for kind, forward, attrs, size, values in self.modules:
-            if (
-                len(attrs) != size
-                or not all(map(is_, attrs.values(), values))
-                or kind.forward is not forward  # a forward replaced on the class
-            ):
+        for kind, forward in self.forwards:
+            if kind.forward is not forward:  # a forward replaced on the class
                 return False
+        edits = EDITS[0]
+        if edits == self.edits:
+            return True  # no module anywhere changed since the last check
+        for _, _, attrs, size, values in self.modules:
+            if len(attrs) != size or not all(map(is_, attrs.values(), values)):
+                return False
+        self.edits = edits  # changes elsewhere only: this tree is as recorded
         return True
 
 
