@@ -238,3 +238,63 @@ def test_in_place_changes_are_caught_exactly_where_layer_by_layer_catches_them()
 
 def test_half_precision_sigmoid_stays_half():
     assert nerve.sigmoid(nerve.ones(2, dtype=nerve.float16)).dtype == nerve.float16
+
+
+def test_a_kept_decision_gives_way_to_every_change_it_depended_on():
+    """Sequential keeps its decision to fuse between calls; each change below, made after a
+    call, must be honoured by the next one exactly as by a model that never decided before."""
+    from nerve.nn import fused
+
+    def fresh_twin(model: nn.Sequential) -> nn.Sequential:
+        twin = nn.Sequential(*[m for m in model])
+        assert twin not in fused._decisions
+        return twin
+
+    def check(model: nn.Sequential, x: nerve.Tensor) -> None:
+        out = model(x)
+        expected = fresh_twin(model)(x)  # same modules, no kept decision
+        assert out.grad_fn.name() == expected.grad_fn.name()
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        model.zero_grad()
+        out.sum().backward()
+        got = [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
+        model.zero_grad()
+        expected.sum().backward()
+        for g, p in zip(got, model.parameters()):
+            assert (g is None) == (p.grad is None)
+            if g is not None:
+                np.testing.assert_array_equal(g, p.grad.numpy())
+
+    nerve.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = nerve.randn(5, 3)
+    model(x)
+    assert model in fused._decisions
+    assert model(x).grad_fn.name() == "LayerChainBackward0"
+    model[2].weight.requires_grad_(False)  # a frozen parameter: other saves
+    check(model, x)
+    model[2].weight.requires_grad_(True)
+    model[0].weight.data = nerve.randn(4, 3)  # a new array (same shape)
+    check(model, x)
+    check(model, x.clone().requires_grad_(True))  # an input that needs a gradient
+    handle = model[1].register_forward_hook(lambda *args: None)  # a hook: layer by layer
+    assert model(x).grad_fn.name() == "LinearBackward0"
+    handle.remove()
+    model[1] = nn.Tanh()  # a replaced layer
+    check(model, x)
+    with pytest.raises(RuntimeError, match="same dtype"):  # the layers' own error, again
+        model(nerve.randn(5, 3, dtype=nerve.float64))
+    with pytest.raises(RuntimeError, match="in_features = 3"):
+        model(nerve.randn(5, 2))
+    original = nn.Tanh.forward
+    nn.Tanh.forward = lambda self, x: x * 0  # a forward replaced on the class
+    try:
+        out = model(x)  # layer by layer, the patched Tanh's zeros into the last Linear
+        assert out.grad_fn.name() == "LinearBackward0"
+        np.testing.assert_array_equal(out.detach().numpy()[0], model[2].bias.detach().numpy())
+    finally:
+        nn.Tanh.forward = original
+    check(model, x)
+    model[0].weight.data = nerve.randn(4, 3, dtype=nerve.float64)  # a parameter's dtype
+    with pytest.raises(RuntimeError, match="dtype"):
+        model(x)

@@ -35,7 +35,7 @@ class Sequential(Module):
 
     def forward(self, input: Any) -> Any:
         if self.fuse_layers:
-            return run_sequence(self._modules.values(), input)  # type: ignore[arg-type]
+            return run_sequence(self, input)
         for module in self._modules.values():
             input = module(input)  # type: ignore[misc]
         return input

@@ -10,12 +10,18 @@ layer.
 
 A layer with forward hooks, a subclass of a layer, a replaced forward, or inputs that the layers
 would reject (so that their own error messages are raised) run one by one, as usual.
+
+Those checks cost more than the chain's arithmetic on the lecture's sizes, so when a whole
+``Sequential`` is one fused run, the decision is kept (:class:`_Decision`) and reused while
+what it depended on stands: no module changed anywhere (``nn.module_tree.EDITS``), no layer
+class got a new forward, the parameters hold the same arrays and ``requires_grad``, and the
+input has the same kind of array, dtype, width and ``requires_grad``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ..autograd.node import Node
 from ..ops import nn_ops, unary
@@ -24,6 +30,7 @@ from ..tensor import Tensor
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
+from .module_tree import EDITS
 
 __all__ = ["LayerChain", "run_sequence"]
 
@@ -37,9 +44,13 @@ _OPS: dict[type, type[Node]] = {
 _FORWARDS = {cls: cls.forward for cls in _OPS}  # to notice a replaced forward
 
 
-def run_sequence(modules: Iterable[Module], input: Any) -> Any:
+def run_sequence(sequential: Module, input: Any) -> Any:
     """``Sequential.forward``: the modules in turn, runs of two or more plain Linear layers
     and activations as one :class:`LayerChain`."""
+    decision = _decisions.get(sequential)
+    if decision is not None and decision.holds(input):
+        return layer_chain(input, decision.params, decision.ops, decision.saves)
+    modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
     for module in modules:
         kind = _OPS.get(type(module))
@@ -49,7 +60,54 @@ def run_sequence(modules: Iterable[Module], input: Any) -> Any:
             input = module(input)
         else:
             run.append((kind, module))
+    if len(run) == len(modules) > 1:  # one run: the decision can be kept
+        chain = _chain_params(run, input)
+        if chain is None:
+            return _one_by_one(run, input)
+        decision = _decisions[sequential] = _Decision(run, input, *chain)
+        return layer_chain(input, decision.params, decision.ops, decision.saves)
     return _run(run, input)
+
+
+class _Decision:
+    """That a whole Sequential runs as one chain (``ops``, ``params``, ``saves``), and what
+    :func:`_chain_params` read to decide it (see the module's docstring)."""
+
+    def __init__(
+        self,
+        run: list[tuple[type[Node], Module]],
+        input: Tensor,
+        params: list[Any],
+        saves: tuple[int, ...],
+    ) -> None:
+        self.edits = EDITS[0]
+        self.forwards = tuple({type(module): type(module).forward for _, module in run}.items())
+        self.ops = tuple(op for op, _ in run)
+        self.params, self.saves = params, saves
+        self.arrays = [(p, p._data, p.requires_grad) for p in params if p is not None]
+        self.input = _input_key(input)
+
+    def holds(self, input: Any) -> bool:
+        """Whether the same decision would be made for ``input`` now."""
+        if EDITS[0] != self.edits or not isinstance(input, Tensor):
+            return False
+        for kind, forward in self.forwards:
+            if kind.forward is not forward:
+                return False
+        for p, array, requires_grad in self.arrays:
+            if p._data is not array or p.requires_grad != requires_grad:
+                return False
+        return _input_key(input) == self.input
+
+
+def _input_key(input: Tensor) -> tuple[Any, ...]:
+    """What the decision read of the input: its kind of array, dtype, shape but the batch
+    size, and ``requires_grad``."""
+    data = input._data
+    return (type(data), data.dtype, data.shape[1:], input.requires_grad)
+
+
+_decisions: WeakKeyDictionary[Module, _Decision] = WeakKeyDictionary()
 
 
 def _hooked(module: Module) -> bool:
@@ -71,11 +129,15 @@ def _run(run: list[tuple[type[Node], Module]], input: Any) -> Any:
     """A run of layers: fused when it is worth it and the layers would accept the input."""
     chain = _chain_params(run, input) if len(run) > 1 else None
     if chain is None:
-        for _, module in run:
-            input = module(input)
-        return input
+        return _one_by_one(run, input)
     params, saves = chain
     return layer_chain(input, params, tuple(op for op, _ in run), saves)
+
+
+def _one_by_one(run: list[tuple[type[Node], Module]], input: Any) -> Any:
+    for _, module in run:
+        input = module(input)
+    return input
 
 
 def _chain_params(
