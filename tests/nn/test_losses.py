@@ -225,6 +225,16 @@ def test_classification_target_errors():
         nn.CrossEntropyLoss()(nerve.zeros(2, 3), nerve.tensor([0, 3]))
     with pytest.raises(IndexError, match="out of bounds"):
         nn.NLLLoss()(nerve.zeros(2, 3), nerve.tensor([-1, 0]))
+    # The fused op's one-reduction check (a negative class read as a huge unsigned one), for
+    # both index dtypes torch takes: a class below 0 or past the last is refused, never picked.
+    for dtype, classes in ((nerve.int64, (-1, 3, -100, 2**40)), (nerve.uint8, (3, 255))):
+        for bad in classes:
+            target = nerve.tensor([0, bad], dtype=dtype)
+            with pytest.raises(IndexError, match="out of bounds"):
+                nn.CrossEntropyLoss(ignore_index=1)(nerve.zeros(2, 3), target)
+            if bad != -100:  # (-100 is the default ignore_index: ignored, as in torch)
+                with pytest.raises(IndexError, match="out of bounds"):
+                    nn.CrossEntropyLoss()(nerve.zeros(2, 3), target)
     with pytest.raises(ValueError, match="batch_size"):
         nn.CrossEntropyLoss()(nerve.zeros(2, 3), nerve.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="reduction"):

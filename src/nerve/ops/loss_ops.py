@@ -234,7 +234,7 @@ def cross_entropy_indices(
 
 def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bool:
     """Whether the targets are all valid classes, none ignored: the common case, told by one
-    min and one max."""
+    reduction (two when ``ignore_index`` is itself a class)."""
     data = target._data
     if (
         input._data.ndim != 2
@@ -244,5 +244,13 @@ def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bo
         or not data.size
     ):
         return False
+    classes = input._data.shape[1]
+    if not 0 <= ignore_index < classes:  # (the default, -100): only the range to check
+        # Read as unsigned integers of the same size, a negative class is larger than any
+        # valid one, so one maximum below ``classes`` tells that all lie in [0, classes).
+        return int(data.view(_UNSIGNED[data.dtype.itemsize]).max()) < classes
     low, high = int(data.min()), int(data.max())
-    return low >= 0 and high < input._data.shape[1] and not low <= ignore_index <= high
+    return low >= 0 and high < classes and not low <= ignore_index <= high
+
+
+_UNSIGNED = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64"}
