@@ -315,3 +315,21 @@ def test_an_edit_elsewhere_is_checked_once_and_this_tree_still_replays() -> None
         compiled(X).detach().numpy(),
         nn.Sequential(*[copy.deepcopy(m) for m in compiled._orig_mod])(X).detach().numpy(),
     )
+
+
+def test_reordered_children_and_a_forward_replaced_on_the_class_fall_back() -> None:
+    model, compiled = _pair(nn.Linear(3, 3), nn.LeakyReLU(0.2), nn.Linear(3, 3), nn.Sigmoid())
+    _warm(compiled, X)
+    for tree in (model, compiled._orig_mod):  # Sigmoid first, then the rest
+        tree._modules.move_to_end("3", last=False)
+    assert not replayed(compiled, X)
+    np.testing.assert_array_equal(compiled(X).detach().numpy(), model(X).detach().numpy())
+    _warm(compiled, X)
+    original = nn.LeakyReLU.forward
+    nn.LeakyReLU.forward = lambda self, x: x * 0
+    try:
+        assert not replayed(compiled, X)
+        np.testing.assert_array_equal(compiled(X).detach().numpy(), model(X).detach().numpy())
+    finally:
+        nn.LeakyReLU.forward = original
+    assert replayed(compiled, X)

@@ -240,61 +240,109 @@ def test_half_precision_sigmoid_stays_half():
     assert nerve.sigmoid(nerve.ones(2, dtype=nerve.float16)).dtype == nerve.float16
 
 
-def test_a_kept_decision_gives_way_to_every_change_it_depended_on():
-    """Sequential keeps its decision to fuse between calls; each change below, made after a
-    call, must be honoured by the next one exactly as by a model that never decided before."""
-    from nerve.nn import fused
-
-    def fresh_twin(model: nn.Sequential) -> nn.Sequential:
-        twin = nn.Sequential(*[m for m in model])
-        assert twin not in fused._decisions
-        return twin
-
-    def check(model: nn.Sequential, x: nerve.Tensor) -> None:
+def _outcome(model: nn.Sequential, x: nerve.Tensor) -> tuple[object, ...]:
+    """What a call gives: the output's values, dtype and node, and each gradient (or the error
+    raised)."""
+    model.zero_grad()
+    try:
         out = model(x)
-        expected = fresh_twin(model)(x)  # same modules, no kept decision
-        assert out.grad_fn.name() == expected.grad_fn.name()
-        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
-        model.zero_grad()
         out.sum().backward()
-        got = [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
-        model.zero_grad()
-        expected.sum().backward()
-        for g, p in zip(got, model.parameters()):
-            assert (g is None) == (p.grad is None)
-            if g is not None:
-                np.testing.assert_array_equal(g, p.grad.numpy())
+    except RuntimeError as error:
+        return ("error", type(error), str(error).split("(")[0])
+    grads = [None if p.grad is None else p.grad.numpy().tolist() for p in model.parameters()]
+    return (out.detach().numpy().tolist(), out.dtype, out.grad_fn.name(), grads)
+
+
+EDITS_AFTER_A_CALL = {
+    # each changes what the kept decision depended on; none of them makes or edits a module,
+    # so the module-edit count stays put and only the decision's own checks can notice
+    "a new weight array": lambda m, x: (setattr(m[0].weight, "data", nerve.randn(4, 3)), x),
+    "a float64 weight": lambda m, x: (setattr(m[0].weight, "data", m[0].weight.double()), x),
+    "a frozen weight": lambda m, x: (m[2].weight.requires_grad_(False), x),
+    "an input needing a gradient": lambda m, x: (None, x.clone().requires_grad_(True)),
+    "a float64 input": lambda m, x: (None, x.double()),
+    "a wider input": lambda m, x: (None, nerve.randn(5, 4)),
+    "a 3-D input": lambda m, x: (None, nerve.randn(2, 5, 3)),
+    "a forward replaced on the class": lambda m, x: (setattr(nn.ReLU, "forward", _zeros), x),
+}
+
+
+def _zeros(self: nn.Module, x: nerve.Tensor) -> nerve.Tensor:
+    return x * 0
+
+
+@pytest.mark.parametrize("edit", list(EDITS_AFTER_A_CALL))
+def test_a_kept_decision_gives_way_to_what_it_depended_on(edit: str) -> None:
+    """Sequential keeps its decision to fuse between calls: a change made after a call must be
+    honoured by the next call exactly as layer by layer would (same values, gradients, dtype,
+    node kind or error)."""
+    from nerve.nn import fused
+    from nerve.nn.module_tree import EDITS
 
     nerve.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     x = nerve.randn(5, 3)
-    model(x)
-    assert model in fused._decisions
-    assert model(x).grad_fn.name() == "LayerChainBackward0"
-    model[2].weight.requires_grad_(False)  # a frozen parameter: other saves
-    check(model, x)
-    model[2].weight.requires_grad_(True)
-    model[0].weight.data = nerve.randn(4, 3)  # a new array (same shape)
-    check(model, x)
-    check(model, x.clone().requires_grad_(True))  # an input that needs a gradient
-    handle = model[1].register_forward_hook(lambda *args: None)  # a hook: layer by layer
-    assert model(x).grad_fn.name() == "LinearBackward0"
-    handle.remove()
-    model[1] = nn.Tanh()  # a replaced layer
-    check(model, x)
-    with pytest.raises(RuntimeError, match="same dtype"):  # the layers' own error, again
-        model(nerve.randn(5, 3, dtype=nerve.float64))
-    with pytest.raises(RuntimeError, match="in_features = 3"):
-        model(nerve.randn(5, 2))
-    original = nn.Tanh.forward
-    nn.Tanh.forward = lambda self, x: x * 0  # a forward replaced on the class
+    original = nn.ReLU.forward
     try:
-        out = model(x)  # layer by layer, the patched Tanh's zeros into the last Linear
-        assert out.grad_fn.name() == "LinearBackward0"
-        np.testing.assert_array_equal(out.detach().numpy()[0], model[2].bias.detach().numpy())
-    finally:
-        nn.Tanh.forward = original
-    check(model, x)
-    model[0].weight.data = nerve.randn(4, 3, dtype=nerve.float64)  # a parameter's dtype
-    with pytest.raises(RuntimeError, match="dtype"):
         model(x)
+        assert id(model) in fused._decisions
+        before = EDITS[0]
+        _, x = EDITS_AFTER_A_CALL[edit](model, x)
+        got = _outcome(model, x)
+        assert EDITS[0] == before  # the kept decision was consulted, not dropped
+        with layer_by_layer():
+            expected = _outcome(model, x)
+        if expected[0] != "error":
+            expected = (*expected[:2], got[2], *expected[3:])  # (the node kind may differ)
+        assert got == expected
+    finally:
+        nn.ReLU.forward = original
+
+
+def test_a_kept_decision_sees_reordered_children_and_is_never_shared() -> None:
+    from nerve.nn import fused
+
+    nerve.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh())
+    x = nerve.randn(5, 3)
+    model(x)
+    model._modules.move_to_end("0")  # ReLU, Linear(4, 4), Tanh, Linear(3, 4): wrong widths
+    with pytest.raises(RuntimeError, match="in_features = 4"):
+        model(x)
+
+    class Equal(nn.Sequential):  # equal when of one length: one decision each all the same
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Equal) and len(self) == len(other)
+
+        def __hash__(self) -> int:
+            return len(self)
+
+    a, b = Equal(nn.Linear(3, 4), nn.ReLU()), Equal(nn.Linear(3, 4), nn.ReLU())
+    assert a == b
+    outputs = [a(x), b(x), b(x)]
+    with layer_by_layer():
+        np.testing.assert_array_equal(outputs[2].detach().numpy(), b(x).detach().numpy())
+    assert not np.array_equal(outputs[0].detach().numpy(), outputs[1].detach().numpy())
+    key = id(a)
+    del a, outputs
+    assert key not in fused._decisions  # a model's decision goes with it
+
+
+def test_a_kept_decision_guards_in_place_changes_as_frozen_layers_do() -> None:
+    """Freezing the first layer after a call: layer by layer that layer is no longer recorded,
+    so changing its weight in place before backward is allowed; the kept decision must not
+    keep guarding it."""
+    nerve.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = nerve.randn(5, 3)
+    model(x)
+    model[0].requires_grad_(False)
+    for fused_layers in (True, False):
+        nn.Sequential.fuse_layers = fused_layers
+        try:
+            out = model(x)
+            with nerve.no_grad():
+                model[0].weight.mul_(2)
+            out.sum().backward()  # no "modified by an inplace operation" error
+        finally:
+            nn.Sequential.fuse_layers = True

@@ -68,6 +68,18 @@ def test_max_pool2d(kwargs, image, dtype):
     assert got.dtype == nerve.int64
 
 
+@pytest.mark.parametrize("kernel", [1, (1, 2), (2, 1), 3, (3, 2)], ids=str)
+def test_tiled_max_pool_on_views_and_unbatched_images(kernel):
+    """The tiling kernel (ops/pool.py) reads the image flattened: a transposed view and a 3-D
+    image give torch's values, and a 1x1 pool returns a new array, never the input's memory."""
+    views = [TILED_IMAGE, TILED_IMAGE.transpose(0, 1, 3, 2), TILED_IMAGE[0]]
+    for image in views:
+        got = F.max_pool2d(nerve.tensor(image), kernel)._data
+        want = TF.max_pool2d(torch.tensor(np.ascontiguousarray(image)), kernel).numpy()
+        np.testing.assert_array_equal(got, want)
+        assert not np.shares_memory(got, image)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("kwargs", AVG_POOLS, ids=str)
 def test_avg_pool2d(kwargs, dtype):

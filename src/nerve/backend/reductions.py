@@ -15,8 +15,9 @@ rows \\ axis    2        4        8        16       32       64
 ============  =======  =======  =======  =======  =======  =======
 
 With few rows, or a long axis, the copy costs more than it saves, and ``x.max`` stays. A maximum
-involves no rounding, so both ways give the same values (NaN included: ``maximum`` propagates
-it as ``max`` does).
+involves no rounding, so both ways give equal values (NaN included: ``maximum`` propagates it
+as ``max`` does); only the sign of a zero maximum, between -0.0 and 0.0, may differ, as it may
+between NumPy's own loops.
 """
 
 from __future__ import annotations

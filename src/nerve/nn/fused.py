@@ -21,7 +21,7 @@ input has the same kind of array, dtype, width and ``requires_grad``.
 from __future__ import annotations
 
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import finalize, ref
 
 from ..autograd.node import Node
 from ..ops import nn_ops, unary
@@ -47,8 +47,8 @@ _FORWARDS = {cls: cls.forward for cls in _OPS}  # to notice a replaced forward
 def run_sequence(sequential: Module, input: Any) -> Any:
     """``Sequential.forward``: the modules in turn, runs of two or more plain Linear layers
     and activations as one :class:`LayerChain`."""
-    decision = _decisions.get(sequential)
-    if decision is not None and decision.holds(input):
+    decision = _decisions.get(id(sequential))
+    if decision is not None and decision.holds(sequential, input):
         return layer_chain(input, decision.params, decision.ops, decision.saves)
     modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
@@ -64,7 +64,7 @@ def run_sequence(sequential: Module, input: Any) -> Any:
         chain = _chain_params(run, input)
         if chain is None:
             return _one_by_one(run, input)
-        decision = _decisions[sequential] = _Decision(run, input, *chain)
+        decision = _keep(sequential, _Decision(sequential, run, input, *chain))
         return layer_chain(input, decision.params, decision.ops, decision.saves)
     return _run(run, input)
 
@@ -75,21 +75,26 @@ class _Decision:
 
     def __init__(
         self,
+        sequential: Module,
         run: list[tuple[type[Node], Module]],
         input: Tensor,
         params: list[Any],
         saves: tuple[int, ...],
     ) -> None:
+        self.owner = ref(sequential)
         self.edits = EDITS[0]
         self.forwards = tuple({type(module): type(module).forward for _, module in run}.items())
         self.ops = tuple(op for op, _ in run)
         self.params, self.saves = params, saves
+        # (the arrays themselves, not their ids: a freed array's id can come back)
         self.arrays = [(p, p._data, p.requires_grad) for p in params if p is not None]
         self.input = _input_key(input)
 
-    def holds(self, input: Any) -> bool:
-        """Whether the same decision would be made for ``input`` now."""
-        if EDITS[0] != self.edits or not isinstance(input, Tensor):
+    def holds(self, sequential: Module, input: Any) -> bool:
+        """Whether the same decision would be made for ``sequential`` and ``input`` now."""
+        if EDITS[0] != self.edits or self.owner() is not sequential:
+            return False
+        if not isinstance(input, Tensor):
             return False
         for kind, forward in self.forwards:
             if kind.forward is not forward:
@@ -107,7 +112,17 @@ def _input_key(input: Tensor) -> tuple[Any, ...]:
     return (type(data), data.dtype, data.shape[1:], input.requires_grad)
 
 
-_decisions: WeakKeyDictionary[Module, _Decision] = WeakKeyDictionary()
+# By the Sequential's id, not the Sequential itself: a subclass may define ``__eq__`` and
+# ``__hash__``, and two equal models must not share a decision. An entry goes with its model.
+_decisions: dict[int, _Decision] = {}
+
+
+def _keep(sequential: Module, decision: _Decision) -> _Decision:
+    key = id(sequential)
+    if key not in _decisions:
+        finalize(sequential, _decisions.pop, key, None)
+    _decisions[key] = decision
+    return decision
 
 
 def _hooked(module: Module) -> bool:

@@ -54,6 +54,10 @@ class _Registry(OrderedDict):
         EDITS[0] += 1
         return key, value
 
+    def move_to_end(self, key: str, last: bool = True) -> None:
+        super().move_to_end(key, last)
+        EDITS[0] += 1  # (a Sequential's order is its forward)
+
     def setdefault(self, key: str, default: Any = None) -> Any:
         if key not in self:
             self[key] = default

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 # How many times any module's instance dict has changed (an attribute, a parameter, buffer or
 # child, a hook, the training flag): while it stays the same, no module anywhere changed, and
 # ``nerve.compile``'s guard knows a module tree is as it recorded it from this one number,
-# without comparing each module's attributes on every call (replay/module.py). Every write to
-# a module's instance dict goes through Module's methods (module.py) and bumps it; a write
-# straight into ``module.__dict__`` would not, and is not supported.
+# without comparing each module's attributes on every call (replay/module.py). Module's
+# methods (module.py) bump it on every change that can alter a forward: setting or deleting an
+# attribute, any change to the parameters, buffers or children (their order included), a hook
+# added or removed, train() and eval(). A write straight into ``module.__dict__`` (or with
+# ``object.__setattr__``) would not, and is not supported.
 EDITS = [0]
 
 

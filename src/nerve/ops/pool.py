@@ -91,7 +91,7 @@ def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
     """The maximum of each window of an exactly tiling ``kernel``, in two stages."""
     xp = xp_of(x)
     (kh, kw), (h, w) = kernel, x.shape[-2:]
-    runs = x.reshape(-1, kw)  # each row's runs of kw columns, the whole image in one go
+    runs = x.reshape(-1, kw)  # each row's runs of kw columns (a view of a contiguous image)
     columns = _running_max(xp, [runs[:, j] for j in range(kw)])
     stacked = columns.reshape(-1, kh, w // kw)  # each window's kh rows side by side
     out = _running_max(xp, [stacked[:, i] for i in range(kh)])

@@ -87,26 +87,27 @@ class Structure:
 
     A module's parameters, buffers and children are mirrored into its instance dict (see
     ``nn.module._Registry``), as are ``training``, the layer's options and the flag that says
-    whether a hook is registered: so the snapshot is each module's instance dict, and the check
-    compares its size and the identity of each value (no tensor math). That check runs only
-    after some module somewhere changed (``nn.module_tree.EDITS`` moved; making a new module
-    counts too): in a training loop nothing does, and the check is one comparison, and one per
-    layer type for a ``forward`` replaced on the class."""
+    whether a hook is registered: so the snapshot is each module's instance dict and the order
+    of its children, and the check compares the identity of each value (no tensor math). That
+    check runs only after some module somewhere changed (``nn.module_tree.EDITS`` moved; making
+    a new module counts too): in a training loop nothing does, and the check is one comparison,
+    and one per layer type for a ``forward`` replaced on the class."""
 
     def __init__(self, root: Module) -> None:
         self.edits = EDITS[0]
         owned: dict[int, Tensor] = {}
         fingerprint: list[Any] = []
-        self.modules: list[tuple[type, Any, dict[str, Any], int, tuple[Any, ...]]] = []
+        self.modules: list[tuple[type, Any, Module, tuple[Any, ...]]] = []
         self.supported = True
         for module in root.modules():
             attrs, kind = module.__dict__, type(module)
-            values = tuple(attrs.values())
-            self.modules.append((kind, kind.forward, attrs, len(attrs), values))
+            # the children's order too: the instance dict mirrors them, but not their order
+            values = (*attrs.values(), *module._modules)
+            self.modules.append((kind, kind.forward, module, values))
             # simple options by value (an equal value found again finds the same plans),
             # everything else (parameters, children, registries) by identity
             fingerprint.append(
-                (kind, id(module))
+                (kind, id(module), *module._modules)
                 + tuple((k, v if type(v) in _SIMPLE else id(v)) for k, v in attrs.items())
             )
             if (
@@ -137,8 +138,9 @@ class Structure:
         edits = EDITS[0]
         if edits == self.edits:
             return True  # no module anywhere changed since the last check
-        for _, _, attrs, size, values in self.modules:
-            if len(attrs) != size or not all(map(is_, attrs.values(), values)):
+        for _, _, module, values in self.modules:
+            now = (*module.__dict__.values(), *module._modules)
+            if len(now) != len(values) or not all(map(is_, now, values)):
                 return False
         self.edits = edits  # changes elsewhere only: this tree is as recorded
         return True
