@@ -21,7 +21,7 @@ input has the same kind of array, dtype, width and ``requires_grad``.
 from __future__ import annotations
 
 from typing import Any
-from weakref import finalize, ref
+from weakref import finalize
 
 from ..autograd.node import Node
 from ..ops import nn_ops, unary
@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
-from .module_tree import EDITS
+from .module_tree import EDITS, class_forwards, same_forwards
 
 __all__ = ["LayerChain", "run_sequence"]
 
@@ -48,7 +48,7 @@ def run_sequence(sequential: Module, input: Any) -> Any:
     """``Sequential.forward``: the modules in turn, runs of two or more plain Linear layers
     and activations as one :class:`LayerChain`."""
     decision = _decisions.get(id(sequential))
-    if decision is not None and decision.holds(sequential, input):
+    if decision is not None and decision.holds(input):
         return layer_chain(input, decision.params, decision.ops, decision.saves)
     modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
@@ -60,13 +60,8 @@ def run_sequence(sequential: Module, input: Any) -> Any:
             input = module(input)
         else:
             run.append((kind, module))
-    if len(run) == len(modules) > 1:  # one run: the decision can be kept
-        chain = _chain_params(run, input)
-        if chain is None:
-            return _one_by_one(run, input)
-        decision = _keep(sequential, _Decision(sequential, run, input, *chain))
-        return layer_chain(input, decision.params, decision.ops, decision.saves)
-    return _run(run, input)
+    whole = len(run) == len(modules)  # one run: the decision can be kept
+    return _run(run, input, keep_for=sequential if whole else None)
 
 
 class _Decision:
@@ -75,30 +70,25 @@ class _Decision:
 
     def __init__(
         self,
-        sequential: Module,
         run: list[tuple[type[Node], Module]],
         input: Tensor,
+        ops: tuple[type[Node], ...],
         params: list[Any],
         saves: tuple[int, ...],
     ) -> None:
-        self.owner = ref(sequential)
         self.edits = EDITS[0]
-        self.forwards = tuple({type(module): type(module).forward for _, module in run}.items())
-        self.ops = tuple(op for op, _ in run)
-        self.params, self.saves = params, saves
+        self.forwards = class_forwards(module for _, module in run)
+        self.ops, self.params, self.saves = ops, params, saves
         # (the arrays themselves, not their ids: a freed array's id can come back)
         self.arrays = [(p, p._data, p.requires_grad) for p in params if p is not None]
         self.input = _input_key(input)
 
-    def holds(self, sequential: Module, input: Any) -> bool:
-        """Whether the same decision would be made for ``sequential`` and ``input`` now."""
-        if EDITS[0] != self.edits or self.owner() is not sequential:
+    def holds(self, input: Any) -> bool:
+        """Whether the same decision would be made for ``input`` now."""
+        if EDITS[0] != self.edits or not isinstance(input, Tensor):
             return False
-        if not isinstance(input, Tensor):
+        if not same_forwards(self.forwards):
             return False
-        for kind, forward in self.forwards:
-            if kind.forward is not forward:
-                return False
         for p, array, requires_grad in self.arrays:
             if p._data is not array or p.requires_grad != requires_grad:
                 return False
@@ -113,16 +103,9 @@ def _input_key(input: Tensor) -> tuple[Any, ...]:
 
 
 # By the Sequential's id, not the Sequential itself: a subclass may define ``__eq__`` and
-# ``__hash__``, and two equal models must not share a decision. An entry goes with its model.
+# ``__hash__``, and two equal models must not share a decision. An entry goes with its model
+# (its finalizer runs before the id can be reused).
 _decisions: dict[int, _Decision] = {}
-
-
-def _keep(sequential: Module, decision: _Decision) -> _Decision:
-    key = id(sequential)
-    if key not in _decisions:
-        finalize(sequential, _decisions.pop, key, None)
-    _decisions[key] = decision
-    return decision
 
 
 def _hooked(module: Module) -> bool:
@@ -140,19 +123,22 @@ def _patched(module: Module) -> bool:
     return "forward" in module.__dict__ or type(module).forward is not _FORWARDS[type(module)]
 
 
-def _run(run: list[tuple[type[Node], Module]], input: Any) -> Any:
-    """A run of layers: fused when it is worth it and the layers would accept the input."""
+def _run(run: list[tuple[type[Node], Module]], input: Any, keep_for: Module | None = None) -> Any:
+    """A run of layers: fused when it is worth it and the layers would accept the input;
+    the decision to fuse kept for ``keep_for``, the Sequential the run is the whole of."""
     chain = _chain_params(run, input) if len(run) > 1 else None
     if chain is None:
-        return _one_by_one(run, input)
+        for _, module in run:
+            input = module(input)
+        return input
     params, saves = chain
-    return layer_chain(input, params, tuple(op for op, _ in run), saves)
-
-
-def _one_by_one(run: list[tuple[type[Node], Module]], input: Any) -> Any:
-    for _, module in run:
-        input = module(input)
-    return input
+    ops = tuple(op for op, _ in run)
+    if keep_for is not None:
+        key = id(keep_for)
+        if key not in _decisions:
+            finalize(keep_for, _decisions.pop, key, None)
+        _decisions[key] = _Decision(run, input, ops, params, saves)
+    return layer_chain(input, params, ops, saves)
 
 
 def _chain_params(

@@ -10,7 +10,7 @@ own: registering attributes, calling ``forward`` with its hooks, and printing it
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..autograd.grad_mode import no_grad
@@ -32,6 +32,18 @@ if TYPE_CHECKING:
 # added or removed, train() and eval(). A write straight into ``module.__dict__`` (or with
 # ``object.__setattr__``) would not, and is not supported.
 EDITS = [0]
+
+
+def class_forwards(modules: Iterable[Any]) -> tuple[tuple[type, Any], ...]:
+    """Each module class's ``forward`` as it is now: the one change to a forward that
+    :data:`EDITS` cannot see (a forward replaced on the class), checked by
+    :func:`same_forwards`."""
+    return tuple({type(m): type(m).forward for m in modules}.items())
+
+
+def same_forwards(forwards: tuple[tuple[type, Any], ...]) -> bool:
+    """Whether every class still has the ``forward`` :func:`class_forwards` noted."""
+    return all(kind.forward is forward for kind, forward in forwards)
 
 
 class _IncompatibleKeys(NamedTuple):

@@ -104,12 +104,8 @@ def max_windows(x: Any, window: Window) -> Any:
     if tiles(window, x.shape):
         return tiled_max(x, window.kernel)
     source = padded(x, window, _lowest(x))
-    out = None
-    xp = xp_of(x)
-    for _, (rows, cols) in window.taps(window.out_size(x.shape[-2:])):
-        tap = source[..., rows, cols]
-        out = tap.copy() if out is None else xp.maximum(out, tap, out=out)
-    return out
+    taps = window.taps(window.out_size(x.shape[-2:]))
+    return _running_max(xp_of(x), [source[..., rows, cols] for _, (rows, cols) in taps])
 
 
 class MaxPool(Node):

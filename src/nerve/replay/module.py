@@ -47,7 +47,7 @@ from ..nn import (
     Tanh,
 )
 from ..nn.module import Module
-from ..nn.module_tree import EDITS
+from ..nn.module_tree import EDITS, class_forwards, same_forwards
 from ..tensor import Tensor
 from .node import Replay
 from .record import Plan, plan_from, record
@@ -122,7 +122,7 @@ class Structure:
                     if tensor is not None:
                         owned.setdefault(id(tensor), tensor)
         self.owned = list(owned.values())
-        self.forwards = tuple({kind: forward for kind, forward, *_ in self.modules}.items())
+        self.forwards = class_forwards(root.modules())
         self.fingerprint = tuple(fingerprint)
         self.code = -1
         try:
@@ -132,9 +132,8 @@ class Structure:
 
     def unchanged(self) -> bool:
         """Whether every module still has the attributes, parameters and children it had."""
-        for kind, forward in self.forwards:
-            if kind.forward is not forward:  # a forward replaced on the class
-                return False
+        if not same_forwards(self.forwards):
+            return False
         edits = EDITS[0]
         if edits == self.edits:
             return True  # no module anywhere changed since the last check
