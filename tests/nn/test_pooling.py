@@ -114,6 +114,55 @@ def test_nan_is_the_maximum_and_takes_the_gradient():
     check_function(F.adaptive_max_pool2d, TF.adaptive_max_pool2d, [x], output_size=1)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"kernel_size": 2}, {"kernel_size": (2, 4)}, {"kernel_size": 3, "stride": 1, "padding": 1}],
+    ids=["tiled", "tiled-2x4", "sliding"],
+)
+def test_non_finite_gradients_reach_only_the_chosen_position(kwargs):
+    # a product by a 0/1 mask would put 0 * inf = NaN where torch writes 0
+    x = RELU_IMAGE[..., :4, :4]
+    got, want = nerve.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = TF.max_pool2d(want, **kwargs)
+    g = RNG.standard_normal(tuple(out.shape))
+    g[0, 0, 0, 0], g[0, 1, 0, 0], g[1, 2, -1, -1] = np.inf, np.nan, -np.inf
+    out.backward(torch.tensor(g))
+    F.max_pool2d(got, **kwargs).backward(nerve.tensor(g))
+    np.testing.assert_allclose(got.grad.numpy(), want.grad.numpy(), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kh=st.integers(1, 4),
+    kw=st.sampled_from([1, 2, 3, 4, 8]),
+    ho=st.integers(1, 4),
+    wo=st.sampled_from([1, 2, 3, 5, 32, 33]),
+    float32=st.booleans(),
+)
+def test_whole_image_choice_equals_the_per_tap_one(kh, kw, ho, wo, float32):
+    """TiledChoice (whole-image comparisons, ops/pool_select.py) picks exactly the positions
+    WindowChoice (one comparison per tap, torch's order) picks, on images full of ties, and
+    routes gradients both ways bit for bit; it declines what it does not handle."""
+    from nerve.ops.pool import tiled_max
+    from nerve.ops.pool_select import TiledChoice, WindowChoice
+    from nerve.ops.pool_window import Window
+
+    dtype = np.float32 if float32 else np.float64
+    x = RNG.integers(0, 3, (2, 3, ho * kh, wo * kw)).astype(dtype)
+    window = Window((kh, kw), (kh, kw), (0, 0))
+    out = tiled_max(x, (kh, kw))
+    ours, per_tap = TiledChoice.of(x, out, window), WindowChoice.of(x, out, window)
+    if kw == 3 or wo > 32:
+        assert ours is None
+        return
+    g = RNG.standard_normal(out.shape).astype(dtype)
+    h = RNG.standard_normal(x.shape).astype(dtype)
+    np.testing.assert_array_equal(ours.scatter(g), per_tap.scatter(g))
+    np.testing.assert_array_equal(ours.gather(h), per_tap.gather(h))
+    x[0, 0, 0, 0] = np.nan  # a NaN window is WindowChoice's
+    assert TiledChoice.of(x, tiled_max(x, (kh, kw)), window) is None
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_max_unpool2d(dtype):
     values, indices = TF.max_pool2d(torch.tensor(IMAGE), 2, return_indices=True)

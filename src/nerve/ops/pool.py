@@ -7,8 +7,9 @@ copy of the windows (a reshape plus ``max`` over two axes measured 30x slower).
 The ops close under differentiation, so that double backward comes for free:
 
 * :class:`MaxPool` (x) -> y; its gradient sends each output's gradient to the first maximum of
-  its window. Which tap that was is found in the backward from x and y (one comparison per
-  tap): the forward, which runs alone in evaluation, stays three ``maximum`` calls.
+  its window. Which tap that was is found in the backward from x and y (``pool_select``:
+  whole-image comparisons where the windows tile the image, else one per tap): the forward,
+  which runs alone in evaluation, stays three ``maximum`` calls.
 * :class:`AvgPool` (x) -> y and :class:`AvgPoolAdjoint` (g) -> dx, each other's gradient.
 * :class:`PoolScatter` (g) -> dx and :class:`PoolGather` (h) -> g: routing values from outputs
   to the input positions a :class:`Selection` names, and back; each other's gradient. The max
@@ -22,7 +23,7 @@ from typing import Any
 from ..autograd.node import Node, run
 from ..backend.device import xp_of
 from .dual import data
-from .pool_select import FlatIndices, Selection, WindowChoice
+from .pool_select import FlatIndices, Selection, TiledChoice, WindowChoice
 from .pool_window import Window, _lowest, padded
 
 
@@ -60,9 +61,8 @@ class PoolGather(Node):
 # then over kh rows. The column stage reads the image flattened, as runs of kw values: each tap
 # is then one strided slice of the whole image, which NumPy runs as a single loop; slicing
 # the (..., H, W) image instead loops once per row, and a row is only W / kw values long
-# (measured 1.2-1.4x slower on C1-C2's maps, and a tap-by-tap maximum slower still). (Two
-# stages were also tried for the backward's choice: slower than WindowChoice's comparisons per
-# tap, because NumPy writes a gradient into a strided slice slowly: it is kept for every window.)
+# (measured 1.2-1.4x slower on C1-C2's maps, and a tap-by-tap maximum slower still). The
+# backward of such a pool finds its choice with whole-image operations (TiledChoice).
 
 
 def tiles(window: Window, size: tuple[int, ...]) -> bool:
@@ -118,8 +118,9 @@ class MaxPool(Node):
         return max_windows(x, window)
 
     def backward(self, g: Any) -> Any:
-        choice = WindowChoice.of(data(self.input(0)), data(self.output()), self.window)
-        return run(PoolScatter, g, selection=choice)
+        x, out = data(self.input(0)), data(self.output())
+        choice = TiledChoice.of(x, out, self.window) if tiles(self.window, x.shape) else None
+        return run(PoolScatter, g, selection=choice or WindowChoice.of(x, out, self.window))
 
 
 class AdaptiveMaxPool(Node):
