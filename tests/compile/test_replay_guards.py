@@ -236,6 +236,25 @@ def test_a_one_op_plan_applies_that_op_itself() -> None:
     assert out.grad_fn.name() == model(X).grad_fn.name() == "LayerChainBackward0"
 
 
+def test_a_kept_chain_is_applied_only_while_eager_mode_would_apply_it(monkeypatch) -> None:
+    # a Sequential kept to run as one chain is applied by compile without its own guards, but
+    # a hook on the Sequential itself, or fusion turned off, still changes what runs
+    model, compiled = _pair(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid())
+    _warm(compiled, X)
+    np.testing.assert_array_equal(compiled(X).detach().numpy(), model(X).detach().numpy())
+    assert replayed(compiled, nerve.ones(5, 3))  # another batch size: the same chain
+    assert not replayed(compiled, nerve.ones(5, 3, requires_grad=True))  # recorded anew
+    seen = []
+    handle = compiled._orig_mod.register_forward_hook(lambda *_: seen.append(1))
+    compiled(X)
+    compiled(X)  # (the first call made the Sequential's decision anew, hook and all)
+    assert seen == [1, 1]
+    handle.remove()
+    assert replayed(compiled, X)
+    monkeypatch.setattr(nn.Sequential, "fuse_layers", False)
+    assert compiled(X).grad_fn.name() == "SigmoidBackward0"
+
+
 def test_a_deep_copy_records_plans_of_its_own() -> None:
     model, compiled = _net()
     _warm(compiled, X)

@@ -47,9 +47,9 @@ _FORWARDS = {cls: cls.forward for cls in _OPS}  # to notice a replaced forward
 def run_sequence(sequential: Module, input: Any) -> Any:
     """``Sequential.forward``: the modules in turn, runs of two or more plain Linear layers
     and activations as one :class:`LayerChain`."""
-    decision = _decisions.get(id(sequential))
-    if decision is not None and decision.holds(input):
-        return layer_chain(input, decision.params, decision.ops, decision.saves)
+    out = kept_chain(sequential, input)
+    if out is not None:
+        return out
     modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
     for module in modules:
@@ -62,6 +62,16 @@ def run_sequence(sequential: Module, input: Any) -> Any:
             run.append((kind, module))
     whole = len(run) == len(modules)  # one run: the decision can be kept
     return _run(run, input, keep_for=sequential if whole else None)
+
+
+def kept_chain(sequential: Module, input: Any) -> Tensor | None:
+    """``Sequential.forward(input)`` as the one chain it was kept to run as, or None when that
+    decision does not hold now (``nerve.compile`` applies it too: its plan of such a call is
+    this very op)."""
+    decision = _decisions.get(id(sequential))
+    if decision is None or not decision.holds(input):
+        return None
+    return layer_chain(input, decision.params, decision.ops, decision.saves)
 
 
 class _Decision:
