@@ -163,6 +163,42 @@ def test_both_window_layouts_match_torch(
     check_second_order(loss, RNG.standard_normal((2, 2, 5, 5)), RNG.standard_normal((2, 2, 5, 5)))
 
 
+SHIFTED = {
+    "padding": ((2, 16, 7, 6), (32, 16, 3, 3), {"padding": 1}),
+    "dilated": ((2, 16, 9, 8), (16, 16, 3, 3), {"dilation": 2}),
+    "uneven": ((2, 16, 6, 7), (32, 16, 2, 3), {"padding": (0, 1)}),
+    "padding-past-the-kernel": ((1, 16, 3, 3), (32, 16, 3, 3), {"padding": 3}),
+    "1x1": ((2, 16, 4, 4), (32, 16, 1, 1), {}),
+}
+
+
+@pytest.mark.parametrize("case", list(SHIFTED))
+def test_input_gradient_as_shifted_products_matches_torch(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The input's gradient as one GEMM per tap adding into shifted rows (MKL,
+    conv_kernels._shifted_input_gradient), forced for small layers; the transposed convolution
+    (the same op forward) too. A spy asserts that the path was really taken."""
+    from nerve.backend import blas
+    from nerve.ops import conv_kernels
+
+    if not blas.is_available():
+        pytest.skip("MKL is not installed (pip install nerve[mkl])")
+    monkeypatch.setattr(conv_kernels, "MIN_WORK", 0)
+    calls = []
+    real = conv_kernels.add_shifted_product
+    monkeypatch.setattr(
+        conv_kernels, "add_shifted_product", lambda *args: calls.append(1) or real(*args)
+    )
+    x_shape, w_shape, options = SHIFTED[case]
+    x, w = _arrays(x_shape, w_shape)
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w], dtype, grads=(0, 1), **options)
+    assert len(calls) >= 2 * w_shape[2] * w_shape[3]  # one product per tap, per dtype
+    xt, wt = _arrays((2, 32, 5, 4), (32, 16, 3, 3))
+    check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
+
+
 def test_finite_differences_first_and_second_order() -> None:
     x, w, b = (
         nerve.tensor(a, requires_grad=True) for a in _arrays((1, 2, 5, 4), (4, 1, 2, 3), (4,))

@@ -184,6 +184,44 @@ def matmul2d(a: Any, b: Any) -> Any:
     return a.dot(b) if out is None else out
 
 
+def add_shifted_product(
+    out: np.ndarray, shift: int, a: np.ndarray, rows: int, b: np.ndarray
+) -> bool:
+    """``out[shift : shift + rows] += a[:rows] @ b`` in one MKL GEMM (its ``beta = 1``), for
+    C-contiguous float NumPy matrices of one dtype; False (nothing done) when MKL cannot take
+    it. NumPy has no product that adds into its output: a temporary and an addition would
+    cost two more passes over ``out``.
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.blas import add_shifted_product, is_available
+        >>> out = np.zeros((4, 2))
+        >>> done = add_shifted_product(out, 1, np.ones((4, 3)), 2, np.ones((3, 2)))
+        >>> (out[1:3] == 3).all() and not out[0].any() if done else not is_available()
+        True
+    """
+    char = _NATIVE.get(a.dtype)
+    (m, k), n = a.shape, b.shape[1]
+    if (
+        char is None
+        or not (a.dtype == b.dtype == out.dtype)
+        or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
+        or b.shape[0] != k
+        or out.shape[1] != n
+        or not 0 <= rows <= m
+        or not 0 <= shift <= out.shape[0] - rows
+        or max(*a.shape, *out.shape, n) > _INT_MAX
+        or library() is None
+    ):
+        return False
+    size = out.itemsize
+    _state["gemm"][char](
+        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, rows, n, k, 1.0,
+        a.ctypes.data, k, b.ctypes.data, n, 1.0, out.ctypes.data + shift * n * size, n,
+    )  # fmt: skip
+    return True
+
+
 def is_available() -> bool:
     """True when MKL is installed, loads, and is not disabled by ``NERVE_MKL=0``."""
     return library() is not None

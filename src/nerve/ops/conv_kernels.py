@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ..backend.blas import MIN_WORK, add_shifted_product, matmul2d
 from ..backend.blas import is_available as mkl_is_available
-from ..backend.blas import matmul2d
 from ..backend.device import xp_of
 
 # The largest number of input channels per group read with the planar layout (the next
@@ -219,6 +219,9 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
     With stride 1 that sum is itself a convolution: of ``g`` padded by what the kernel
     overhangs, with the kernel flipped and its channels swapped. One im2col and one product
     then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers)."""
+    shifted = _shifted_input_gradient(g, w, shape, geometry)
+    if shifted is not None:
+        return shifted
     kh, kw = w.shape[2], w.shape[3]
     (dh, dw), (ph, pw) = geometry.dilation, geometry.padding
     overhang = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
@@ -231,3 +234,48 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
         return convolve(g, flipped, full)[0]
     cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
     return col2im(cols, shape, (kh, kw), geometry)
+
+
+def _shifted_input_gradient(
+    g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry
+) -> Any | None:
+    """dx for a stride-1 convolution without groups as kh * kw matrix products added at
+    shifted rows, with no window copied; None where that does not apply or does not pay.
+
+    With the padded input flattened channels-last into rows of C values, the tap (i, j) of a
+    window whose corner is row p reads row p + i dh Wp + j dw. Its gradient is therefore the
+    output's gradient, laid out on the same grid (row p for the window at p, zero elsewhere),
+    times that tap's (O, C) weight, added ``i dh Wp + j dw`` rows further on: one GEMM that adds
+    into its output (MKL's ``beta = 1``, see backend.blas.add_shifted_product) per tap. On C3's
+    layers this is 1.3-1.8x faster than the im2col of ``g`` it replaces (28 and 21 ms to 15
+    and 13 ms); the products are narrow when the image or the gradient has few channels
+    (C2's 16 -> 8 gradient: 0.86x), so it is used where ``g`` has 32 channels or more, or both
+    have 16 or more, and MKL is installed (NumPy's product cannot add into its output)."""
+    n, c, h, width = shape
+    o, _, kh, kw = w.shape
+    if (
+        type(g) is not np.ndarray
+        or g.dtype != w.dtype
+        or geometry.groups != 1
+        or geometry.stride != (1, 1)
+        or not (o >= 32 or min(o, c) >= 16)
+        or not mkl_is_available()
+    ):
+        return None
+    (ph, pw), (dh, dw) = geometry.padding, geometry.dilation
+    hp, wp = h + 2 * ph, width + 2 * pw
+    positions = n * hp * wp
+    rows = positions - (kh - 1) * dh * wp - (kw - 1) * dw  # corners whose taps stay inside
+    if rows * o * c * kh * kw < MIN_WORK:  # small: the GEMM calls' own cost would show
+        return None
+    grid = np.zeros((n, hp, wp, o), dtype=g.dtype)
+    grid[:, : g.shape[2], : g.shape[3]] = g.transpose(0, 2, 3, 1)
+    corners = grid.reshape(positions, o)
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
+    out = np.zeros((positions, c), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            if not add_shifted_product(out, i * dh * wp + j * dw, corners, rows, taps[i, j]):
+                return None  # (MKL takes all or none: the same arrays each time)
+    inside = out.reshape(n, hp, wp, c)[:, ph : ph + h, pw : pw + width]
+    return np.ascontiguousarray(inside.transpose(0, 3, 1, 2))
