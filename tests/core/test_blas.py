@@ -185,25 +185,26 @@ def test_a_wide_linear_layer_through_mkl_matches_torch():
 
 @needs_mkl
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_shifted_product_adds_into_its_rows_only(dtype):
-    a, b = rng.standard_normal((9, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
-    out = rng.standard_normal((12, 3)).astype(dtype)
+def test_a_shifted_product_adds_into_its_columns_only(dtype):
+    a, b = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal((4, 9)).astype(dtype)
+    out = rng.standard_normal((3, 12)).astype(dtype)
     want = out.copy()
-    want[2:9] += a[:7] @ b
-    assert blas.add_shifted_product(out, 2, a, 7, b)
+    want[:, 2:9] += a @ b[:, :7]
+    assert blas.add_shifted_product(out, 2, a, b, 7)
     np.testing.assert_allclose(out, want, rtol=1e-5)
 
 
 def test_a_shifted_product_refuses_what_it_cannot_take():
-    a, b, out = np.ones((9, 4)), np.ones((4, 3)), np.zeros((12, 3))
+    a, b, out = np.ones((3, 4)), np.ones((4, 9)), np.zeros((3, 12))
     refused = [
-        (out, 6, a, 7, b),  # past the end of out
-        (out, -1, a, 7, b),
-        (out, 0, a, 10, b),  # more rows than a has
-        (out.astype(np.float32), 0, a, 7, b),  # mixed dtypes
-        (out, 0, np.asfortranarray(a), 7, b),  # not row-major
-        (out, 0, a, 7, np.ones((5, 3))),  # shapes that do not chain
-        (out.astype(np.int64), 0, a.astype(np.int64), 7, b.astype(np.int64)),
+        (out, 6, a, b, 7),  # past the end of out's rows
+        (out, -1, a, b, 7),
+        (out, 0, a, b, 10),  # wider than b
+        (out.astype(np.float32), 0, a, b, 7),  # mixed dtypes
+        (out, 0, np.asfortranarray(a), b, 7),  # not row-major
+        (out, 0, a, np.ones((5, 9)), 7),  # shapes that do not chain
+        (np.zeros((2, 12)), 0, a, b, 7),
+        (out.astype(np.int64), 0, a.astype(np.int64), b.astype(np.int64), 7),
     ]
     for args in refused:
         assert not blas.add_shifted_product(*args)

@@ -169,6 +169,7 @@ SHIFTED = {
     "uneven": ((2, 16, 6, 7), (32, 16, 2, 3), {"padding": (0, 1)}),
     "padding-past-the-kernel": ((1, 16, 3, 3), (32, 16, 3, 3), {"padding": 3}),
     "1x1": ((2, 16, 4, 4), (32, 16, 1, 1), {}),
+    "few-channels": ((3, 2, 6, 5), (3, 2, 3, 3), {"padding": 1}),
 }
 
 
@@ -176,7 +177,7 @@ SHIFTED = {
 def test_input_gradient_as_shifted_products_matches_torch(
     case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The input's gradient as one GEMM per tap adding into shifted rows (MKL,
+    """The input's gradient as one GEMM per tap adding into shifted columns (MKL,
     conv_kernels._shifted_input_gradient), forced for small layers; the transposed convolution
     (the same op forward) too. A spy asserts that the path was really taken."""
     from nerve.backend import blas

@@ -185,39 +185,39 @@ def matmul2d(a: Any, b: Any) -> Any:
 
 
 def add_shifted_product(
-    out: np.ndarray, shift: int, a: np.ndarray, rows: int, b: np.ndarray
+    out: np.ndarray, shift: int, a: np.ndarray, b: np.ndarray, width: int
 ) -> bool:
-    """``out[shift : shift + rows] += a[:rows] @ b`` in one MKL GEMM (its ``beta = 1``), for
-    C-contiguous float NumPy matrices of one dtype; False (nothing done) when MKL cannot take
-    it. NumPy has no product that adds into its output: a temporary and an addition would
-    cost two more passes over ``out``.
+    """``out[:, shift : shift + width] += a @ b[:, :width]`` in one MKL GEMM (its ``beta = 1``,
+    the columns read and written in place as sub-matrices), for C-contiguous float NumPy
+    matrices of one dtype; False (nothing done) when MKL cannot take it. NumPy has no product
+    that adds into its output: a temporary and an addition would cost two more passes.
 
     Example:
         >>> import numpy as np
         >>> from nerve.backend.blas import add_shifted_product, is_available
-        >>> out = np.zeros((4, 2))
-        >>> done = add_shifted_product(out, 1, np.ones((4, 3)), 2, np.ones((3, 2)))
-        >>> (out[1:3] == 3).all() and not out[0].any() if done else not is_available()
+        >>> out = np.zeros((2, 5))
+        >>> done = add_shifted_product(out, 1, np.ones((2, 3)), np.ones((3, 4)), 2)
+        >>> (out[:, 1:3] == 3).all() and not out[:, [0, 3, 4]].any() if done else True
         True
     """
     char = _NATIVE.get(a.dtype)
-    (m, k), n = a.shape, b.shape[1]
+    (m, k), (rows, columns) = a.shape, b.shape
     if (
         char is None
         or not (a.dtype == b.dtype == out.dtype)
         or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
-        or b.shape[0] != k
-        or out.shape[1] != n
-        or not 0 <= rows <= m
-        or not 0 <= shift <= out.shape[0] - rows
-        or max(*a.shape, *out.shape, n) > _INT_MAX
+        or rows != k
+        or out.shape[0] != m
+        or not 0 <= width <= columns
+        or not 0 <= shift <= out.shape[1] - width
+        or max(*a.shape, *b.shape, *out.shape) > _INT_MAX
         or library() is None
     ):
         return False
-    size = out.itemsize
     _state["gemm"][char](
-        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, rows, n, k, 1.0,
-        a.ctypes.data, k, b.ctypes.data, n, 1.0, out.ctypes.data + shift * n * size, n,
+        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, width, k, 1.0,
+        a.ctypes.data, k, b.ctypes.data, columns,
+        1.0, out.ctypes.data + shift * out.itemsize, out.shape[1],
     )  # fmt: skip
     return True
 
