@@ -256,6 +256,7 @@ def _shifted_input_gradient(
     if (
         type(g) is not np.ndarray
         or g.dtype != w.dtype
+        or g.dtype.char not in "fd"  # MKL's sgemm and dgemm
         or geometry.groups != 1
         or geometry.stride != (1, 1)
         or not mkl_is_available()
