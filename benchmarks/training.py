@@ -179,8 +179,8 @@ CNN_INTRO = (
     "conv 32, pool, conv 64, pool, adaptive avg-pool, Linear, batch 64, SGD), one BLAS thread, "
     "3 rounds, and each phase's milliseconds. torch runs its convolutions through oneDNN; "
     "nerve through im2col and matrix products (MKL's for the large ones when it is installed, "
-    "else NumPy's OpenBLAS; benchmarks/cnn.py's docstring and src/nerve/ops/conv_kernels.py "
-    "say how each kernel was chosen)."
+    "else NumPy's OpenBLAS), the input's gradient as one MKL product per kernel tap added at a "
+    "shift (no im2col; src/nerve/ops/conv_kernels.py says how each kernel was chosen)."
 )
 
 
