@@ -253,6 +253,19 @@ def test_a_kept_chain_is_applied_only_while_eager_mode_would_apply_it(monkeypatc
     assert replayed(compiled, X)
     monkeypatch.setattr(nn.Sequential, "fuse_layers", False)
     assert compiled(X).grad_fn.name() == "SigmoidBackward0"
+    monkeypatch.setattr(nn.Sequential, "fuse_layers", True)
+    # a forward replaced on the Sequential (the instance, or the class) runs, even though it
+    # calls the original one, which keeps the decision anew
+    original = nn.Sequential.forward
+    inner = compiled._orig_mod
+    inner.forward = lambda x: original(inner, x) * 2
+    for _ in range(2):
+        np.testing.assert_array_equal(compiled(X).detach().numpy(), 2 * model(X).detach().numpy())
+    del inner.forward
+    monkeypatch.setattr(nn.Sequential, "forward", lambda self, x: original(self, x) * 3)
+    for _ in range(2):
+        got = compiled(X).detach().numpy()
+        np.testing.assert_array_equal(got, 3 * original(model, X).detach().numpy())
 
 
 def test_a_deep_copy_records_plans_of_its_own() -> None:

@@ -206,6 +206,22 @@ def test_a_shifted_product_refuses_what_it_cannot_take():
         (np.zeros((2, 12)), 0, a, b, 7),
         (out.astype(np.int64), 0, a.astype(np.int64), b.astype(np.int64), 7),
     ]
+    read_only = np.zeros((3, 12))
+    read_only.setflags(write=False)
+    refused += [
+        (read_only, 0, a, b, 7),
+        (out.reshape(-1), 0, a, b, 7),  # not a matrix
+    ]
+    shared = np.zeros(36)  # b and out in one buffer: the product would read what it wrote
+    refused.append((shared.reshape(3, 12), 0, a, shared.reshape(4, 9), 7))
     for args in refused:
         assert not blas.add_shifted_product(*args)
     assert not out.any()
+
+
+@needs_mkl
+def test_a_shifted_product_of_nothing_adds_nothing():
+    out = np.ones((3, 12))
+    assert blas.add_shifted_product(out, 2, np.ones((3, 4)), np.ones((4, 9)), 0)
+    assert blas.add_shifted_product(out, 2, np.ones((3, 0)), np.ones((0, 9)), 7)
+    assert (out == 1).all()

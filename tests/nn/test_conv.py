@@ -196,8 +196,10 @@ def test_input_gradient_as_shifted_products_matches_torch(
     for dtype in (np.float64, np.float32):
         check_function(F.conv2d, TF.conv2d, [x, w], dtype, grads=(0, 1), **options)
     assert len(calls) >= 2 * w_shape[2] * w_shape[3]  # one product per tap, per dtype
+    taken = len(calls)
     xt, wt = _arrays((2, 32, 5, 4), (32, 16, 3, 3))
     check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
+    assert len(calls) > taken
 
 
 def test_finite_differences_first_and_second_order() -> None:

@@ -5,6 +5,8 @@ geometries, the layers' reprs, and torch's errors."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -129,6 +131,20 @@ def test_non_finite_gradients_reach_only_the_chosen_position(kwargs):
     out.backward(torch.tensor(g))
     F.max_pool2d(got, **kwargs).backward(nerve.tensor(g))
     np.testing.assert_allclose(got.grad.numpy(), want.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 3, "padding": 1}])
+def test_half_precision_gradients_route_without_warnings(kwargs):
+    # float16's squares overflow early: the finiteness test must neither warn nor misroute
+    x = RNG.standard_normal((2, 3, 8, 8)).astype(np.float16) * 300
+    got = nerve.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.max_pool2d(got, **kwargs)
+        out.backward(nerve.ones(*out.shape, dtype=nerve.float16) * 100)
+    want = torch.tensor(x.astype(np.float32), requires_grad=True)
+    TF.max_pool2d(want, **kwargs).backward(torch.full(tuple(out.shape), 100.0))
+    np.testing.assert_array_equal(got.grad.numpy().astype(np.float32), want.grad.numpy())
 
 
 @settings(max_examples=40, deadline=None)

@@ -201,19 +201,25 @@ def add_shifted_product(
         True
     """
     char = _NATIVE.get(a.dtype)
+    if char is None or not (a.ndim == b.ndim == out.ndim == 2):
+        return False
     (m, k), (rows, columns) = a.shape, b.shape
     if (
-        char is None
-        or not (a.dtype == b.dtype == out.dtype)
+        not (a.dtype == b.dtype == out.dtype)
         or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
+        or not out.flags.writeable
         or rows != k
         or out.shape[0] != m
         or not 0 <= width <= columns
         or not 0 <= shift <= out.shape[1] - width
         or max(*a.shape, *b.shape, *out.shape) > _INT_MAX
+        or np.may_share_memory(out, a)
+        or np.may_share_memory(out, b)
         or library() is None
     ):
         return False
+    if m == 0 or width == 0 or k == 0:
+        return True  # nothing to add (and MKL rejects a zero leading dimension)
     _state["gemm"][char](
         _ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, width, k, 1.0,
         a.ctypes.data, k, b.ctypes.data, columns,

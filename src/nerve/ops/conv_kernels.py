@@ -266,7 +266,7 @@ def _shifted_input_gradient(
     hp, wp = h + 2 * ph, width + 2 * pw
     positions = n * hp * wp
     span = positions - (kh - 1) * dh * wp - (kw - 1) * dw  # corners whose taps stay inside
-    if span * o * c * kh * kw < MIN_WORK:  # small: the GEMM calls' own cost would show
+    if span <= 0 or span * o * c * kh * kw < MIN_WORK:  # small: the calls' cost would show
         return None
     grid = np.zeros((o, n, hp, wp), dtype=g.dtype)
     grid[:, :, : g.shape[2], : g.shape[3]] = g.transpose(1, 0, 2, 3)

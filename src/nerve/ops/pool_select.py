@@ -61,7 +61,7 @@ class WindowChoice(Selection):
             if non_overlapping and finite:  # each input position is read by one tap
                 xp.multiply(g, mask, out=out[..., rows, cols])
             elif non_overlapping:
-                out[..., rows, cols] = _picked(xp, g, mask, finite)
+                out[..., rows, cols] = xp.where(mask, g, 0)
             else:
                 out[..., rows, cols] += _picked(xp, g, mask, finite)
         (ph, pw) = window.padding
@@ -169,7 +169,8 @@ class TiledChoice(Selection):
 
 MAX_TILED_WIDTH = 32
 _SPREADABLE = (np.dtype(np.float32), np.dtype(np.float64))  # BLAS products
-_RUNS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+# little-endian whatever the machine: a run's first column is then its lowest byte
+_RUNS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
 
 
 @functools.lru_cache(maxsize=32)
@@ -185,7 +186,7 @@ def _spread(wo: int, kh: int, kw: int, dtype: np.dtype) -> Any:
     return spread
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)  # (a pattern is a byte per 1 / kw of an image batch)
 def _shallow_rows(rows: int, kh: int, wo: int) -> list[Any]:
     """For d = 1 .. kh - 1, which runs (flat, ``rows`` window rows of kh runs of Wo windows)
     lie in image rows less than d deep into their window: the ones the run d rows above does
@@ -234,11 +235,17 @@ class FlatIndices(Selection):
 
 def _finite(values: Any) -> bool:
     """Whether every value is finite, so that a product by a 0/1 mask is exact (0 * inf and
-    0 * NaN are NaN, where an unchosen position must read 0). One dot product of the values
-    with themselves (3x cheaper than a sum): it is also non-finite when it overflows, which
-    only sends finite values the slower, exact way."""
+    0 * NaN are NaN, where an unchosen position must read 0). For float32 and float64 one dot
+    product of the values with themselves (3x cheaper than a sum; it is also non-finite when
+    it overflows, which only sends finite values the slower, exact way); float16's squares
+    overflow from 256 on, so there each value is tested."""
+    if values.dtype.kind != "f":
+        return True
+    if values.dtype.itemsize < 4:
+        return bool(xp_of(values).isfinite(values).all())
     flat = values.reshape(-1)
-    return math.isfinite(flat.dot(flat))
+    with np.errstate(over="ignore"):
+        return math.isfinite(flat.dot(flat))
 
 
 def _picked(xp: Any, values: Any, mask: Any, finite: bool) -> Any:

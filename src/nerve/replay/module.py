@@ -164,7 +164,13 @@ class CompiledModule(Module):
         module = self._orig_mod
         if kwargs or not state.enabled or state.anomaly or node_module.tape is not None:
             return module(*args, **kwargs)
-        if type(module) is Sequential and module.fuse_layers and not module._hooked:
+        if (
+            type(module) is Sequential
+            and module.fuse_layers
+            and not module._hooked
+            and Sequential.forward is _FORWARDS[Sequential]  # (the decision reads the layers'
+            and "forward" not in module.__dict__  # forwards, not the Sequential's own)
+        ):
             # a plan of a call that runs as the Sequential's kept one-op chain would be that op:
             # the kept decision is checked for less than this module's guards
             out = kept_chain(module, args[0]) if len(args) == 1 else None
