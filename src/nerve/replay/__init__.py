@@ -15,8 +15,9 @@ When the step repeats with the same structure, all of that gives the same answer
    over raw arrays, and whose backward runs the same ops' own backward formulas, with no
    tensor and no node made per op. A plan of a single op (``nn.Sequential``'s fused chain of
    Linear layers and activations, say) applies that op itself: the very node eager mode makes.
-   A ``Sequential`` that eager mode keeps running as one chain (``nn.fused.kept_chain``) gets
-   that chain before the guards below are checked: its kept decision is the cheaper check.
+   A ``Sequential`` that eager mode keeps running as one chain (``nn.fused.kept_chain``), with
+   its own ``forward`` and no hook of its own, gets that chain before the guards below are
+   checked: its kept decision is the cheaper check.
 
 There is no second copy of any formula: every kernel and derivative is the op's own, so the
 numbers (outputs, ``.grad``, parameters after any number of optimizer steps) are bit for bit
