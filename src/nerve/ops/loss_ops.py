@@ -248,9 +248,6 @@ def _plain_class_indices(input: Tensor, target: Tensor, ignore_index: int) -> bo
     if not 0 <= ignore_index < classes:  # (the default, -100): only the range to check
         # Read as unsigned integers of the same size, a negative class is larger than any
         # valid one, so one maximum below ``classes`` tells that all lie in [0, classes).
-        return int(data.view(_UNSIGNED[data.dtype.itemsize]).max()) < classes
+        return int(data.view(f"u{data.dtype.itemsize}").max()) < classes
     low, high = int(data.min()), int(data.max())
     return low >= 0 and high < classes and not low <= ignore_index <= high
-
-
-_UNSIGNED = {1: "uint8", 2: "uint16", 4: "uint32", 8: "uint64"}

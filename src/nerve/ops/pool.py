@@ -65,18 +65,6 @@ class PoolGather(Node):
 # backward of such a pool finds its choice with whole-image operations (TiledChoice).
 
 
-def tiles(window: Window, size: tuple[int, ...]) -> bool:
-    """Whether ``window``'s positions tile an (H, W) = ``size`` image exactly."""
-    (kh, kw), (h, w) = window.kernel, size[-2:]
-    return (
-        window.stride == window.kernel
-        and window.padding == (0, 0)
-        and window.dilation == (1, 1)
-        and h % kh == 0
-        and w % kw == 0
-    )
-
-
 def _running_max(xp: Any, parts: list[Any]) -> Any:
     """The elementwise maximum of ``parts`` (arrays of one shape), as a new array."""
     if len(parts) == 1:
@@ -101,7 +89,7 @@ def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
 def max_windows(x: Any, window: Window) -> Any:
     """The maximum of every window: a running ``maximum`` over the taps' strided slices (in
     two stages, columns then rows, when the windows tile the image)."""
-    if tiles(window, x.shape):
+    if window.tiles(x.shape):
         return tiled_max(x, window.kernel)
     source = padded(x, window, _lowest(x))
     taps = window.taps(window.out_size(x.shape[-2:]))
@@ -119,8 +107,8 @@ class MaxPool(Node):
 
     def backward(self, g: Any) -> Any:
         x, out = data(self.input(0)), data(self.output())
-        choice = TiledChoice.of(x, out, self.window) if tiles(self.window, x.shape) else None
-        return run(PoolScatter, g, selection=choice or WindowChoice.of(x, out, self.window))
+        choice = TiledChoice.of(x, out, self.window) or WindowChoice.of(x, out, self.window)
+        return run(PoolScatter, g, selection=choice)
 
 
 class AdaptiveMaxPool(Node):

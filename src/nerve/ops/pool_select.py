@@ -120,14 +120,16 @@ class TiledChoice(Selection):
 
     @classmethod
     def of(cls, x: Any, out: Any, window: Window) -> TiledChoice | None:
-        """The choice for ``x``'s tiling ``window`` (``out`` its pooled values), or None where
-        this path does not apply: not a float NumPy array, ``kw`` not 1, 2, 4 or 8, rows of
-        more than :data:`MAX_TILED_WIDTH` windows, or a pooled value that is not finite."""
+        """The choice for ``x``'s ``window`` (``out`` its pooled values), or None where this
+        path does not apply: windows that do not tile ``x``, not a float NumPy array, ``kw``
+        not 1, 2, 4 or 8, rows of more than :data:`MAX_TILED_WIDTH` windows, or a pooled
+        value that is not finite."""
         (kh, kw), wo = window.kernel, out.shape[-1]
         if (
-            type(x) is not np.ndarray
+            not window.tiles(x.shape)
+            or type(x) is not np.ndarray
             or x.dtype not in _SPREADABLE
-            or kw not in _RUNS
+            or kw not in (1, 2, 4, 8)  # the sizes of unsigned integers
             or wo > MAX_TILED_WIDTH
             or out.size == 0
             or not _finite(out)
@@ -136,7 +138,9 @@ class TiledChoice(Selection):
         rows = out.size // wo  # window rows of the whole batch, each kh image rows tall
         spread = _spread(wo, kh, kw, x.dtype)
         hits = x.reshape(rows, spread.shape[1]) == out.reshape(rows, wo) @ spread
-        runs = hits.view(_RUNS[kw]).reshape(-1)  # a window row's kw hits as one integer
+        # a window row's kw hits as one integer, little-endian whatever the machine: the
+        # row's first column is then its lowest byte
+        runs = hits.view(f"<u{kw}").reshape(-1)
         first = np.negative(runs)
         first &= runs  # its lowest set byte: the first hit in the row
         if kh > 1:  # clear what rows below a row with a hit found
@@ -169,8 +173,6 @@ class TiledChoice(Selection):
 
 MAX_TILED_WIDTH = 32
 _SPREADABLE = (np.dtype(np.float32), np.dtype(np.float64))  # BLAS products
-# little-endian whatever the machine: a run's first column is then its lowest byte
-_RUNS = {1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
 
 
 @functools.lru_cache(maxsize=32)

@@ -50,6 +50,18 @@ class Window:
             for j in range(kw)
         ]
 
+    def tiles(self, size: tuple[int, ...]) -> bool:
+        """Whether the windows tile an image of ``size`` (..., H, W) exactly: each position in
+        one window, every window whole (the common 2x2 pool)."""
+        (kh, kw), (h, w) = self.kernel, size[-2:]
+        return (
+            self.stride == self.kernel
+            and self.padding == (0, 0)
+            and self.dilation == (1, 1)
+            and h % kh == 0
+            and w % kw == 0
+        )
+
     def padded_size(self, size: tuple[int, ...]) -> tuple[int, int]:
         """The height and width the taps read: the padded input, and in ceil mode as far as
         the last window reaches."""

@@ -83,6 +83,17 @@ _SIMPLE = (bool, int, float, str, tuple, type(None))
 _MISSING = object()
 
 
+def _known_forward(module: Module) -> bool:
+    """Whether calling ``module`` runs its type's own forward, one of :data:`REPLAYABLE`'s,
+    with no hook around it (not replaced on the instance or on the class)."""
+    kind = type(module)
+    return (
+        _FORWARDS.get(kind) is kind.forward
+        and "forward" not in module.__dict__
+        and not module._hooked
+    )
+
+
 class Structure:
     """A snapshot of a module tree: what a plan depends on besides its arguments.
 
@@ -98,25 +109,19 @@ class Structure:
         self.edits = EDITS[0]
         owned: dict[int, Tensor] = {}
         fingerprint: list[Any] = []
-        self.modules: list[tuple[type, Any, Module, tuple[Any, ...]]] = []
+        self.modules: list[tuple[Module, tuple[Any, ...]]] = []
         self.supported = True
         for module in root.modules():
             attrs, kind = module.__dict__, type(module)
             # the children's order too: the instance dict mirrors them, but not their order
-            values = (*attrs.values(), *module._modules)
-            self.modules.append((kind, kind.forward, module, values))
+            self.modules.append((module, (*attrs.values(), *module._modules)))
             # simple options by value (an equal value found again finds the same plans),
             # everything else (parameters, children, registries) by identity
             fingerprint.append(
                 (kind, id(module), *module._modules)
                 + tuple((k, v if type(v) in _SIMPLE else id(v)) for k, v in attrs.items())
             )
-            if (
-                kind not in _FORWARDS
-                or _FORWARDS[kind] is not kind.forward
-                or "forward" in attrs
-                or module._hooked
-            ):
+            if not _known_forward(module):
                 self.supported = False
             for registry in (module._parameters, module._buffers):
                 for tensor in registry.values():
@@ -138,7 +143,7 @@ class Structure:
         edits = EDITS[0]
         if edits == self.edits:
             return True  # no module anywhere changed since the last check
-        for _, _, module, values in self.modules:
+        for module, values in self.modules:
             now = (*module.__dict__.values(), *module._modules)
             if len(now) != len(values) or not all(map(is_, now, values)):
                 return False
@@ -164,13 +169,8 @@ class CompiledModule(Module):
         module = self._orig_mod
         if kwargs or not state.enabled or state.anomaly or node_module.tape is not None:
             return module(*args, **kwargs)
-        if (
-            type(module) is Sequential
-            and module.fuse_layers
-            and not module._hooked
-            and Sequential.forward is _FORWARDS[Sequential]  # (the decision reads the layers'
-            and "forward" not in module.__dict__  # forwards, not the Sequential's own)
-        ):
+        if type(module) is Sequential and module.fuse_layers and _known_forward(module):
+            # (the kept decision reads its layers' forwards and hooks, not the Sequential's)
             # a plan of a call that runs as the Sequential's kept one-op chain would be that op:
             # the kept decision is checked for less than this module's guards
             out = kept_chain(module, args[0]) if len(args) == 1 else None
