@@ -1,5 +1,7 @@
-"""backend/reductions.extreme: the same values as NumPy's max and min along any axis, whether it
-takes the transposed copy (a short last axis of many rows) or NumPy's own reduction."""
+"""backend/reductions: ``extreme``, the same values as NumPy's max and min along any axis,
+whether it takes the transposed copy (a short last axis of many rows) or NumPy's own
+reduction; ``total``, NumPy's sums (to rounding) whether it takes a product with ones or
+NumPy's own sum; and the read-only zeros and ones of backend/constants that they use."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nerve.backend.reductions import _short_axis, extreme
+from nerve.backend import constants
+from nerve.backend.reductions import MAX_DOT_AXIS, _short_axis, extreme, total
 
 shapes = st.lists(st.integers(1, 70), min_size=2, max_size=3).filter(
     lambda s: int(np.prod(s)) <= 20_000
@@ -47,3 +50,62 @@ def test_views_tuples_and_full_reductions() -> None:
     np.testing.assert_array_equal(extreme(x, (0, 1), False, True), x.max(axis=(0, 1)))
     with pytest.raises(ValueError):
         extreme(np.zeros((64, 0), np.float32), 1, False, True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 40), min_size=1, max_size=4).filter(
+        lambda s: int(np.prod(s)) <= 20_000
+    ),
+    data=st.data(),
+    keepdims=st.booleans(),
+)
+def test_total_matches_numpy_sum(shape, data, keepdims) -> None:
+    ndim = len(shape)
+    axes = data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(-ndim, ndim - 1).map(lambda a: (a,)),
+            st.just(tuple(range(ndim))),
+        )
+    )
+    dtype = data.draw(st.sampled_from([np.float32, np.float64, np.float16, np.int64]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    if data.draw(st.booleans()) and ndim > 1:
+        x = x.swapaxes(0, -1)  # not contiguous
+    expected = x.sum(axis=axes, keepdims=keepdims)
+    got = total(x, axes, keepdims)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    tolerance = (
+        {np.float32: 1e-5, np.float64: 1e-12, np.float16: 0}[dtype] if dtype != np.int64 else 0
+    )
+    np.testing.assert_allclose(
+        got, expected, rtol=tolerance, atol=tolerance * x.shape[0] if ndim else 0
+    )
+
+
+def test_total_keeps_numpys_pairwise_sum_on_a_long_last_axis() -> None:
+    x = np.full((2, MAX_DOT_AXIS + 1), 0.1, np.float32)
+    np.testing.assert_array_equal(total(x, (1,)), x.sum(axis=1))
+    nan = np.ones((3, 4), np.float32)
+    nan[1, 2] = np.nan
+    assert np.isnan(total(nan, (0,))[2]) and np.isnan(total(nan, (-1,))[1])
+
+
+def test_zeros_and_ones_are_read_only_constants() -> None:
+    z = constants.zeros((3, 5), np.float32)
+    assert z.shape == (3, 5) and z.dtype == np.float32 and not z.any()
+    assert not z.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        z[0, 0] = 1
+    assert constants.zeros((3, 5), np.float32) is z  # the same view, not a new one
+    big = constants.zeros((1 << 16, 3), np.float64)  # a larger mapping, the old view intact
+    assert not big.any() and not z.any() and big.dtype == np.float64
+    assert constants.zeros((0, 4), np.float32).shape == (0, 4)
+    o = constants.ones(7, np.float64)
+    assert o.shape == (7,) and (o == 1).all() and not o.flags.writeable
+    assert (constants.ones(100_000, np.float32) == 1).all() and (
+        constants.ones(7, np.float64) == 1
+    ).all()
+    assert constants.ones(0, np.float32).shape == (0,)

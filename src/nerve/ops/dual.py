@@ -20,6 +20,7 @@ from typing import Any
 from ..autograd.node import run
 from ..backend.blas import matmul2d
 from ..backend.device import xp_of
+from ..backend.reductions import total
 from ..tensor import Tensor
 from .broadcast import broadcast_axes
 
@@ -58,7 +59,7 @@ def sum(x: Any, axes: tuple[int, ...] | None, keepdim: bool = False) -> Any:  # 
     """Sum over ``axes`` (all of them when None)."""
     if isinstance(x, Tensor):
         return x.sum(dim=axes, keepdim=keepdim)
-    return x.sum(axis=axes, keepdims=keepdim)
+    return total(x, axes, keepdim)
 
 
 def sum_per_channel(x: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
-from ..backend.reductions import extreme
+from ..backend.reductions import extreme, total
 from ..tensor import Tensor, _check_dim
 from .dual import sum as dual_sum
 from .promotion import softmax_operand
@@ -23,7 +23,7 @@ class Softmax(Node):
         xp = xp_of(x)
         shifted = x - extreme(x, axis, keepdims=True, largest=True)
         e = xp.exp(shifted, out=shifted)
-        e /= e.sum(axis=axis, keepdims=True)
+        e /= total(e, (axis,), keepdims=True)
         return e
 
     def backward(self, g: Any) -> Any:
@@ -38,7 +38,7 @@ class LogSoftmax(Node):
         self.axis = axis
         xp = xp_of(x)
         shifted = x - extreme(x, axis, keepdims=True, largest=True)
-        shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted -= xp.log(total(xp.exp(shifted), (axis,), keepdims=True))
         return shifted
 
     def backward(self, g: Any) -> Any:
