@@ -152,7 +152,7 @@ def test_half_precision_gradients_route_without_warnings(kwargs):
     kh=st.integers(1, 4),
     kw=st.sampled_from([1, 2, 3, 4, 8]),
     ho=st.integers(1, 4),
-    wo=st.sampled_from([1, 2, 3, 5, 32, 33]),
+    wo=st.sampled_from([1, 2, 3, 5, 8, 9, 14, 32, 33]),
     float32=st.booleans(),
 )
 def test_whole_image_choice_equals_the_per_tap_one(kh, kw, ho, wo, float32):
@@ -177,6 +177,27 @@ def test_whole_image_choice_equals_the_per_tap_one(kh, kw, ho, wo, float32):
     np.testing.assert_array_equal(ours.gather(h), per_tap.gather(h))
     x[0, 0, 0, 0] = np.nan  # a NaN window is WindowChoice's
     assert TiledChoice.of(x, tiled_max(x, (kh, kw)), window) is None
+
+
+@pytest.mark.parametrize("wo", [1, 7, 8, 9, 14, 16])
+@pytest.mark.parametrize("kh,kw", [(1, 2), (2, 2), (3, 2), (2, 1), (2, 4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_spread_over_their_windows(wo, kh, kw, dtype):
+    """Each pooled value (or gradient) copied over its window, whichever way it is done (a 0/1
+    product, or float32's bits copied on long rows of 2-wide windows); the bit copy is exact
+    for NaN, infinities and the sign of zero too."""
+    from nerve.ops.pool_select import MIN_COPIED_WIDTH, _spread_over_windows
+
+    values = RNG.standard_normal((6, wo)).astype(dtype)
+    want = np.repeat(np.repeat(values, kw, axis=1)[:, None, :], kh, axis=1).reshape(6, -1)
+    np.testing.assert_array_equal(_spread_over_windows(values, kh, kw), want)
+    if dtype == np.float32 and kw == 2 and wo >= MIN_COPIED_WIDTH:
+        values[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+        values[1, 0] = np.float32(1e-45)  # a subnormal
+        values = values[:, ::-1]  # not contiguous
+        want = np.repeat(np.repeat(values, kw, axis=1)[:, None, :], kh, axis=1).reshape(6, -1)
+        got = _spread_over_windows(values, kh, kw)
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
