@@ -21,10 +21,21 @@ def time_call(fn: Callable[[], object], number: int, rounds: int = 7, warmup: in
 
 
 def machine() -> str:
+    """The CPU (its model where Linux names it: libraries' kernels differ between vendors, and
+    so do the ratios), its cores and Python's version."""
     import os
     import platform
 
     cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            models = [
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            ]
+    except OSError:
+        models = []
+    if models:
+        cpu = f"{cpu} ({models[0]})"
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
