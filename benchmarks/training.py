@@ -1,6 +1,8 @@
-"""The speed benchmark: training throughput of nerve, PyTorch, a hand-written NumPy MLP and,
-when jax is installed, JAX (jit-compiled step, on the CPU) on the workloads W1, W2, W3 (see
-workloads.py), side by side in one run, plus import time and peak memory. nerve runs eagerly and
+"""The speed benchmark: training throughput of nerve, PyTorch, two hand-written NumPy MLPs (the
+plain one of workloads.py, and numpy_exact.py's with torch's formulas and preallocated
+buffers: the floor for a replay of the whole step) and, when jax is installed, JAX
+(jit-compiled step, on the CPU) on the workloads W1, W2, W3 (see workloads.py), side by side
+in one run, plus import time and peak memory. nerve runs eagerly and
 with ``nerve.compile`` (a replayed forward), torch eagerly and, where TorchInductor compiles on
 this machine and not with --quick, with ``torch.compile``. Each (engine,
 workload) runs in a fresh process, rounds alternate between the engines, and the median is
@@ -24,7 +26,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 # jax only where installed; torch_compiled (torch.compile) only where it compiles here, and
 # not with --quick (TorchInductor takes tens of seconds per process to compile)
-ENGINES = ("numpy", "nerve", "nerve_replayed", "torch", "torch_compiled", "jax")
+ENGINES = ("numpy", "numpy_exact", "nerve", "nerve_replayed", "torch", "torch_compiled", "jax")
 EPOCHS = {"W1": 12, "W2": 8, "W3": 3}
 
 
@@ -97,7 +99,7 @@ def import_seconds(module: str, threads: int, repeats: int) -> float:
 
 
 def available(engine: str, quick: bool = False) -> bool:
-    if engine in ("numpy", "nerve", "nerve_replayed"):
+    if engine in ("numpy", "numpy_exact", "nerve", "nerve_replayed"):
         return True
     if engine == "torch_compiled":  # TorchInductor needs a working C++ compiler
         return not quick and available("torch") and _torch_compiles()
@@ -269,7 +271,7 @@ def format_report(
     )
     names += ", JAX" if "jax" in engines else ""
     lines = [
-        f"# Training speed: {names} and a hand-written NumPy MLP",
+        f"# Training speed: {names} and hand-written NumPy MLPs",
         "",
         f"Machine: {machine}; {args.threads} BLAS thread(s) for every engine"
         + (" (each process pinned to one core)" if args.threads == 1 else "")
@@ -279,6 +281,16 @@ def format_report(
         "small ones: NumPy's.",
         "",
     ]
+    if "numpy_exact" in engines:
+        lines += [
+            "numpy: a hand-written MLP, forward, backward and update written out with NumPy "
+            "(its loss and gradients simpler than torch's). numpy_exact: the same with torch's "
+            "formulas (BCELoss's range checks and clamped logs, torch's gradients and optimizer "
+            "updates) and every buffer made once: the floor for an engine that keeps torch's "
+            "semantics, as a replay of the whole training step could at best run it "
+            "(benchmarks/numpy_exact.py).",
+            "",
+        ]
     if "jax" in engines:
         lines += [
             "JAX's training step is jit-compiled (one XLA program for forward, loss, gradient "

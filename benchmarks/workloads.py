@@ -308,6 +308,10 @@ def run(engine: str, name: str, epochs: int, quick: bool = False) -> dict[str, A
     workload, data = WORKLOADS[name], make_data(name, quick)
     if engine == "numpy":
         return train_numpy(workload, data, epochs)
+    if engine == "numpy_exact":
+        from numpy_exact import train_numpy_exact
+
+        return train_numpy_exact(workload, data, epochs)
     if engine == "jax":
         return train_jax(workload, data, epochs)
     return train_framework(engine, workload, data, epochs)

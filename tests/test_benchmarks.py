@@ -39,12 +39,58 @@ def test_training_benchmark_runs_end_to_end_on_tiny_sizes() -> None:
     import training
 
     report = training.main(["--quick", "--workloads", "W1"])
-    for engine in ("numpy", "nerve", "torch"):
+    for engine in ("numpy", "numpy_exact", "nerve", "torch"):
         assert f"| W1 | {engine} |" in report
     assert "| import nerve |" in report
     assert "## Convolutional networks" in report and "| C1 |" in report
     assert "### Layer by layer" in report and "| C1 | Linear(256->10) on 32x256 |" in report
     assert "nerve replayed / torch" in report
+
+
+@pytest.mark.parametrize(
+    "loss, optimizer", [("bce", "sgd"), ("ce", "adam"), ("ce", "momentum")], ids=str
+)
+def test_numpy_floor_computes_what_torch_computes(loss: str, optimizer: str) -> None:
+    """numpy_exact.py claims torch's formulas: three steps of it and of torch, from the same
+    weights on the same batches (the last one short), give the same weights and losses."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+    import numpy_exact as exact
+
+    rng = np.random.default_rng(1)
+    sizes, batch, lr = (5, 7, 4, 1 if loss == "bce" else 3), 8, 0.05
+    layers = exact._Layers(sizes, batch, rng)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 4), torch.nn.ReLU(),
+        torch.nn.Linear(4, sizes[-1]), *([torch.nn.Sigmoid()] if loss == "bce" else []),
+    )  # fmt: skip
+    with torch.no_grad():
+        for ours, theirs in zip(layers.params, model.parameters()):
+            theirs.copy_(torch.from_numpy(ours))
+    options = {"sgd": {}, "momentum": {"momentum": 0.9}}
+    opt = (
+        torch.optim.Adam(model.parameters(), lr=lr)
+        if optimizer == "adam"
+        else torch.optim.SGD(model.parameters(), lr=lr, **options[optimizer])
+    )
+    loss_fn = torch.nn.BCELoss() if loss == "bce" else torch.nn.CrossEntropyLoss()
+    for size in (batch, batch, 5):
+        x = rng.standard_normal((size, 5)).astype(np.float32)
+        if loss == "bce":
+            y = (rng.random((size, 1)) > 0.5).astype(np.float32)
+            ours_loss, grad = exact._bce(exact._forward(layers, x)[-1], y)
+        else:
+            y = rng.integers(0, sizes[-1], size)
+            ours_loss, grad = exact._cross_entropy(exact._forward(layers, x)[-1], y)
+        exact._backward(layers, x, exact._forward(layers, x), grad)
+        exact._update(layers, optimizer, lr)
+        opt.zero_grad()
+        theirs_loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y))
+        theirs_loss.backward()
+        opt.step()
+        assert abs(ours_loss - theirs_loss.item()) < 1e-5
+    for ours, theirs in zip(layers.params, model.parameters()):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_phase_profile_runs_and_covers_every_phase() -> None:
