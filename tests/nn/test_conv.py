@@ -60,9 +60,12 @@ def test_conv2d_matches_torch(case: str, dtype: Any) -> None:
     [
         {"stride": 2, "padding": 1, "output_padding": 1},
         {"stride": (2, 3), "padding": (1, 0), "groups": 2, "dilation": 2},
+        # output padding of a stride or more, below the dilation (torch allows it)
+        {"stride": 1, "padding": 2, "output_padding": 2, "dilation": 3},
+        {"stride": (2, 1), "padding": (0, 1), "output_padding": (3, 1), "dilation": (4, 2)},
         {},
     ],
-    ids=["stride-output-padding", "groups-dilation", "plain"],
+    ids=["stride-output-padding", "groups-dilation", "dilation-output-padding", "mixed", "plain"],
 )
 def test_conv_transpose2d_matches_torch(options: dict, dtype: Any) -> None:
     groups = options.get("groups", 1)
@@ -294,6 +297,12 @@ def test_pad_second_order() -> None:
         (lambda: nn.Conv2d(3, 4, 3, groups=2), "divisible by groups"),
         (lambda: nn.Conv2d(3, 4, 3, padding_mode="mirror"), "padding_mode must be one of"),
         (lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), "not supported for strided"),
+        (
+            lambda: F.conv_transpose2d(
+                nerve.zeros(1, 2, 5, 5), nerve.zeros(2, 3, 3, 3), stride=2, output_padding=2
+            ),
+            "smaller than either the stride \\(2, 2\\) or the dilation \\(1, 1\\)",
+        ),
     ],
     ids=[
         "channels",
@@ -306,6 +315,7 @@ def test_pad_second_order() -> None:
         "groups",
         "padding-mode",
         "same-strided",
+        "output-padding",
     ],
 )
 def test_errors_name_what_was_wrong(call: Any, message: str) -> None:

@@ -173,13 +173,18 @@ def conv_transpose2d(
         groups,
     )
     extra = _pair(output_padding, "output_padding", "conv2d")
-    # torch also accepts output_padding < dilation; nerve only < stride (the extra rows of
-    # that case, which nothing reaches, are not supported)
-    if any(e < 0 or e >= s for e, s in zip(extra, geometry.stride)):
+    if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, geometry.stride, geometry.dilation)):
         raise RuntimeError(
             f"conv_transpose2d: output_padding {extra} must be non-negative and smaller than "
-            f"the stride {geometry.stride}"
+            f"either the stride {geometry.stride} or the dilation {geometry.dilation}"
         )
+    if any(e >= s for e, s in zip(extra, geometry.stride)):
+        # Padding of a stride or more (torch allows it below the dilation): each whole stride
+        # of it is one more input row (or column) of zeros, whose outputs lie beyond the rest;
+        # what remains is below the stride, as the kernels take it.
+        more = [e // s for e, s in zip(extra, geometry.stride)]
+        input = pad(input, (0, more[1], 0, more[0]))
+        extra = (extra[0] % geometry.stride[0], extra[1] % geometry.stride[1])
     shape = output_padding_shape(
         tuple(input._data.shape), tuple(weight._data.shape), geometry, extra
     )
