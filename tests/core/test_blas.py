@@ -220,6 +220,40 @@ def test_a_shifted_product_refuses_what_it_cannot_take():
 
 
 @needs_mkl
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_product_at_rows_adds_into_its_rows_only(dtype):
+    a, b = rng.standard_normal((9, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    out = rng.standard_normal((12, 3)).astype(dtype)
+    want = out.copy()
+    want[2:9] += a[:7] @ b
+    assert blas.add_product_at_rows(out, 2, a, b, 7)
+    np.testing.assert_allclose(out, want, rtol=1e-5)
+    out = np.ones((12, 3), dtype)
+    assert blas.add_product_at_rows(out, 2, a, b, 0)  # nothing to add
+    assert (out == 1).all()
+
+
+def test_a_product_at_rows_refuses_what_it_cannot_take():
+    a, b, out = np.ones((9, 4)), np.ones((4, 3)), np.zeros((12, 3))
+    read_only = np.zeros((12, 3))
+    read_only.setflags(write=False)
+    refused = [
+        (out, 6, a, b, 7),  # past the end of out's rows
+        (out, -1, a, b, 7),
+        (out, 0, a, b, 10),  # taller than a
+        (out.astype(np.float32), 0, a, b, 7),  # mixed dtypes
+        (out, 0, a, np.asfortranarray(np.ones((4, 3))), 7),  # not row-major
+        (out, 0, a, np.ones((5, 3)), 7),  # shapes that do not chain
+        (np.zeros((12, 2)), 0, a, b, 7),
+        (read_only, 0, a, b, 7),
+        (out, 0, a.reshape(-1), b, 7),  # not a matrix
+    ]
+    for args in refused:
+        assert not blas.add_product_at_rows(*args)
+    assert not out.any()
+
+
+@needs_mkl
 def test_a_shifted_product_of_nothing_adds_nothing():
     out = np.ones((3, 12))
     assert blas.add_shifted_product(out, 2, np.ones((3, 4)), np.ones((4, 9)), 0)

@@ -173,6 +173,7 @@ SHIFTED = {
     "padding-past-the-kernel": ((1, 16, 3, 3), (32, 16, 3, 3), {"padding": 3}),
     "1x1": ((2, 16, 4, 4), (32, 16, 1, 1), {}),
     "few-channels": ((3, 2, 6, 5), (3, 2, 3, 3), {"padding": 1}),
+    "eight-channels-dilated": ((2, 8, 7, 6), (4, 8, 3, 2), {"padding": (2, 1), "dilation": 2}),
 }
 
 
@@ -180,29 +181,36 @@ SHIFTED = {
 def test_input_gradient_as_shifted_products_matches_torch(
     case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The input's gradient as one GEMM per tap adding into shifted columns (MKL,
-    conv_kernels._shifted_input_gradient), forced for small layers; the transposed convolution
-    (the same op forward) too. A spy asserts that the path was really taken."""
+    """The input's gradient as one GEMM per tap adding into shifted columns, or rows from
+    ROWS_MIN_CHANNELS input channels (MKL, conv_kernels._shifted_input_gradient), forced for
+    small layers; the transposed convolution (the same op forward) too. Spies assert that the
+    path was really taken, in the orientation the channel count asks for."""
     from nerve.backend import blas
     from nerve.ops import conv_kernels
 
     if not blas.is_available():
         pytest.skip("MKL is not installed (pip install nerve[mkl])")
     monkeypatch.setattr(conv_kernels, "MIN_WORK", 0)
-    calls = []
-    real = conv_kernels.add_shifted_product
-    monkeypatch.setattr(
-        conv_kernels, "add_shifted_product", lambda *args: calls.append(1) or real(*args)
-    )
+    calls: list[str] = []
+
+    def spy(name: str) -> Any:
+        real = getattr(conv_kernels, name)
+        return lambda *args: calls.append(name) or real(*args)
+
+    for name in ("add_shifted_product", "add_product_at_rows"):
+        monkeypatch.setattr(conv_kernels, name, spy(name))
     x_shape, w_shape, options = SHIFTED[case]
     x, w = _arrays(x_shape, w_shape)
     for dtype in (np.float64, np.float32):
         check_function(F.conv2d, TF.conv2d, [x, w], dtype, grads=(0, 1), **options)
-    assert len(calls) >= 2 * w_shape[2] * w_shape[3]  # one product per tap, per dtype
+    rows = x_shape[1] >= conv_kernels.ROWS_MIN_CHANNELS
+    expected = "add_product_at_rows" if rows else "add_shifted_product"
+    assert calls.count(expected) >= 2 * w_shape[2] * w_shape[3]  # one per tap, per dtype
+    assert len(set(calls)) == 1
     taken = len(calls)
-    xt, wt = _arrays((2, 32, 5, 4), (32, 16, 3, 3))
+    xt, wt = _arrays((2, 32, 5, 4), (32, 16, 3, 3))  # the gradient of a 16-channel input
     check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
-    assert len(calls) > taken
+    assert calls[taken:].count("add_product_at_rows") >= 9
 
 
 def test_finite_differences_first_and_second_order() -> None:

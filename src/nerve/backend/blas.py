@@ -200,22 +200,15 @@ def add_shifted_product(
         >>> (out[:, 1:3] == 3).all() and not out[:, [0, 3, 4]].any() if done else True
         True
     """
-    char = _NATIVE.get(a.dtype)
-    if char is None or not (a.ndim == b.ndim == out.ndim == 2):
+    char = _adding_gemm(out, a, b)
+    if char is None:
         return False
-    (m, k), (rows, columns) = a.shape, b.shape
+    (m, k), columns = a.shape, b.shape[1]
     if (
-        not (a.dtype == b.dtype == out.dtype)
-        or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
-        or not out.flags.writeable
-        or rows != k
+        b.shape[0] != k
         or out.shape[0] != m
         or not 0 <= width <= columns
         or not 0 <= shift <= out.shape[1] - width
-        or max(*a.shape, *b.shape, *out.shape) > _INT_MAX
-        or np.may_share_memory(out, a)
-        or np.may_share_memory(out, b)
-        or library() is None
     ):
         return False
     if m == 0 or width == 0 or k == 0:
@@ -226,6 +219,62 @@ def add_shifted_product(
         1.0, out.ctypes.data + shift * out.itemsize, out.shape[1],
     )  # fmt: skip
     return True
+
+
+def add_product_at_rows(
+    out: np.ndarray, shift: int, a: np.ndarray, b: np.ndarray, height: int
+) -> bool:
+    """``out[shift : shift + height] += a[:height] @ b`` in one MKL GEMM: the rows' version of
+    :func:`add_shifted_product`, with the same conditions (False, nothing done, when MKL
+    cannot take it).
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.blas import add_product_at_rows
+        >>> out = np.zeros((5, 2))
+        >>> done = add_product_at_rows(out, 1, np.ones((4, 3)), np.ones((3, 2)), 2)
+        >>> (out[1:3] == 3).all() and not out[[0, 3, 4]].any() if done else True
+        True
+    """
+    char = _adding_gemm(out, a, b)
+    if char is None:
+        return False
+    (rows, k), n = a.shape, b.shape[1]
+    if (
+        b.shape[0] != k
+        or out.shape[1] != n
+        or not 0 <= height <= rows
+        or not 0 <= shift <= out.shape[0] - height
+    ):
+        return False
+    if n == 0 or height == 0 or k == 0:
+        return True  # nothing to add (and MKL rejects a zero leading dimension)
+    _state["gemm"][char](
+        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, height, n, k, 1.0,
+        a.ctypes.data, k, b.ctypes.data, n,
+        1.0, out.ctypes.data + shift * n * out.itemsize, n,
+    )  # fmt: skip
+    return True
+
+
+def _adding_gemm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> str | None:
+    """The GEMM's type letter when MKL can add ``a @ b`` (or a part of it) into ``out``: float
+    NumPy matrices of one dtype, C-contiguous, ``out`` writable and apart from the operands;
+    else None."""
+    char = _NATIVE.get(a.dtype)
+    if (
+        char is None
+        or not (a.ndim == b.ndim == out.ndim == 2)
+        or not (a.dtype == b.dtype == out.dtype)
+        or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
+        or not out.flags.writeable
+        or max(*a.shape, *b.shape, *out.shape) > _INT_MAX
+        or np.may_share_memory(out, a)
+        or np.may_share_memory(out, b)
+        or library() is None
+    ):
+        return None
+    return char
 
 
 def is_available() -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.blas import MIN_WORK, add_shifted_product, matmul2d
+from ..backend.blas import MIN_WORK, add_product_at_rows, add_shifted_product, matmul2d
 from ..backend.blas import is_available as mkl_is_available
 from ..backend.device import xp_of
 
@@ -33,6 +33,13 @@ from ..backend.device import xp_of
 # measured point, 16 channels, was faster channels-last; 8 was even for the forward and
 # faster planar for the weight's gradient).
 PLANAR_MAX_CHANNELS = 8
+# The fewest input channels for which the shifted input gradient lays positions out as rows.
+# Measured on an AMD EPYC, one thread, the two ways alternating in one process: the whole
+# gradient of C3's 32 -> 32 layer 35.5 ms as columns, 33.2 as rows (its tap products alone
+# 34 and 25: the rows' layout costs more to copy); its 32 -> 64 layer 11.4 and 10.1 ms; a
+# C1-size 16 -> 16 one 0.33 and 0.31 ms. With C2's 8 input channels the products as rows
+# were 2.5x slower (a GEMM C columns wide).
+ROWS_MIN_CHANNELS = 16
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,11 @@ def _shifted_input_gradient(
     ``beta = 1``, see backend.blas.add_shifted_product). Measured against the im2col of ``g``
     it replaces: C2's 16 -> 8 gradient 3.4 -> 1.5 ms, C3's 32 -> 32 and 64 -> 32 38 -> 27 and
     21 -> 12 ms, a C1-size one 0.62 -> 0.44 ms (every case tried was faster). Only with MKL
-    installed: NumPy's product cannot add into a strided part of its output."""
+    installed: NumPy's product cannot add into a strided part of its output.
+
+    From :data:`ROWS_MIN_CHANNELS` input channels the same sums run with positions as rows,
+    (N * Hp * Wp, C) += (N * Hp * Wp, O) @ (O, C): each tap's product is then one tall GEMM
+    with C output columns, which MKL runs faster once C is 16 or more (see there)."""
     n, c, h, width = shape
     o, _, kh, kw = w.shape
     if (
@@ -268,14 +279,26 @@ def _shifted_input_gradient(
     span = positions - (kh - 1) * dh * wp - (kw - 1) * dw  # corners whose taps stay inside
     if span <= 0 or span * o * c * kh * kw < MIN_WORK:  # small: the calls' cost would show
         return None
-    grid = np.zeros((o, n, hp, wp), dtype=g.dtype)
-    grid[:, :, : g.shape[2], : g.shape[3]] = g.transpose(1, 0, 2, 3)
-    corners = grid.reshape(o, positions)
-    taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0))  # (kh, kw, C, O)
-    out = np.zeros((c, positions), dtype=g.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            if not add_shifted_product(out, i * dh * wp + j * dw, taps[i, j], corners, span):
+    shifts = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    if c < ROWS_MIN_CHANNELS:  # positions as columns: (C, positions) += (C, O) @ (O, positions)
+        grid = np.zeros((o, n, hp, wp), dtype=g.dtype)
+        grid[:, :, : g.shape[2], : g.shape[3]] = g.transpose(1, 0, 2, 3)
+        corners = grid.reshape(o, positions)
+        taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw, c, o)
+        out = np.zeros((c, positions), dtype=g.dtype)
+        for tap, shift in zip(taps, shifts):
+            if not add_shifted_product(out, shift, tap, corners, span):
                 return None  # (MKL takes all or none: the same arrays each time)
-    inside = out.reshape(c, n, hp, wp)[:, :, ph : ph + h, pw : pw + width]
-    return np.ascontiguousarray(inside.transpose(1, 0, 2, 3))
+        inside = out.reshape(c, n, hp, wp)[:, :, ph : ph + h, pw : pw + width]
+        return np.ascontiguousarray(inside.transpose(1, 0, 2, 3))
+    # positions as rows: (positions, C) += (positions, O) @ (O, C)
+    grid = np.zeros((n, hp, wp, o), dtype=g.dtype)
+    grid[:, : g.shape[2], : g.shape[3]] = g.transpose(0, 2, 3, 1)
+    corners = grid.reshape(positions, o)
+    taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)
+    out = np.zeros((positions, c), dtype=g.dtype)
+    for tap, shift in zip(taps, shifts):
+        if not add_product_at_rows(out, shift, corners, tap, span):
+            return None
+    inside = out.reshape(n, hp, wp, c)[:, ph : ph + h, pw : pw + width]
+    return np.ascontiguousarray(inside.transpose(0, 3, 1, 2))
