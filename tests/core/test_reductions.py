@@ -5,6 +5,8 @@ NumPy's own sum; and the read-only zeros and ones of backend/constants that they
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -85,6 +87,15 @@ def test_total_matches_numpy_sum(shape, data, keepdims) -> None:
     )
 
 
+def test_total_of_a_last_axis_of_several_dimensions() -> None:
+    x = np.random.default_rng(0).standard_normal((3, 4, 5, 6)).astype(np.float32)
+    for keepdims in (False, True):
+        got, want = total(x, (-1,), keepdims), x.sum(axis=-1, keepdims=keepdims)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert total(np.zeros((2, 0, 5), np.float32), (2,)).shape == (2, 0)
+
+
 def test_total_keeps_numpys_pairwise_sum_on_a_long_last_axis() -> None:
     x = np.full((2, MAX_DOT_AXIS + 1), 0.1, np.float32)
     np.testing.assert_array_equal(total(x, (1,)), x.sum(axis=1))
@@ -109,3 +120,24 @@ def test_zeros_and_ones_are_read_only_constants() -> None:
         constants.ones(7, np.float64) == 1
     ).all()
     assert constants.ones(0, np.float32).shape == (0,)
+    # one table each: a length and a 1-D shape given as an int do not collide
+    assert (constants.ones(3, np.float64) == 1).all() and not constants.zeros(3, np.float64).any()
+
+
+def _resident_kib() -> dict[str, int]:
+    with open("/proc/self/status", encoding="utf-8") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return {name: int(fields[name].split()[0]) for name in ("RssAnon", "RssFile", "RssShmem")}
+
+
+@pytest.mark.skipif(
+    not (constants.zeros_are_free() and os.path.exists("/proc/self/status")),
+    reason="needs Linux's /proc and a private read-only mmap",
+)
+def test_zeros_take_no_memory_when_read() -> None:
+    before = _resident_kib()
+    z = constants.zeros((64 << 20,), np.float32)  # 256 MiB of zeros
+    assert float(z[::1024].sum()) == 0.0  # a read of every page
+    after = _resident_kib()
+    grown = {name: after[name] - before[name] for name in before}
+    assert all(kib < 16 << 10 for kib in grown.values()), grown  # far below 256 MiB

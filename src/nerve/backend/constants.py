@@ -9,9 +9,9 @@ Two NumPy calls are several times faster on a whole array than with a Python num
   BLAS matrix-vector product: 3-5x faster on a batch of 32 to 256 rows (2.6 against 0.7 us on
   a (64, 128) gradient).
 
-:func:`zeros` costs no memory: its buffer is an anonymous read-only ``mmap``, whose pages all
-read as the kernel's one shared page of zeros (never written, so never given memory of their
-own), and reading it stays in cache. :func:`ones` keeps one vector per dtype, grown to the
+:func:`zeros` costs no memory: its buffer is an anonymous private read-only ``mmap``, whose
+pages all read as the kernel's one shared page of zeros (never written, so never given memory
+of their own), and reading it stays in cache. :func:`ones` keeps one vector per dtype, grown to the
 longest asked for. Both hand out read-only views, so no kernel can change them.
 """
 
@@ -24,15 +24,16 @@ import numpy as np
 
 _zero_pages: list[Any] = [None]  # the largest mapping made so far (views keep older ones alive)
 _ones: dict[np.dtype, np.ndarray] = {}
-# The views handed out, by (shape or length, dtype): looking one up costs a tenth of making it,
-# which on a small layer is more than the call it speeds up.
-_views: dict[tuple[Any, Any], np.ndarray] = {}
-_MAX_VIEWS = 256  # then the table starts again (a network has a few dozen shapes)
+# The views handed out, by (shape, dtype) and (length, dtype): looking one up costs a tenth of
+# making it, which on a small layer is more than the call it speeds up.
+_zero_views: dict[tuple[Any, Any], np.ndarray] = {}
+_one_views: dict[tuple[Any, Any], np.ndarray] = {}
+_MAX_VIEWS = 256  # then a table starts again (a network has a few dozen shapes)
 
 
-def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-    """A read-only array of zeros of ``shape`` (a tuple) and a numeric ``dtype``, free of
-    memory.
+def zeros(shape: tuple[int, ...] | int, dtype: Any) -> np.ndarray:
+    """A read-only array of zeros of ``shape`` (a tuple, or an int for a vector) and a numeric
+    ``dtype``, free of memory (see :func:`zeros_are_free`).
 
     Example:
         >>> import numpy as np
@@ -42,9 +43,10 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         (np.float32(0.0), dtype('float32'), False)
     """
     key = (shape, dtype)  # as given: np.float32 and np.dtype("float32") hash differently
-    view = _views.get(key)
+    view = _zero_views.get(key)
     if view is None:
         dtype = np.dtype(dtype)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
         count = 1
         for n in shape:
             count *= n
@@ -54,7 +56,7 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
             # grown in powers of two, so that a few sizes cover every layer of a network
             size = 1 << (nbytes - 1).bit_length()
             pages = _zero_pages[0] = _zero_mapping(size)
-        view = _remember(key, np.frombuffer(pages, dtype, count).reshape(shape))
+        view = _remember(_zero_views, key, np.frombuffer(pages, dtype, count).reshape(shape))
     return view
 
 
@@ -68,30 +70,47 @@ def ones(length: int, dtype: Any) -> np.ndarray:
         array([6., 9.])
     """
     key = (length, dtype)
-    view = _views.get(key)
+    view = _one_views.get(key)
     if view is None:
         dtype = np.dtype(dtype)
         vector = _ones.get(dtype)
         if vector is None or len(vector) < length:
-            vector = np.ones(max(length, 64), dtype)
+            vector = np.ones(1 << max(length - 1, 63).bit_length(), dtype)  # a power of two
             vector.flags.writeable = False
             _ones[dtype] = vector
-        view = _remember(key, vector[:length])
+        view = _remember(_one_views, key, vector[:length])
     return view
 
 
 def _zero_mapping(size: int) -> Any:
-    """``size`` bytes of zeros that cannot be written: an anonymous read-only mapping, or a
-    read-only NumPy buffer where ``mmap`` has no protection flags (Windows)."""
-    if hasattr(mmap, "PROT_READ"):
-        return mmap.mmap(-1, size, prot=mmap.PROT_READ)
+    """``size`` bytes of zeros that cannot be written: an anonymous private read-only mapping
+    (a shared one would be given memory page by page as it is read), or a read-only NumPy
+    buffer where ``mmap`` has no such flags (Windows: there it is real memory, see
+    :func:`zeros_are_free`)."""
+    if zeros_are_free():
+        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
     buffer = np.zeros(size, np.uint8)
     buffer.flags.writeable = False
     return buffer
 
 
-def _remember(key: tuple[Any, Any], view: np.ndarray) -> np.ndarray:
-    if len(_views) >= _MAX_VIEWS:
-        _views.clear()
-    _views[key] = view
+def zeros_are_free() -> bool:
+    """Whether :func:`zeros` costs no memory here (an anonymous private mapping read only
+    ever maps the kernel's zero page): so, where it does cost memory, callers ask it only for
+    small arrays.
+
+    Example:
+        >>> from nerve.backend.constants import zeros_are_free
+        >>> zeros_are_free() in (True, False)
+        True
+    """
+    return hasattr(mmap, "PROT_READ") and hasattr(mmap, "MAP_PRIVATE")
+
+
+def _remember(
+    table: dict[tuple[Any, Any], np.ndarray], key: tuple[Any, Any], view: np.ndarray
+) -> np.ndarray:
+    if len(table) >= _MAX_VIEWS:
+        table.clear()
+    table[key] = view
     return view

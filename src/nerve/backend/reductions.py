@@ -100,6 +100,10 @@ def total(x: Any, axes: tuple[int, ...] | None, keepdims: bool = False) -> Any:
                 sums = sums.reshape(shape[1:])
             return sums[None] if keepdims else sums
         elif (axis == -1 or axis == ndim - 1) and 0 < shape[-1] <= MAX_DOT_AXIS:
-            sums = x.dot(ones(shape[-1], x.dtype))
+            # (as a matrix: for 3-D and more, dot is no single BLAS call, 3-17x slower)
+            rows = x if ndim == 2 else x.reshape(-1, shape[-1])
+            sums = rows.dot(ones(shape[-1], x.dtype))
+            if ndim != 2:
+                sums = sums.reshape(shape[:-1])
             return sums[..., None] if keepdims else sums
     return x.sum(axis=axes, keepdims=keepdims)

@@ -100,17 +100,19 @@ class TiledChoice(Selection):
     NumPy restarts its inner loop on every output row of them (4 values long on an 8x8 map).
     Here every step runs over the image as it lies in memory instead:
 
-    1. the pooled values spread back over their windows, by a product with a 0/1 matrix (a
-       window row's values are then side by side with the maximum they are compared to);
+    1. the pooled values spread back over their windows (by a product with a 0/1 matrix, or
+       by copying float32 bits, :func:`_spread_over_windows`): a window row's values are then
+       side by side with the maximum they are compared to;
     2. one comparison with the image: where each window holds its maximum;
     3. each window row's ``kw`` hits read as one unsigned integer (a byte per hit), so that
        ``hits & -hits`` keeps its lowest set byte: the row's first hit;
     4. the hits of rows below a row that already has one cleared (the flat array shifted by
        whole window rows; a cached pattern tells which positions sit below which);
-    5. the gradient spread by the same product and multiplied by the mask.
+    5. the gradient spread the same way and multiplied by the mask.
 
-    The product adds one value times 1 and zeros, so it is exact for finite numbers; a
-    non-finite pooled value or gradient (0 * inf is NaN) takes :class:`WindowChoice`'s path.
+    The product adds one value times 1 and zeros, so it is exact for finite numbers (the bit
+    copy for all), and the mask's zeros times a finite gradient are zeros; a non-finite pooled
+    value or gradient (0 * inf is NaN) takes :class:`WindowChoice`'s path.
     On C1-C3's maps this measured 1.2-3.4x faster than :class:`WindowChoice`; the product
     costs ``Wo`` multiplications per value, so rows of more than :data:`MAX_TILED_WIDTH`
     windows stay with :class:`WindowChoice` (at 64 it was slower)."""
@@ -173,8 +175,10 @@ class TiledChoice(Selection):
 MAX_TILED_WIDTH = 32
 _SPREADABLE = (np.dtype(np.float32), np.dtype(np.float64))  # BLAS products
 # From this many windows a row, float32 values spread over 2-wide windows by copying their
-# bits (below it the product was as fast or faster: 64 against 69 us at 7, 298 against 282 at
-# 8; then 82 against 163 at 14, 415 against 885 at 16).
+# bits. Measured, one thread, bit copy against product: C2's pools, 7,168 window rows of 14
+# windows 82 against 163 us, 7,168 rows of 7 64 against 69 us; C3's, 32,768 rows of 16 415
+# against 885 us, 32,768 rows of 8 298 against 282 us (the product's cost grows with the
+# row's length, the copy's does not).
 MIN_COPIED_WIDTH = 9
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.node import Node, apply, run
-from ..backend.constants import zeros
+from ..backend.constants import zeros, zeros_are_free
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .promotion import float_operand
@@ -196,12 +196,16 @@ def sigmoid_array(x: Any) -> Any:
 _fast_expit: Any = None
 
 
+FREE_ZEROS = zeros_are_free()
+
+
 class Relu(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        if type(x) is np.ndarray and x.dtype.kind == "f":
+        if type(x) is np.ndarray and x.dtype.kind == "f" and (FREE_ZEROS or x.size < 1 << 16):
             # against an array of zeros, not the number 0: NumPy's vector loop, 2-3x faster
+            # (backend/constants.py; where those zeros take memory, for small arrays only)
             return np.maximum(x, zeros(x.shape, x.dtype))
         return xp_of(x).maximum(x, 0)
 
