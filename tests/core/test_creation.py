@@ -198,6 +198,10 @@ def test_contiguous():
     assert x.contiguous() is x
     transposed = x.T
     assert not transposed.is_contiguous() and transposed.contiguous().is_contiguous()
+    # an activation keeps its input's layout, as torch's do (ReLU's fast path included)
+    x = nerve.tensor(np.arange(-6.0, 6.0, dtype=np.float32).reshape(3, 4))
+    assert nerve.relu(x).is_contiguous() and not nerve.relu(x.T).is_contiguous()
+    assert nerve.relu(x.T).tolist() == np.maximum(x.numpy().T, 0).tolist()
 
 
 def test_python_values():

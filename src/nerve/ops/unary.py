@@ -203,7 +203,12 @@ class Relu(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        if type(x) is np.ndarray and x.dtype.kind == "f" and (FREE_ZEROS or x.size < 1 << 16):
+        if (
+            type(x) is np.ndarray
+            and x.dtype.kind == "f"
+            and x.flags.c_contiguous  # (else the output keeps x's layout, as with a number)
+            and (FREE_ZEROS or x.size < 1 << 16)
+        ):
             # against an array of zeros, not the number 0: NumPy's vector loop, 2-3x faster
             # (backend/constants.py; where those zeros take memory, for small arrays only)
             return np.maximum(x, zeros(x.shape, x.dtype))
