@@ -18,7 +18,13 @@ import time
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
+
+try:  # SciPy's sigmoid, as nerve's uses when SciPy is installed (scikit-learn brings it)
+    from scipy.special import expit
+except ImportError:  # pragma: no cover - the bench and test extras install SciPy
+
+    def expit(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
 
 
 class _Layers:
