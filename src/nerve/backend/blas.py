@@ -211,14 +211,7 @@ def add_shifted_product(
         or not 0 <= shift <= out.shape[1] - width
     ):
         return False
-    if m == 0 or width == 0 or k == 0:
-        return True  # nothing to add (and MKL rejects a zero leading dimension)
-    _state["gemm"][char](
-        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, width, k, 1.0,
-        a.ctypes.data, k, b.ctypes.data, columns,
-        1.0, out.ctypes.data + shift * out.itemsize, out.shape[1],
-    )  # fmt: skip
-    return True
+    return _add_product(char, (m, width, k), a, b, columns, out, shift, out.shape[1])
 
 
 def add_product_at_rows(
@@ -247,12 +240,29 @@ def add_product_at_rows(
         or not 0 <= shift <= out.shape[0] - height
     ):
         return False
-    if n == 0 or height == 0 or k == 0:
+    return _add_product(char, (height, n, k), a, b, n, out, shift * n, n)
+
+
+def _add_product(
+    char: str,
+    sizes: tuple[int, int, int],
+    a: np.ndarray,
+    b: np.ndarray,
+    ldb: int,
+    out: np.ndarray,
+    offset: int,
+    ldc: int,
+) -> bool:
+    """MKL's GEMM adding the (m, n) product of ``a``'s first m rows and ``b``'s first n
+    columns (``sizes`` = (m, n, k); ``b``'s rows ``ldb`` long) into ``out`` from element
+    ``offset`` on, its rows ``ldc`` apart. True: done (nothing to do for an empty size)."""
+    m, n, k = sizes
+    if m == 0 or n == 0 or k == 0:
         return True  # nothing to add (and MKL rejects a zero leading dimension)
     _state["gemm"][char](
-        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, height, n, k, 1.0,
-        a.ctypes.data, k, b.ctypes.data, n,
-        1.0, out.ctypes.data + shift * n * out.itemsize, n,
+        _ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0,
+        a.ctypes.data, k, b.ctypes.data, ldb,
+        1.0, out.ctypes.data + offset * out.itemsize, ldc,
     )  # fmt: skip
     return True
 

@@ -60,6 +60,29 @@ def zeros(shape: tuple[int, ...] | int, dtype: Any) -> np.ndarray:
     return view
 
 
+# Where zeros take memory (no private read-only mmap), the largest array given them.
+_MAX_PAID_ZEROS = 1 << 16
+
+
+def zeros_for(x: np.ndarray) -> np.ndarray | None:
+    """Zeros of ``x``'s shape and dtype to pass to an elementwise NumPy call in place of the
+    number 0 (``np.maximum(x, zeros_for(x))``), or None where the number is the better
+    operand: ``x`` not C-contiguous (the result then keeps ``x``'s layout, as it does with a
+    number), or large where zeros are not free (see :func:`zeros_are_free`).
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.constants import zeros_for
+        >>> x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+        >>> np.maximum(x, zeros_for(x)), zeros_for(x.T)
+        (array([[0., 2.],
+               [3., 0.]]), None)
+    """
+    if not x.flags.c_contiguous or not (_FREE or x.size <= _MAX_PAID_ZEROS):
+        return None
+    return zeros(x.shape, x.dtype)
+
+
 def ones(length: int, dtype: Any) -> np.ndarray:
     """A read-only vector of ``length`` ones of ``dtype``.
 
@@ -87,7 +110,7 @@ def _zero_mapping(size: int) -> Any:
     (a shared one would be given memory page by page as it is read), or a read-only NumPy
     buffer where ``mmap`` has no such flags (Windows: there it is real memory, see
     :func:`zeros_are_free`)."""
-    if zeros_are_free():
+    if _FREE:
         return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
     buffer = np.zeros(size, np.uint8)
     buffer.flags.writeable = False
@@ -96,8 +119,8 @@ def _zero_mapping(size: int) -> Any:
 
 def zeros_are_free() -> bool:
     """Whether :func:`zeros` costs no memory here (an anonymous private mapping read only
-    ever maps the kernel's zero page): so, where it does cost memory, callers ask it only for
-    small arrays.
+    ever maps the kernel's zero page); where it does cost memory, :func:`zeros_for` gives
+    them to small arrays only.
 
     Example:
         >>> from nerve.backend.constants import zeros_are_free
@@ -114,3 +137,6 @@ def _remember(
         table.clear()
     table[key] = view
     return view
+
+
+_FREE = zeros_are_free()

@@ -88,12 +88,17 @@ def total(x: Any, axes: tuple[int, ...] | None, keepdims: bool = False) -> Any:
     """
     # (the checks in the order that lets the common calls, on a batch's gradient, through
     # fastest: on a small layer they cost as much as the sum)
-    if type(x) is np.ndarray and axes is not None and len(axes) == 1 and x.dtype.char in "fd":
+    if (
+        type(x) is np.ndarray
+        and axes is not None
+        and len(axes) == 1
+        and x.dtype.char in "fd"
+        and x.ndim > 1
+        and x.shape[0]
+    ):
         shape = x.shape
         ndim, axis = len(shape), axes[0]
-        if ndim < 2 or shape[0] == 0:
-            pass
-        elif axis == 0 or axis == -ndim:
+        if axis == 0 or axis == -ndim:
             rows = x if ndim == 2 else x.reshape(shape[0], -1)
             sums = ones(shape[0], x.dtype).dot(rows)
             if ndim != 2:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.node import Node, apply, run
-from ..backend.constants import zeros, zeros_are_free
+from ..backend.constants import zeros_for
 from ..backend.device import xp_of
 from ..tensor import Tensor
 from .promotion import float_operand
@@ -196,22 +196,16 @@ def sigmoid_array(x: Any) -> Any:
 _fast_expit: Any = None
 
 
-FREE_ZEROS = zeros_are_free()
-
-
 class Relu(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        if (
-            type(x) is np.ndarray
-            and x.dtype.kind == "f"
-            and x.flags.c_contiguous  # (else the output keeps x's layout, as with a number)
-            and (FREE_ZEROS or x.size < 1 << 16)
-        ):
+        if type(x) is np.ndarray and x.dtype.kind == "f":
             # against an array of zeros, not the number 0: NumPy's vector loop, 2-3x faster
-            # (backend/constants.py; where those zeros take memory, for small arrays only)
-            return np.maximum(x, zeros(x.shape, x.dtype))
+            # (backend/constants.py)
+            zero = zeros_for(x)
+            if zero is not None:
+                return np.maximum(x, zero)
         return xp_of(x).maximum(x, 0)
 
     def backward(self, g: Any) -> Any:
