@@ -24,6 +24,14 @@ def test_op_overhead_runs_and_reports_every_case() -> None:
     assert "torch / nerve" in report
 
 
+def test_activation_benchmark_times_every_activation() -> None:
+    import activations
+
+    report = activations.main(["--quick"])
+    for name in activations.ACTIVATIONS:
+        assert f"| {name} |" in report
+
+
 def test_digits_recipe_runs_on_both_engines() -> None:
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")

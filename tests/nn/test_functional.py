@@ -51,6 +51,32 @@ def test_activation_functions(name, kwargs, dtype):
     check_function(ours, theirs, [X], dtype, **kwargs)
 
 
+# A map above the sizes where kernels change their way (backend.select.MIN_SIZE for a
+# branch-free where, ops.unary's vectorized sigmoid and erf), with the values where the ways
+# could differ at its start: NaN, infinities, signed zeros, overflow of exp, Softplus's
+# threshold, subnormal products.
+X_LARGE = rng.standard_normal((2, 4, 48, 48)) * 3
+X_LARGE.flat[:10] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 100.0, -100.0, 20.0, 2.0, 1e-30]
+X_LARGE.flat[10:18] = [-1e-30, 4.0, -4.0, 3.9, 1e-3, -1e-3, 89.0, -89.0]
+ELEMENTWISE = [(name, kwargs) for name, kwargs in ACTIVATIONS if "softmax" not in name]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize(
+    "name, kwargs",
+    ELEMENTWISE
+    + [("leaky_relu", {"negative_slope": -0.5}), ("leaky_relu", {"negative_slope": 2.0})],
+    ids=[f"{n}-{'-'.join(map(str, k.values()))}" for n, k in ELEMENTWISE]
+    + ["leaky-neg", "leaky-2"],
+)
+def test_activation_functions_on_large_maps(name, kwargs, dtype):
+    ours, theirs = getattr(F, name), getattr(TF, name)
+    x = X_LARGE
+    if (name, kwargs, dtype) == ("gelu", {}, np.float32):
+        x = np.where(x == np.inf, 50.0, x)  # torch's float32 gelu(inf) is nan; nerve's is inf
+    check_function(ours, theirs, [x], dtype, **kwargs)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_linear_function_with_and_without_bias(dtype):
     w, b = rng.standard_normal((2, 5)), rng.standard_normal(2)

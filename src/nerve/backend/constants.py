@@ -83,6 +83,24 @@ def zeros_for(x: np.ndarray) -> np.ndarray | None:
     return zeros(x.shape, x.dtype)
 
 
+def zero_operand(x: Any) -> Any:
+    """What to pass for 0 beside ``x`` in ``maximum`` or ``minimum``: :func:`zeros_for` a NumPy
+    float array where they apply (NumPy's vector loop, 2-3x faster), else the number 0.
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.constants import zero_operand
+        >>> x = np.array([-1.0, 2.0])
+        >>> np.maximum(x, zero_operand(x)), zero_operand([1.0])
+        (array([0., 2.]), 0)
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        zero = zeros_for(x)
+        if zero is not None:
+            return zero
+    return 0
+
+
 def ones(length: int, dtype: Any) -> np.ndarray:
     """A read-only vector of ``length`` ones of ``dtype``.
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd.node import Node, apply
 from ..backend.device import xp_of
+from ..backend.select import select
 from ..tensor import Tensor
 from .arith import Binary
 from .broadcast import broadcast_shape
@@ -251,7 +252,7 @@ class Where(Node):
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
         self.shapes = (None, getattr(a, "shape", None), getattr(b, "shape", None))
         try:
-            return xp_of(condition).where(condition, a, b)
+            return select(condition, a, b)  # (branch-free on large arrays)
         except ValueError:
             broadcast_shape("where", condition.shape, *(s or () for s in self.shapes[1:]))
             raise

@@ -9,12 +9,14 @@ from typing import Any
 
 from ..autograd.node import Node, apply, run
 from ..backend.blas import matmul2d
+from ..backend.constants import zero_operand
 from ..backend.device import xp_of
+from ..backend.select import select
 from ..tensor import Tensor
 from .dual import mm, mT, shape_of, where
 from .dual import sum as dual_sum
 from .promotion import check_same_device, float_operand
-from .unary import Erf, Exp, Sigmoid, Tanh, erf_array
+from .unary import Erf, Exp, Sigmoid, Tanh, erf_array, one_plus_exp_neg
 
 
 class Linear(Node):
@@ -74,7 +76,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 class LeakyRelu(Node):
     def forward(self, x: Any, slope: float) -> Any:
         self.slope = slope
-        return xp_of(x).where(x > 0, x, x * slope)
+        scaled = x * slope
+        if slope != 0 and slope == slope:  # (not 0: inf * 0 is nan; not nan)
+            # torch's x > 0 ? x : slope x is the larger of the two for a slope below 1, the
+            # smaller above: two vectorized passes, where a select on x > 0 branches at random
+            pick = xp_of(x).maximum if slope < 1 else xp_of(x).minimum
+            # (into the product's array, the result's memory; a 0-d x gives a NumPy scalar)
+            return pick(x, scaled, out=scaled) if scaled.ndim else pick(x, scaled)
+        return select(x > 0, x, scaled)
 
     def backward(self, g: Any) -> Any:
         return where(self.input(0) > 0, g, g * self.slope)
@@ -98,7 +107,7 @@ class Elu(Node):
     def forward(self, x: Any, alpha: float) -> Any:
         self.alpha = alpha
         xp = xp_of(x)
-        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        return select(x > 0, x, alpha * xp.expm1(xp.minimum(x, zero_operand(x))))
 
     def backward(self, g: Any) -> Any:
         return where(self.input(0) > 0, g, g * (self.output() + self.alpha))
@@ -123,9 +132,15 @@ class Gelu(Node):
         self.approximate = approximate
         xp = xp_of(x)
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))  # (** is slow)
             return 0.5 * x * (1 + xp.tanh(inner))
-        return (0.5 * x * (1 + erf_array(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+        # Phi(x) = (1 + erf(x / sqrt 2)) / 2, in the erf's own array (it is new), kept for the
+        # backward: an erf is most of this op's work
+        cdf = erf_array(x * (1 / math.sqrt(2))).astype(x.dtype, copy=False)
+        cdf += 1
+        cdf *= 0.5
+        self.cdf = cdf
+        return x * cdf
 
     def backward(self, g: Any) -> Any:
         x = self.input(0)
@@ -133,9 +148,16 @@ class Gelu(Node):
             k = math.sqrt(2 / math.pi)
             t = run(Tanh, k * (x + 0.044715 * x * x * x))
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x))
-        cdf = 0.5 * (1 + run(Erf, x * (1 / math.sqrt(2))))
+        if isinstance(x, Tensor):  # create_graph: Phi again, as an op of x (differentiable)
+            cdf = 0.5 * (1 + run(Erf, x * (1 / math.sqrt(2))))
+        else:
+            cdf = self.cdf
         pdf = run(Exp, -0.5 * x * x) / math.sqrt(2 * math.pi)
         return g * (cdf + x * pdf)
+
+    def release(self) -> None:
+        super().release()
+        self.cdf = None
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -159,7 +181,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 class Silu(Node):
     def forward(self, x: Any) -> Any:
-        return x / (1 + xp_of(x).exp(-x))
+        denominator = one_plus_exp_neg(x)
+        return xp_of(x).divide(x, denominator, out=denominator)
 
     def backward(self, g: Any) -> Any:
         x = self.input(0)
@@ -183,12 +206,15 @@ class Softplus(Node):
     def forward(self, x: Any, beta: float, threshold: float) -> Any:
         self.beta, self.threshold = beta, threshold
         xp = xp_of(x)
-        bx = beta * x
-        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / beta
-        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+        bx = x if beta == 1 else beta * x  # (torch's default beta: two passes saved)
+        soft = xp.maximum(bx, zero_operand(bx)) + xp.log1p(xp.exp(-xp.abs(bx)))
+        if beta != 1:
+            soft /= beta
+        return select(bx > threshold, x, soft.astype(x.dtype, copy=False))
 
     def backward(self, g: Any) -> Any:
-        bx = self.input(0) * self.beta
+        x = self.input(0)
+        bx = x if self.beta == 1 else x * self.beta
         return where(bx > self.threshold, g, g * run(Sigmoid, bx))
 
 
