@@ -171,7 +171,7 @@ SHIFTED = {
     "dilated": ((2, 16, 9, 8), (16, 16, 3, 3), {"dilation": 2}),
     "uneven": ((2, 16, 6, 7), (32, 16, 2, 3), {"padding": (0, 1)}),
     "padding-past-the-kernel": ((1, 16, 3, 3), (32, 16, 3, 3), {"padding": 3}),
-    "1x1": ((2, 16, 4, 4), (32, 16, 1, 1), {}),
+    "1x1-padded": ((2, 16, 4, 4), (32, 16, 1, 1), {"padding": 1}),
     "few-channels": ((3, 2, 6, 5), (3, 2, 3, 3), {"padding": 1}),
     "eight-channels-dilated": ((2, 8, 7, 6), (4, 8, 3, 2), {"padding": (2, 1), "dilation": 2}),
 }
@@ -211,6 +211,31 @@ def test_input_gradient_as_shifted_products_matches_torch(
     xt, wt = _arrays((2, 32, 5, 4), (32, 16, 3, 3))  # the gradient of a 16-channel input
     check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
     assert calls[taken:].count("add_product_at_rows") >= 9
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"stride": 2}, {"groups": 4}, {"stride": (1, 2), "dilation": 3}]
+)
+def test_pointwise_convolutions_are_one_product_per_image(
+    options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1x1 unpadded kernel reads the image itself, whatever its channels (planar windows,
+    a view at stride 1), and its input gradient is the same product, never shifted GEMMs."""
+    from nerve.ops import conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "MIN_WORK", 0)
+    shifted = []
+    monkeypatch.setattr(conv_kernels, "add_shifted_product", lambda *a: shifted.append(a))
+    monkeypatch.setattr(conv_kernels, "add_product_at_rows", lambda *a: shifted.append(a))
+    x, w = _arrays((2, 32, 5, 6), (16, 32 // options.get("groups", 1), 1, 1))
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w], dtype, grads=(0, 1), **options)
+    assert not shifted
+    geometry = conv_kernels.Geometry((1, 1), (0, 0), (1, 1), 1)
+    assert conv_kernels.planar(32, (1, 1), geometry)
+    assert not conv_kernels.planar(32, (1, 1), conv_kernels.Geometry((1, 1), (1, 1), (1, 1), 1))
+    windows = conv_kernels.windows(x, (1, 1), geometry)
+    assert np.shares_memory(windows, x)  # no copy at stride 1
 
 
 def test_finite_differences_first_and_second_order() -> None:

@@ -60,9 +60,18 @@ class Geometry:
         )
 
 
-def planar(channels: int, geometry: Geometry) -> bool:
-    """Whether windows of an image with ``channels`` are copied in the planar layout."""
-    return channels // geometry.groups <= PLANAR_MAX_CHANNELS
+def planar(channels: int, kernel: tuple[int, int], geometry: Geometry) -> bool:
+    """Whether windows of an image with ``channels`` are read in the planar layout: few
+    channels per group, or a pointwise (1x1, unpadded) kernel, whose planar windows are the
+    image itself (a view, or with a stride one copy) and whose product is then one matrix
+    product per image. Measured on C3's 64x32x32x32 map, 32 -> 64 channels: forward 13.3 ->
+    4.2 ms, weight gradient 17.5 -> 5.4, input gradient 20.0 -> 4.9 (against channels-last)."""
+    return pointwise(kernel, geometry) or channels // geometry.groups <= PLANAR_MAX_CHANNELS
+
+
+def pointwise(kernel: tuple[int, int], geometry: Geometry) -> bool:
+    """Whether the kernel is 1x1 and unpadded: each output pixel reads one input pixel."""
+    return tuple(kernel) == (1, 1) and geometry.padding == (0, 0)
 
 
 def _zero_padded(x: Any, padding: tuple[int, int], channels_last: bool) -> Any:
@@ -132,7 +141,7 @@ def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
 def windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` in the layout its channel count reads fastest: 4-D planar
     (:func:`planar_windows`) or 3-D channels-last (:func:`im2col`)."""
-    if planar(x.shape[1], geometry):
+    if planar(x.shape[1], kernel, geometry):
         return planar_windows(x, kernel, geometry)
     return im2col(x, kernel, geometry)
 
@@ -270,6 +279,7 @@ def _shifted_input_gradient(
         or g.dtype.char not in "fd"  # MKL's sgemm and dgemm
         or geometry.groups != 1
         or geometry.stride != (1, 1)
+        or pointwise((kh, kw), geometry)  # (the planar product is one GEMM per image)
         or not mkl_is_available()
     ):
         return None

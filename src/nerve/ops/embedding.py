@@ -18,7 +18,7 @@ from typing import Any
 from ..autograd.node import Node, run
 from ..backend.device import xp_of
 from .dual import const, data, shape_of
-from .index import index_add_into
+from .index import rows_summed_at
 
 
 def row_scale(
@@ -80,10 +80,8 @@ class EmbeddingBackward(Node):
         self.indices = indices
         self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
         self.scale = row_scale(indices, rows, padding_idx, scale_grad_by_freq, g.dtype)
-        xp = xp_of(g)
         dim = g.shape[-1]
-        out = xp.zeros((rows, dim), dtype=g.dtype)
-        index_add_into(xp, out, indices.reshape(-1), g.reshape(-1, dim))
+        out = rows_summed_at(xp_of(g), (rows, dim), indices.reshape(-1), g.reshape(-1, dim))
         if self.scale is not None:
             out *= self.scale
         return out

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd.node import Node, apply, run
 from ..backend import dtypes
 from ..backend.device import xp_of
+from ..backend.select import select
 from ..tensor import Tensor, _check_dim
 from .dual import const, data, shape_of, sum_to
 from .dual import sum as dual_sum
@@ -44,6 +47,52 @@ def _raw_key(key: Any) -> tuple[Any, bool]:
             )
         raw.append(item)
     return tuple(raw), advanced
+
+
+# The fewest values summed into rows by sorting (rows_summed_at) rather than NumPy's add.at,
+# which adds them one by one: measured on one thread, 128 rows of 64 values 73 -> 45 us, an
+# embedding's 8,192 rows of 64 into 100 5.8 -> 1.0 ms, 64 rows of 8 slower (12 -> 14 us).
+MIN_SORTED_VALUES = 2048
+
+
+def rows_summed_at(xp: Any, shape: tuple[int, ...], rows: Any, values: Any) -> Any:
+    """A new array of ``shape``: zeros, plus ``values[i]`` added into row ``rows[i]`` for each
+    i (repeated rows accumulate), for ``rows`` a 1-D integer array indexing the first axis.
+
+    With many values (:data:`MIN_SORTED_VALUES`) on NumPy the rows are sorted (stably) and
+    each run of equal rows summed by one ``add.reduceat``: the sums of add.at up to rounding
+    (measured more accurate: NumPy sums each run pairwise where add.at adds in turn).
+
+    Example:
+        >>> import numpy as np
+        >>> rows_summed_at(np, (3, 2), np.array([2, 0, 2]), np.ones((3, 2)))
+        array([[1., 1.],
+               [0., 0.],
+               [2., 2.]])
+    """
+    n = shape[0]
+    if (
+        xp is not np
+        or values.size < MIN_SORTED_VALUES
+        or rows.ndim != 1
+        or rows.dtype.kind not in "iu"
+        or len(rows) < 2
+        or values.shape != rows.shape + tuple(shape[1:])
+        or not -n <= int(rows.min()) <= int(rows.max()) < n  # (add.at raises the IndexError)
+    ):
+        out = xp.zeros(shape, dtype=values.dtype)
+        index_add_into(xp, out, rows, values)
+        return out
+    rows = np.where(rows < 0, rows + n, rows)  # -1 and n - 1 are one row
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    starts_run = np.empty(len(ordered), dtype=bool)
+    starts_run[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_run[1:])
+    starts = np.flatnonzero(starts_run)
+    out = np.zeros(shape, dtype=values.dtype)
+    out[ordered[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    return out
 
 
 def index_add_into(xp: Any, target: Any, key: Any, values: Any) -> None:
@@ -79,6 +128,8 @@ class IndexBackward(Node):
     def forward(self, g: Any, key: Any, advanced: bool, shape: tuple[int, ...]) -> Any:
         self.key, self.advanced = key, advanced
         xp = xp_of(g)
+        if advanced and len(key) == 1 and hasattr(key[0], "ndim"):  # x[indices] (first axis)
+            return rows_summed_at(xp, shape, key[0], g)
         out = xp.zeros(shape, dtype=g.dtype)
         if advanced:
             index_add_into(xp, out, key, g)
@@ -251,7 +302,7 @@ class MaskedFill(Node):
 
     def forward(self, x: Any, mask: Any, value: Any) -> Any:
         self.mask = mask
-        return xp_of(x).where(mask, value, x).astype(x.dtype, copy=False)
+        return select(mask, value, x).astype(x.dtype, copy=False)  # (branch-free when large)
 
     def backward(self, g: Any) -> tuple[Any, None, Any]:
         need_x, _, need_value = self.needs_input_grad
