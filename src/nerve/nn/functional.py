@@ -16,6 +16,7 @@ from ..backend import dtypes
 from ..creation import rand, zeros
 from ..ops import nn_ops
 from ..ops.softmax import log_softmax, softmax
+from ..ops.standardize import standardize
 from ..ops.unary import relu, sigmoid, tanh
 from ..tensor import Tensor
 
@@ -145,17 +146,14 @@ def batch_norm(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{list(input.shape)}"
             )
-        mean = input.mean(dim=axes, keepdim=True)
-        centred = input - mean
-        var = (centred * centred).mean(dim=axes, keepdim=True)
+        out, mean, var = standardize(input, axes, eps)
         if running_mean is not None and running_var is not None:
             _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in evaluation mode needs running_mean and running_var")
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-        centred = input - mean
-    out = centred * (var + eps).rsqrt()
+        out = (input - mean) * (var + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -204,10 +202,7 @@ def layer_norm(
             f"{', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
         )
     axes = tuple(range(input.dim() - len(shape), input.dim()))
-    mean = input.mean(dim=axes, keepdim=True)
-    centred = input - mean
-    var = (centred * centred).mean(dim=axes, keepdim=True)
-    out = centred * (var + eps).rsqrt()
+    out = standardize(input, axes, eps)[0]
     if weight is not None:
         out = out * weight
     if bias is not None:

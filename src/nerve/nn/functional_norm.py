@@ -12,6 +12,7 @@ import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..creation import rand
+from ..ops.standardize import standardize
 from ..tensor import Tensor
 
 
@@ -39,10 +40,7 @@ def group_norm(
         )
     per_group = shape[1] // num_groups * math.prod(shape[2:])  # (-1 fails when empty)
     grouped = input.reshape(shape[0], num_groups, per_group)
-    mean = grouped.mean(dim=-1, keepdim=True)
-    centred = grouped - mean
-    var = (centred * centred).mean(dim=-1, keepdim=True)
-    out = (centred * (var + eps).rsqrt()).reshape(shape)
+    out = standardize(grouped, (2,), eps)[0].reshape(shape)
     per_channel = (1, -1) + (1,) * (len(shape) - 2)
     if weight is not None:
         out = out * weight.reshape(per_channel)
@@ -75,13 +73,11 @@ def instance_norm(
             raise ValueError(
                 f"Expected more than 1 spatial element when training, got input size {list(shape)}"
             )
-        mean = input.mean(dim=axes, keepdim=True)
-        centred = input - mean
-        var = (centred * centred).mean(dim=axes, keepdim=True)
+        out, mean, var = standardize(input, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                unbiased = var.detach() * (count / (count - 1))
-                batch_mean = mean.detach().reshape(shape[0], shape[1]).mean(dim=0)
+                unbiased = var * (count / (count - 1))
+                batch_mean = mean.reshape(shape[0], shape[1]).mean(dim=0)
                 batch_var = unbiased.reshape(shape[0], shape[1]).mean(dim=0)
                 running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
                 running_var.mul_(1 - momentum).add_(batch_var * momentum)
@@ -91,8 +87,7 @@ def instance_norm(
                 "Expected running_mean and running_var to be defined when not training"
             )
         mean, var = running_mean.reshape(per_channel), running_var.reshape(per_channel)
-        centred = input - mean
-    out = centred * (var + eps).rsqrt()
+        out = (input - mean) * (var + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(per_channel)
     if bias is not None:

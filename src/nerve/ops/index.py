@@ -70,12 +70,11 @@ def rows_summed_at(xp: Any, shape: tuple[int, ...], rows: Any, values: Any) -> A
                [0., 0.],
                [2., 2.]])
     """
-    n = shape[0]
+    n = shape[0] if shape else 0
     if (
         xp is not np
         or values.size < MIN_SORTED_VALUES
-        or rows.ndim != 1
-        or rows.dtype.kind not in "iu"
+        or not _integer_vector(rows)
         or len(rows) < 2
         or values.shape != rows.shape + tuple(shape[1:])
         or not -n <= int(rows.min()) <= int(rows.max()) < n  # (add.at raises the IndexError)
@@ -93,6 +92,10 @@ def rows_summed_at(xp: Any, shape: tuple[int, ...], rows: Any, values: Any) -> A
     out = np.zeros(shape, dtype=values.dtype)
     out[ordered[starts]] = np.add.reduceat(values[order], starts, axis=0)
     return out
+
+
+def _integer_vector(item: Any) -> bool:
+    return getattr(item, "ndim", None) == 1 and item.dtype.kind in "iu"
 
 
 def index_add_into(xp: Any, target: Any, key: Any, values: Any) -> None:
@@ -128,7 +131,7 @@ class IndexBackward(Node):
     def forward(self, g: Any, key: Any, advanced: bool, shape: tuple[int, ...]) -> Any:
         self.key, self.advanced = key, advanced
         xp = xp_of(g)
-        if advanced and len(key) == 1 and hasattr(key[0], "ndim"):  # x[indices] (first axis)
+        if advanced and len(key) == 1 and _integer_vector(key[0]) and shape:  # x[indices]
             return rows_summed_at(xp, shape, key[0], g)
         out = xp.zeros(shape, dtype=g.dtype)
         if advanced:

@@ -1,0 +1,160 @@
+"""Normalization over some axes as one op: the core of BatchNorm, LayerNorm, GroupNorm and
+InstanceNorm.
+
+``(x - mean) / sqrt(var + eps)``, mean and biased variance taken over ``axes``, written as
+means, differences and products is eight recorded ops, each a pass over the whole input
+forward and more backward. As one node the forward is five passes, and the backward is the
+closed form (m the mean over ``axes``, xhat the normalized input, 1/std kept from the forward)::
+
+    dx = (g - m(g) - xhat * m(g * xhat)) / std
+
+which is the derivative of the composition, rounding aside. Measured on one thread, forward
+and backward with the layers' own affine ops, composition -> this op (torch in brackets):
+LayerNorm(128) on a (32, 64, 128) batch 1.65 -> 0.85 ms (0.30), BatchNorm2d on 64x32x32x32
+15.6 -> 11.1 ms (7.2), on 64x8x28x28 1.92 -> 1.65 ms (1.14), GroupNorm(4, 32) on
+64x32x32x32 13.6 -> 10.8 ms (2.2), InstanceNorm2d on 64x8x28x28 1.48 -> 0.66 ms (0.97).
+
+As torch's ops do, the node checks its input's version (an in-place change to it before
+``backward`` is the usual error), not its output's: a ReLU(inplace=True) may follow. It reads
+xhat back from its output, or when that was changed in place recomputes it from the input
+(two passes). Under ``create_graph`` it runs the composition again as
+recorded ops and differentiates that, so second derivatives are the composition's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..autograd.node import Node, apply
+from ..backend.device import xp_of
+from ..backend.reductions import MAX_DOT_AXIS, total
+from ..tensor import Tensor
+
+
+@dataclass
+class Moments:
+    """What :class:`Standardize` used, for BatchNorm's running statistics: the mean and the
+    biased variance over the normalized axes (arrays, the axes kept with size 1)."""
+
+    mean: Any = None
+    var: Any = None
+
+
+class Standardize(Node):
+    """Inputs: ``x``. Parameters: ``axes`` (sorted, non-negative), ``eps``, and ``moments``,
+    filled with the statistics used."""
+
+    # x, as torch's ops save their input; the output too, read back unless it was changed in
+    # place (then recomputed from x: torch's ops keep no output, so that is no error)
+    saves, saves_output = (0,), True
+
+    def forward(self, x: Any, axes: tuple[int, ...], eps: float, moments: Moments) -> Any:
+        self.axes, self.eps = axes, eps
+        mean = mean_over(x, axes)
+        centred = x - mean
+        var = mean_over(centred * centred, axes)
+        moments.mean, moments.var = mean, var
+        self.mean = mean
+        self.inverse_std = inverse_std = 1 / xp_of(var).sqrt(var + eps)
+        centred *= inverse_std
+        return centred
+
+    def backward(self, g: Any) -> Any:
+        if isinstance(g, Tensor):  # create_graph: a gradient that is differentiable again
+            return self._recorded_backward(g)
+        normalized = self.out
+        if self.output_changed:
+            normalized = self.input(0) - self.mean
+            normalized *= self.inverse_std
+        out = mean_over(g * normalized, self.axes) * normalized
+        xp_of(g).subtract(g, out, out=out)
+        out -= mean_over(g, self.axes)
+        out *= self.inverse_std
+        return out
+
+    def check_versions(self) -> None:
+        """The input's version as usual; the output's only read (see ``saves_output``)."""
+        self.output_changed = self.out_counter[0] != self.out_version
+        self.saves_output = False
+        try:
+            super().check_versions()
+        finally:
+            self.saves_output = True
+
+    def _recorded_backward(self, g: Tensor) -> Tensor:
+        from ..autograd.functional import grad
+        from ..autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            alias = self.inputs[0].view_as(self.inputs[0])
+            out = standardize_composed(alias, self.axes, self.eps)[0]
+            (gx,) = grad([out], [alias], [g], create_graph=True)
+        return gx
+
+    def release(self) -> None:
+        super().release()
+        self.mean = self.inverse_std = None
+
+
+def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes``, one op for a float tensor, and the
+    mean and biased variance it used (tensors outside the graph, the axes kept with size 1).
+    Other dtypes take the composition, with its errors (the mean of integers is one).
+
+    Example:
+        >>> import nerve
+        >>> out, mean, var = standardize(nerve.tensor([[1.0, 3.0], [2.0, 6.0]]), (1,), 0.0)
+        >>> out, mean.flatten(), var.flatten()
+        (tensor([[-1.,  1.],
+                [-1.,  1.]]), tensor([2., 4.]), tensor([1., 4.]))
+    """
+    if not x.is_floating_point():
+        out, mean, var = standardize_composed(x, axes, eps)
+        return out, mean.detach(), var.detach()
+    moments = Moments()
+    axes = tuple(sorted(a % x._data.ndim for a in axes))
+    out = apply(Standardize, x, axes=axes, eps=eps, moments=moments)
+    return out, Tensor._make(moments.mean), Tensor._make(moments.var)
+
+
+def standardize_composed(
+    x: Tensor, axes: tuple[int, ...], eps: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The same as recorded ops (means, a difference, a product and an rsqrt), with the mean
+    and variance: what :class:`Standardize` differentiates under ``create_graph``."""
+    mean = x.mean(dim=axes, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(dim=axes, keepdim=True)
+    return centred * (var + eps).rsqrt(), mean, var
+
+
+def mean_over(a: Any, axes: tuple[int, ...]) -> Any:
+    """``a.mean(axis=axes, keepdims=True)``, the sums taken as products with ones where the
+    axes allow (see backend.reductions.total): trailing axes (LayerNorm, GroupNorm) as rows'
+    sums, and BatchNorm's every-axis-but-the-second as a sum over the batch, then each
+    channel's positions."""
+    shape = a.shape
+    ndim = len(shape)
+    count = 1
+    for axis in axes:
+        count *= shape[axis]
+    if type(a) is not np.ndarray or not count or a.dtype.char not in "fd":
+        return xp_of(a).mean(a, axis=axes, keepdims=True)
+    kept = tuple(1 if axis in axes else n for axis, n in enumerate(shape))
+    if axes == tuple(range(ndim - len(axes), ndim)) and count <= MAX_DOT_AXIS:
+        sums = total(a.reshape(-1, count), (1,))
+    elif axes[0] == 0 and axes[1:] == tuple(range(2, ndim)) and ndim > 1:
+        per_channel = total(a.reshape(shape[0], shape[1], -1), (0,))  # (C, positions)
+        sums = (
+            total(per_channel, (1,))
+            if per_channel.shape[1] <= MAX_DOT_AXIS
+            else (per_channel.sum(axis=1))
+        )
+    else:
+        return a.mean(axis=axes, keepdims=True)
+    sums = sums.reshape(kept)
+    sums /= count
+    return sums
