@@ -1,11 +1,12 @@
-"""Activation layers on convolutional feature maps: nerve and PyTorch side by side, forward and
-backward, one thread each.
+"""Activation and normalization layers on convolutional feature maps: nerve and PyTorch side by
+side, forward and backward, one thread each.
 
-A learner who swaps C2's ReLU for a LeakyReLU, a GELU or a SiLU runs that layer on every map of
-every step: here each activation module is timed alone on the maps it would see in C2
-(64x8x28x28, after the first convolution) and C3 (64x32x32x32), its input requiring a gradient
-as in training. Backward time is the median forward-and-backward time less the median forward
-time; the libraries alternate within each round, and each figure is the median over rounds.
+A learner who swaps C2's ReLU for a LeakyReLU, a GELU or a SiLU, or adds a BatchNorm2d, runs
+that layer on every map of every step: here each such module is timed alone on the maps it
+would see in C2 (64x8x28x28, after the first convolution) and C3 (64x32x32x32), its input
+requiring a gradient as in training. Backward time is the median forward-and-backward time
+less the median forward time; the libraries alternate within each round, and each figure is
+the median over rounds.
 
 Run: python benchmarks/activations.py [--rounds R] [--quick]
 """
@@ -34,17 +35,23 @@ ACTIVATIONS = {
     "ReLU6": {},
     "PReLU": {},
 }
+# normalizations, made for the map's channels (GroupNorm: four groups)
+NORMS = ("BatchNorm2d", "GroupNorm", "InstanceNorm2d")
 MAPS = {"C2": (64, 8, 28, 28), "C3": (64, 32, 32, 32)}
 TARGET_SECONDS = 0.02  # each timed batch of calls lasts about this long
 
 
-def _module(lib: Any, name: str) -> Any:
+def _module(lib: Any, name: str, channels: int) -> Any:
+    if name == "GroupNorm":
+        return lib.nn.GroupNorm(4, channels)
+    if name in NORMS:
+        return getattr(lib.nn, name)(channels)
     kind = name.split()[0]
     return getattr(lib.nn, kind)(**ACTIVATIONS[name])
 
 
 def _calls(lib: Any, name: str, array: np.ndarray) -> dict[str, Callable[[], object]]:
-    layer = _module(lib, name)
+    layer = _module(lib, name, array.shape[1])
     x = lib.tensor(array, requires_grad=True)
     grad = lib.ones_like(layer(x))
 
@@ -80,13 +87,13 @@ def times(name: str, shape: tuple[int, ...], rounds: int) -> dict[str, tuple[flo
 
 def report(rounds: int, maps: dict[str, tuple[int, ...]]) -> str:
     lines = [
-        "| map | activation | torch forward (us) | torch backward (us) | nerve forward (us) "
+        "| map | layer | torch forward (us) | torch backward (us) | nerve forward (us) "
         "| nerve backward (us) | torch / nerve |",
         "|---|---|---|---|---|---|---|",
     ]
     for map_name, shape in maps.items():
         size = "x".join(map(str, shape))
-        for name in ACTIVATIONS:
+        for name in (*ACTIVATIONS, *NORMS):
             (tf, tb), (nf, nb) = times(name, shape, rounds).values()
             lines.append(
                 f"| {map_name} {size} | {name} | {tf:.0f} | {tb:.0f} | {nf:.0f} | {nb:.0f} "

@@ -163,10 +163,26 @@ def main(argv: list[str] | None = None) -> str:
         report += "\n\n## Per-op overhead\n\n" + op_overhead.main(quick)
         report += "\n\n## Convolutional networks\n\n" + CNN_INTRO + "\n\n" + _cnn(args.quick)
         report += "\n\n### Layer by layer\n\n" + LAYERS_INTRO + "\n\n" + _layers(args.quick)
+        report += "\n\n### Activations and normalizations on feature maps\n\n"
+        report += ACTIVATIONS_INTRO + "\n\n" + _activations(args.quick)
     report += "\n\n" + REPLAY + "\n\n" + RERUN
     if args.write:
         Path(args.write).write_text(report + "\n")
     return report
+
+
+ACTIVATIONS_INTRO = (
+    "Layers a learner swaps into C2 or C3, each timed alone on the maps it would see there, "
+    "forward and backward, one thread each (benchmarks/activations.py; the median of 5 rounds, "
+    "the libraries alternating within each)."
+)
+
+
+def _activations(quick: bool) -> str:
+    import activations
+
+    table = activations.main(["--quick"] if quick else [])
+    return table.split("\n\n", 1)[1]  # (without its machine line: the report has one)
 
 
 PHASES_INTRO = (

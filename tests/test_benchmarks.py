@@ -28,7 +28,7 @@ def test_activation_benchmark_times_every_activation() -> None:
     import activations
 
     report = activations.main(["--quick"])
-    for name in activations.ACTIVATIONS:
+    for name in (*activations.ACTIVATIONS, *activations.NORMS):
         assert f"| {name} |" in report
 
 
