@@ -25,6 +25,7 @@ def test_op_overhead_runs_and_reports_every_case() -> None:
 
 
 def test_activation_benchmark_times_every_activation() -> None:
+    pytest.importorskip("torch")
     import activations
 
     report = activations.main(["--quick"])

@@ -11,24 +11,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nerve
+from nerve.ops import index as index_module
 from nerve.ops.index import MIN_SORTED_VALUES, rows_summed_at
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    rows=st.integers(1, 40),
+    rows=st.integers(1, 300),
     count=st.integers(2, 400),
     width=st.sampled_from([1, 3, 16]),
     seed=st.integers(0, 2**16),
     dtype=st.sampled_from([np.float32, np.float64]),
+    key_dtype=st.sampled_from([np.int8, np.int16, np.uint8, np.int64]),
+    sorted_way=st.booleans(),
 )
-def test_rows_summed_at_matches_add_at(rows, count, width, seed, dtype) -> None:
+def test_rows_summed_at_matches_add_at(
+    rows, count, width, seed, dtype, key_dtype, sorted_way
+) -> None:
     rng = np.random.default_rng(seed)
-    keys = rng.integers(-rows, rows, count)
+    info = np.iinfo(key_dtype)
+    keys = rng.integers(max(-rows, info.min), min(rows, info.max + 1), count).astype(key_dtype)
     values = rng.standard_normal((count, width)).astype(dtype)
     expected = np.zeros((rows, width), dtype)
     np.add.at(expected, keys, values)
-    got = rows_summed_at(np, (rows, width), keys, values)
+    with pytest.MonkeyPatch.context() as patch:
+        if sorted_way:  # (else the threshold decides, as in use)
+            patch.setattr(index_module, "MIN_SORTED_VALUES", 0)
+        got = rows_summed_at(np, (rows, width), keys, values)
     assert got.dtype == dtype and got.shape == (rows, width)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 

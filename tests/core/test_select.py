@@ -75,7 +75,9 @@ def test_large_calls_take_the_branch_free_way_and_others_np_where() -> None:
     assert _common_dtype(condition, x.astype(np.int32), 0.5) is None  # a float into ints
     assert _common_dtype(condition, x, 1e300) is None  # beyond float32
     assert _common_dtype(condition.astype(np.int8), x, y) is None  # not a bool condition
-    for a, b in [(x, y), (x, 0.5), (x[::-1], y), (x, y.astype(np.float64)), (3, y)]:
+    assert _common_dtype(condition, x.astype(">f4"), y.astype(">f4")) is None  # byte order
+    swapped = y.astype(">f4")
+    for a, b in [(x, y), (x, 0.5), (x[::-1], y), (x, y.astype(np.float64)), (3, y), (swapped, 1.0)]:
         assert _same(select(condition, a, b), np.where(condition, a, b))
 
 

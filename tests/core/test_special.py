@@ -58,3 +58,14 @@ def test_erf_and_sigmoid_take_the_vectorized_kernels_from_their_sizes() -> None:
         np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps, atol=0)
     with np.errstate(over="raise"):  # exp's overflow to inf is expected, and silent
         assert nerve.sigmoid(nerve.tensor(x.astype(np.float32)))[-3].item() == 0
+
+
+def test_gelu_of_a_zero_dimensional_tensor() -> None:
+    torch = pytest.importorskip("torch")
+    for dtype in (nerve.float32, nerve.float64):
+        x = nerve.tensor(0.5, dtype=dtype, requires_grad=True)
+        out = nerve.nn.functional.gelu(x)
+        out.backward()
+        expected = torch.nn.functional.gelu(torch.tensor(0.5, dtype=torch.float64))
+        assert out.shape == () and abs(out.item() - expected.item()) < 1e-6
+        assert x.grad is not None

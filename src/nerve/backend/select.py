@@ -84,7 +84,7 @@ def _common_dtype(condition: Any, a: Any, b: Any) -> np.dtype | None:
     for x in arrays:
         if x.dtype != dtype or x.shape != condition.shape or not x.flags.c_contiguous:
             return None
-    if dtype.itemsize not in _BITS or dtype.kind not in "fiu":
+    if dtype.itemsize not in _BITS or dtype.kind not in "fiu" or not dtype.isnative:
         return None
     if len(arrays) == 1 and not _fits(a if arrays[0] is b else b, dtype):
         return None

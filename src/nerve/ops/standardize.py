@@ -10,15 +10,15 @@ closed form (m the mean over ``axes``, xhat the normalized input, 1/std kept fro
 
 which is the derivative of the composition, rounding aside. Measured on one thread, forward
 and backward with the layers' own affine ops, composition -> this op (torch in brackets):
-LayerNorm(128) on a (32, 64, 128) batch 1.65 -> 0.85 ms (0.30), BatchNorm2d on 64x32x32x32
-15.6 -> 11.1 ms (7.2), on 64x8x28x28 1.92 -> 1.65 ms (1.14), GroupNorm(4, 32) on
-64x32x32x32 13.6 -> 10.8 ms (2.2), InstanceNorm2d on 64x8x28x28 1.48 -> 0.66 ms (0.97).
+LayerNorm(128) on a (32, 64, 128) batch 1.65 -> 0.95 ms (0.30-0.35), BatchNorm2d on
+64x32x32x32 15.6 -> 12.1 ms (7.2-8.2), on 64x8x28x28 1.92 -> 1.57 ms (1.1-1.3), GroupNorm(4, 32)
+on 64x32x32x32 13.6 -> 11.2 ms (2.2-2.4), InstanceNorm2d on 64x8x28x28 1.48 -> 0.86 ms (1.0).
 
 As torch's ops do, the node checks its input's version (an in-place change to it before
-``backward`` is the usual error), not its output's: a ReLU(inplace=True) may follow. It reads
-xhat back from its output, or when that was changed in place recomputes it from the input
-(two passes). Under ``create_graph`` it runs the composition again as
-recorded ops and differentiates that, so second derivatives are the composition's own.
+``backward`` is the usual error), not its output's: a ReLU(inplace=True) may follow. It keeps
+xhat for the backward in an array of its own; the output handed out is a copy. Under
+``create_graph`` it runs the composition again as recorded ops and differentiates that, so
+second derivatives are the composition's own.
 """
 
 from __future__ import annotations
@@ -47,9 +47,7 @@ class Standardize(Node):
     """Inputs: ``x``. Parameters: ``axes`` (sorted, non-negative), ``eps``, and ``moments``,
     filled with the statistics used."""
 
-    # x, as torch's ops save their input; the output too, read back unless it was changed in
-    # place (then recomputed from x: torch's ops keep no output, so that is no error)
-    saves, saves_output = (0,), True
+    saves = (0,)  # x, as torch's ops save their input (its in-place change is an error)
 
     def forward(self, x: Any, axes: tuple[int, ...], eps: float, moments: Moments) -> Any:
         self.axes, self.eps = axes, eps
@@ -57,32 +55,22 @@ class Standardize(Node):
         centred = x - mean
         var = mean_over(centred * centred, axes)
         moments.mean, moments.var = mean, var
-        self.mean = mean
         self.inverse_std = inverse_std = 1 / xp_of(var).sqrt(var + eps)
         centred *= inverse_std
-        return centred
+        # kept for the backward, private: the output handed out may be changed in place (a
+        # contiguous copy costs less than scaling again in the backward)
+        self.normalized = centred
+        return centred.copy()
 
     def backward(self, g: Any) -> Any:
         if isinstance(g, Tensor):  # create_graph: a gradient that is differentiable again
             return self._recorded_backward(g)
-        normalized = self.out
-        if self.output_changed:
-            normalized = self.input(0) - self.mean
-            normalized *= self.inverse_std
+        normalized = self.normalized
         out = mean_over(g * normalized, self.axes) * normalized
         xp_of(g).subtract(g, out, out=out)
         out -= mean_over(g, self.axes)
         out *= self.inverse_std
         return out
-
-    def check_versions(self) -> None:
-        """The input's version as usual; the output's only read (see ``saves_output``)."""
-        self.output_changed = self.out_counter[0] != self.out_version
-        self.saves_output = False
-        try:
-            super().check_versions()
-        finally:
-            self.saves_output = True
 
     def _recorded_backward(self, g: Tensor) -> Tensor:
         from ..autograd.functional import grad
@@ -96,7 +84,7 @@ class Standardize(Node):
 
     def release(self) -> None:
         super().release()
-        self.mean = self.inverse_std = None
+        self.normalized = self.inverse_std = None
 
 
 def standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:

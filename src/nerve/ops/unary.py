@@ -244,7 +244,7 @@ def erf_array(x: Any) -> Any:
     place); otherwise SciPy's (or CuPy's) when installed, else math.erf."""
     if type(x) is np.ndarray and x.dtype == np.float32 and x.size >= MIN_RATIONAL_ERF:
         return erf_float32(x)
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, (np.ndarray, np.generic)):  # (a 0-d input's arithmetic gives scalars)
         import cupyx.scipy.special  # type: ignore[import-not-found]
 
         return cupyx.scipy.special.erf(x)
