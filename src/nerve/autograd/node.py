@@ -176,6 +176,27 @@ def apply(op: type[Node], *inputs: Any, **params: Any) -> Tensor:
 _new = object.__new__
 
 
+def apply_outputs(op: type[Node], *inputs: Any, **params: Any) -> tuple[Tensor, ...]:
+    """Run ``op``, whose forward returns a tuple of arrays, as one node with that many outputs
+    (tensor ``i`` is its output number ``i``; the backward gets one gradient per output, None
+    for those that received none). The op keeps no output (``saves_output`` is not honoured),
+    and ``nerve.compile`` does not record it (a forward that uses it runs eagerly)."""
+    node = _new(op)
+    outs = node.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+    node.n_outputs = len(outs)
+    if state.enabled:
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                results = [_record(node, inputs, outs[0])]
+                for nr in range(1, len(outs)):
+                    result = _new(Tensor)
+                    _init(result, outs[nr], node)
+                    result._output_nr = nr
+                    results.append(result)
+                return tuple(results)
+    return tuple(Tensor._make(out) for out in outs)
+
+
 def run(op: type[Node], *inputs: Any, **params: Any) -> Any:
     """Another op inside a formula: on arrays its forward kernel (nothing recorded, no tensor
     made), on tensors the op itself, recorded as usual. A backward written with it runs on

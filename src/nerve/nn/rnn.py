@@ -20,6 +20,7 @@ import numpy as np
 from ..creation import empty, zeros
 from ..ops.join import cat, stack
 from ..ops.nn_ops import linear
+from ..ops.recurrent import row_blocks
 from ..tensor import Tensor
 from .functional import dropout as dropout_fn
 from .module import Module
@@ -264,8 +265,8 @@ class RNNBase(Module):
         b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
         w_hr = params[-1] if self.proj_size > 0 else None
         xw = linear(data, w_ih, b_ih)  # every step's input projection in one product
+        steps = row_blocks(xw, sizes) if len(sizes) > 1 else (xw,)  # (one node for all)
         mode, relu = self.mode, self.mode == "RNN_RELU"
-        starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         reverse = direction == 1
         order = range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes))
         outputs: list[Tensor | None] = [None] * len(sizes)
@@ -281,7 +282,7 @@ class RNNBase(Module):
                 h = _join(h, h0, rows, size)
                 c = None if c0 is None else _join(c, c0, rows, size)  # type: ignore[arg-type]
             rows = size
-            x_t = xw[starts[t] : starts[t + 1]] if len(sizes) > 1 else xw
+            x_t = steps[t]
             if mode == "LSTM":
                 h, c = lstm_step(x_t, h, c, w_hh, b_hh, w_hr)  # type: ignore[arg-type]
             elif mode == "GRU":

@@ -11,7 +11,8 @@ returns the next state, with torch's gate order and formulas:
   r = s(xw_r + gh_r), z = s(xw_z + gh_z), n = tanh(xw_n + r * gh_n), h' = (1 - z) n + z h.
 
 The steps are compositions of the fused ops (linear, sigmoid, tanh), so gradients, double
-backward included, come from theirs.
+backward included, come from theirs; the LSTM's and the GRU's gates after their projections
+are one op each (ops/recurrent.py), with a closed-form backward.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from ..creation import empty, zeros
 from ..ops.nn_ops import linear
-from ..ops.unary import relu, sigmoid, tanh
+from ..ops.recurrent import gru_gates, lstm_gates
+from ..ops.unary import relu, tanh
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -41,25 +43,14 @@ def lstm_step(
     b_hh: Tensor | None,
     w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    size = c.shape[-1]
-    gates = xw + linear(h, w_hh, b_hh)
-    squashed = sigmoid(gates)  # i, f and o (the g quarter is computed but not used: one op)
-    i, f, o = squashed[..., :size], squashed[..., size : 2 * size], squashed[..., 3 * size :]
-    g = tanh(gates[..., 2 * size : 3 * size])
-    c_next = f * c + i * g
-    h_next = o * tanh(c_next)
+    h_next, c_next = lstm_gates(xw + linear(h, w_hh, b_hh), c)  # (one op: ops/recurrent.py)
     if w_hr is not None:
         h_next = linear(h_next, w_hr)
     return h_next, c_next
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    size = h.shape[-1]
-    gh = linear(h, w_hh, b_hh)
-    rz = sigmoid(xw[..., : 2 * size] + gh[..., : 2 * size])
-    r, z = rz[..., :size], rz[..., size:]
-    n = tanh(xw[..., 2 * size :] + r * gh[..., 2 * size :])
-    return n + z * (h - n)  # = (1 - z) n + z h
+    return gru_gates(xw, linear(h, w_hh, b_hh), h)  # (one op: ops/recurrent.py)
 
 
 def init_uniform(module: Module, hidden_size: int) -> None:
