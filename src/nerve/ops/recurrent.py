@@ -258,7 +258,8 @@ class RowBlocks(Node):
 
 def row_blocks(x: Tensor, sizes: list[int]) -> tuple[Tensor, ...]:
     """``x`` cut along its first axis into blocks of ``sizes`` rows, as one op (one node for
-    all blocks).
+    all blocks). For the layers' own use: the blocks share x's memory but are not tracked as
+    its views (an in-place change to one would not count as a change to x).
 
     Example:
         >>> import nerve
