@@ -20,6 +20,12 @@ def time_call(fn: Callable[[], object], number: int, rounds: int = 7, warmup: in
     return statistics.median(samples)
 
 
+def calls_per_batch(fn: Callable[[], object], seconds: float = 0.02) -> int:
+    """How many calls of ``fn`` last about ``seconds`` (timed after one warm-up call): the size
+    of a timed batch, for benchmarks that alternate libraries batch by batch."""
+    return max(1, int(seconds / max(time_call(fn, 1, rounds=1, warmup=1), 1e-7)))
+
+
 def machine() -> str:
     """The CPU (its model where Linux names it: libraries' kernels differ between vendors, and
     so do the ratios), its cores and Python's version."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _timing import machine, pin_to_one_core, time_call
+from _timing import calls_per_batch, machine, pin_to_one_core, time_call
 
 ACTIVATIONS = {
     "ReLU": {},
@@ -38,6 +38,7 @@ ACTIVATIONS = {
 # normalizations, made for the map's channels (GroupNorm: four groups)
 NORMS = ("BatchNorm2d", "GroupNorm", "InstanceNorm2d")
 MAPS = {"C2": (64, 8, 28, 28), "C3": (64, 32, 32, 32)}
+
 TARGET_SECONDS = 0.02  # each timed batch of calls lasts about this long
 
 
@@ -72,8 +73,7 @@ def times(name: str, shape: tuple[int, ...], rounds: int) -> dict[str, tuple[flo
     timed = {}
     for key, lib in (("torch", torch), ("nerve", nerve)):
         for part, fn in _calls(lib, name, array).items():
-            number = max(1, int(TARGET_SECONDS / max(time_call(fn, 1, rounds=1, warmup=1), 1e-7)))
-            timed[f"{key} {part}"] = (fn, number)
+            timed[f"{key} {part}"] = (fn, calls_per_batch(fn, TARGET_SECONDS))
     samples: dict[str, list[float]] = {part: [] for part in timed}
     for _ in range(rounds):
         for part, (fn, number) in timed.items():

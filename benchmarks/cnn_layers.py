@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,13 +51,6 @@ def _short(layer: Any) -> str:
     if hasattr(layer, "in_features"):
         return f"{kind}({layer.in_features}->{layer.out_features})"
     return kind
-
-
-def _calls_per_batch(fn: Callable[[], object]) -> int:
-    """How many calls of ``fn`` last about TARGET_SECONDS (timed after one warm-up call)."""
-    from _timing import time_call
-
-    return max(1, int(TARGET_SECONDS / max(time_call(fn, 1, rounds=1, warmup=1), 1e-7)))
 
 
 def layer_times(name: str, rounds: int) -> list[dict[str, Any]]:
@@ -98,7 +90,7 @@ def _calls(lib: Any, layer: Any, array: np.ndarray, needs_grad: bool) -> dict[st
 
 def _layer_times(libraries: dict[str, Any], name: str, rounds: int) -> list[dict[str, Any]]:
     import cnn
-    from _timing import time_call
+    from _timing import calls_per_batch, time_call
 
     layers = {}
     for key, lib in libraries.items():
@@ -107,7 +99,7 @@ def _layer_times(libraries: dict[str, Any], name: str, rounds: int) -> list[dict
     rows = []
     for index, (label, array) in enumerate(layer_inputs(libraries["nerve"], name)):
         timed = {  # "torch f", "torch fb", ...: the function and how many calls a batch makes
-            f"{key} {part}": (fn, _calls_per_batch(fn))
+            f"{key} {part}": (fn, calls_per_batch(fn, TARGET_SECONDS))
             for key, lib in libraries.items()
             for part, fn in _calls(lib, layers[key][index], array, index > 0).items()
         }

@@ -204,12 +204,7 @@ def add_shifted_product(
     if char is None:
         return False
     (m, k), columns = a.shape, b.shape[1]
-    if (
-        b.shape[0] != k
-        or out.shape[0] != m
-        or not 0 <= width <= columns
-        or not 0 <= shift <= out.shape[1] - width
-    ):
+    if out.shape[0] != m or not 0 <= width <= columns or not 0 <= shift <= out.shape[1] - width:
         return False
     return _add_product(char, (m, width, k), a, b, columns, out, shift, out.shape[1])
 
@@ -233,12 +228,7 @@ def add_product_at_rows(
     if char is None:
         return False
     (rows, k), n = a.shape, b.shape[1]
-    if (
-        b.shape[0] != k
-        or out.shape[1] != n
-        or not 0 <= height <= rows
-        or not 0 <= shift <= out.shape[0] - height
-    ):
+    if out.shape[1] != n or not 0 <= height <= rows or not 0 <= shift <= out.shape[0] - height:
         return False
     return _add_product(char, (height, n, k), a, b, n, out, shift * n, n)
 
@@ -269,12 +259,13 @@ def _add_product(
 
 def _adding_gemm(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> str | None:
     """The GEMM's type letter when MKL can add ``a @ b`` (or a part of it) into ``out``: float
-    NumPy matrices of one dtype, C-contiguous, ``out`` writable and apart from the operands;
-    else None."""
+    NumPy matrices of one dtype whose inner sizes agree, C-contiguous, ``out`` writable and
+    apart from the operands; else None."""
     char = _NATIVE.get(a.dtype)
     if (
         char is None
         or not (a.ndim == b.ndim == out.ndim == 2)
+        or a.shape[1] != b.shape[0]  # (the product's inner sizes)
         or not (a.dtype == b.dtype == out.dtype)
         or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous)
         or not out.flags.writeable

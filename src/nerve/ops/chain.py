@@ -88,19 +88,13 @@ class LayerChain(Node):
 
     def _recorded_backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         """The layers again as recorded ops, and their gradient by autograd, so that it can be
-        differentiated once more. The layers run on aliases of the inputs, where that gradient
-        stops: the inputs' own hooks and ``retain_grad`` are the outer backward's business, and
-        an input used twice gets one gradient per use."""
-        from ..autograd.functional import grad
-        from ..autograd.grad_mode import enable_grad
+        differentiated once more."""
+        from ..autograd.functional import composition_gradients
 
-        need = self.needs_input_grad
-        with enable_grad():
-            aliases = [t.view_as(t) if n else t for t, n in zip(self.inputs, need)]
-            out = run_layers(self.ops, aliases[0], aliases[1:])
-            wanted = [a for a, n in zip(aliases, need) if n]
-            found = iter(grad([out], wanted, [g], create_graph=True, allow_unused=True))
-        return tuple(next(found) if n else None for n in need)
+        def layers(x: Tensor, *params: Any) -> Tensor:
+            return run_layers(self.ops, x, params)
+
+        return composition_gradients(self.inputs, self.needs_input_grad, layers, [g])
 
     def release(self) -> None:
         super().release()

@@ -82,8 +82,7 @@ def rows_summed_at(xp: Any, shape: tuple[int, ...], rows: Any, values: Any) -> A
         out = xp.zeros(shape, dtype=values.dtype)
         index_add_into(xp, out, rows, values)
         return out
-    rows = rows.astype(np.intp, copy=False)  # (rows + n must not overflow an int8's range)
-    rows = np.where(rows < 0, rows + n, rows)  # -1 and n - 1 are one row
+    rows = rows.astype(np.intp, copy=False) % n  # -1 and n - 1 are one row (in range, checked)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     starts_run = np.empty(len(ordered), dtype=bool)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..autograd.functional import composition_gradients
 from ..autograd.node import Node, apply, apply_outputs
 from ..backend.device import xp_of
 from ..tensor import Tensor
@@ -90,16 +91,7 @@ class GruGates(Node):
         )
 
     def _recorded_backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
-        from ..autograd.functional import grad
-        from ..autograd.grad_mode import enable_grad
-
-        need = self.needs_input_grad
-        with enable_grad():
-            aliases = [t.view_as(t) if n else t for t, n in zip(self.inputs, need)]
-            out = gru_gates_composed(*aliases)
-            wanted = [a for a, n in zip(aliases, need) if n]
-            found = iter(grad([out], wanted, [g], create_graph=True, allow_unused=True))
-        return tuple(next(found) if n else None for n in need)
+        return composition_gradients(self.inputs, self.needs_input_grad, gru_gates_composed, [g])
 
     def release(self) -> None:
         super().release()
@@ -155,25 +147,8 @@ class LstmGates(Node):
         return (d_gates if need_gates else None), (dc * f if need_c else None)
 
     def _recorded_backward(self, gh: Any, gc: Any) -> tuple[Tensor | None, ...]:
-        from ..autograd.functional import grad
-        from ..autograd.grad_mode import enable_grad
-
         need = self.needs_input_grad
-        with enable_grad():
-            aliases = [t.view_as(t) if n else t for t, n in zip(self.inputs, need)]
-            outs = lstm_gates_composed(*aliases)
-            given = [(out, g) for out, g in zip(outs, (gh, gc)) if g is not None]
-            wanted = [a for a, n in zip(aliases, need) if n]
-            found = iter(
-                grad(
-                    [out for out, _ in given],
-                    wanted,
-                    [g for _, g in given],
-                    create_graph=True,
-                    allow_unused=True,
-                )
-            )
-        return tuple(next(found) if n else None for n in need)
+        return composition_gradients(self.inputs, need, lstm_gates_composed, [gh, gc])
 
     def release(self) -> None:
         super().release()

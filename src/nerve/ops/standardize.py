@@ -28,10 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.functional import composition_gradients
 from ..autograd.node import Node, apply
 from ..backend.device import xp_of
-from ..backend.reductions import MAX_DOT_AXIS, total
+from ..backend.reductions import total
 from ..tensor import Tensor
+from .dual import sum_per_channel
 
 
 @dataclass
@@ -73,14 +75,10 @@ class Standardize(Node):
         return out
 
     def _recorded_backward(self, g: Tensor) -> Tensor:
-        from ..autograd.functional import grad
-        from ..autograd.grad_mode import enable_grad
+        def composed(x: Tensor) -> Tensor:
+            return standardize_composed(x, self.axes, self.eps)[0]
 
-        with enable_grad():
-            alias = self.inputs[0].view_as(self.inputs[0])
-            out = standardize_composed(alias, self.axes, self.eps)[0]
-            (gx,) = grad([out], [alias], [g], create_graph=True)
-        return gx
+        return composition_gradients(self.inputs, self.needs_input_grad, composed, [g])[0]
 
     def release(self) -> None:
         super().release()
@@ -120,29 +118,22 @@ def standardize_composed(
 
 
 def mean_over(a: Any, axes: tuple[int, ...]) -> Any:
-    """``a.mean(axis=axes, keepdims=True)``, the sums taken as products with ones where the
-    axes allow (see backend.reductions.total): trailing axes (LayerNorm, GroupNorm) as rows'
-    sums, and BatchNorm's every-axis-but-the-second as a sum over the batch, then each
-    channel's positions."""
+    """``a.mean(axis=axes, keepdims=True)``, its sums taken as products with ones where the
+    axes allow (backend.reductions.total): trailing axes (LayerNorm, GroupNorm) as the rows'
+    sums, and BatchNorm's every axis but the second as ``sum_per_channel``."""
     shape = a.shape
-    ndim = len(shape)
     count = 1
     for axis in axes:
         count *= shape[axis]
+    ndim = len(shape)
     if type(a) is not np.ndarray or not count or a.dtype.char not in "fd":
         return xp_of(a).mean(a, axis=axes, keepdims=True)
-    kept = tuple(1 if axis in axes else n for axis, n in enumerate(shape))
-    if axes == tuple(range(ndim - len(axes), ndim)) and count <= MAX_DOT_AXIS:
+    if axes == tuple(range(ndim - len(axes), ndim)):
         sums = total(a.reshape(-1, count), (1,))
-    elif axes[0] == 0 and axes[1:] == tuple(range(2, ndim)) and ndim > 1:
-        per_channel = total(a.reshape(shape[0], shape[1], -1), (0,))  # (C, positions)
-        sums = (
-            total(per_channel, (1,))
-            if per_channel.shape[1] <= MAX_DOT_AXIS
-            else (per_channel.sum(axis=1))
-        )
+    elif ndim > 1 and axes == (0, *range(2, ndim)):
+        sums = sum_per_channel(a)
     else:
         return a.mean(axis=axes, keepdims=True)
-    sums = sums.reshape(kept)
+    sums = sums.reshape(tuple(1 if axis in axes else n for axis, n in enumerate(shape)))
     sums /= count
     return sums

@@ -76,22 +76,18 @@ class Replay(Node):
 
     def _recorded_backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         """The recorded ops again as graph nodes, and their gradient by autograd, so that it can
-        be differentiated once more (as ``LayerChain`` does). The ops run on aliases of the
-        inputs, where that gradient stops: the inputs' own hooks are the outer backward's."""
-        from ..autograd.functional import grad
-        from ..autograd.grad_mode import enable_grad
+        be differentiated once more (as ``LayerChain`` does)."""
+        from ..autograd.functional import composition_gradients
 
-        plan, need = self.plan, self.needs_input_grad
-        with enable_grad():
-            aliases = [t.view_as(t) if n else t for t, n in zip(self.inputs, need)]
-            values: list[Any] = [*aliases, *plan.constants]
+        plan = self.plan
+
+        def steps(*inputs: Tensor) -> Tensor:
+            values: list[Any] = [*inputs, *plan.constants]
             for step in plan.steps:
                 values.append(apply(step.op, *[values[i] for i in step.reads], **step.params))
-            wanted = [a for a, n in zip(aliases, need) if n]
-            found = iter(
-                grad([values[plan.out]], wanted, [g], create_graph=True, allow_unused=True)
-            )
-        return tuple(next(found) if n else None for n in need)
+            return values[plan.out]
+
+        return composition_gradients(self.inputs, self.needs_input_grad, steps, [g])
 
     def check_versions(self) -> None:
         # the inputs that the ops' backward formulas read (eager mode checks those only)
