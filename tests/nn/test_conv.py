@@ -213,6 +213,72 @@ def test_input_gradient_as_shifted_products_matches_torch(
     assert calls[taken:].count("add_product_at_rows") >= 9
 
 
+CHUNKED = {
+    "plain": ((3, 3, 7, 6), (4, 3, 3, 3), {}),
+    "stride-padding": ((3, 3, 7, 6), (4, 3, 3, 2), {"stride": 2, "padding": 1}),
+    "dilation": ((3, 4, 9, 8), (6, 4, 3, 3), {"stride": (2, 1), "padding": (0, 2), "dilation": 2}),
+    "same-even-kernel": ((3, 2, 6, 5), (3, 2, 4, 2), {"padding": "same"}),
+    "padding-past-the-kernel": ((3, 2, 3, 3), (3, 2, 3, 3), {"padding": 3}),
+}
+
+
+@pytest.mark.parametrize("images", [1, 2], ids=["one-image", "two-images-and-a-rest"])
+@pytest.mark.parametrize("case", list(CHUNKED))
+def test_windows_in_chunks_match_torch(
+    case: str, images: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large channels-last layers copy and multiply their windows a few images at a time
+    (ops/conv_chunks.py), forced here for small ones: the forward, both gradients (the input's
+    as a convolution of the output's gradient, at stride 1), the transposed convolution, and
+    finite differences of first and second order. Spies assert that the chunks were taken."""
+    from nerve.ops import conv_chunks, conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 0)
+    monkeypatch.setattr(conv_kernels, "CHUNKED_GRADIENT_MIN_CHANNELS", 0)
+    monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
+    calls: list[str] = []
+    for name in ("convolve_in_chunks", "weight_gradient_in_chunks"):
+        real = getattr(conv_kernels, name)
+        monkeypatch.setattr(
+            conv_kernels, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    x_shape, w_shape, options = CHUNKED[case]
+    ho, wo = TF.conv2d(torch.zeros(x_shape), torch.zeros(w_shape), **options).shape[2:]
+    monkeypatch.setattr(conv_chunks, "CHUNK_PIXELS", images * ho * wo)
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
+    # the input's gradient is a convolution at stride 1, unless padding passes the kernel
+    convolution = options.get("stride", 1) == 1 and case != "padding-past-the-kernel"
+    assert calls.count("convolve_in_chunks") == 2 * (2 if convolution else 1)
+    assert calls.count("weight_gradient_in_chunks") == 2
+    xt, wt = _arrays((3, 4, 5, 4), (4, 3, 3, 2))
+    check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
+    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
+
+    def conv(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
+        return F.conv2d(x, w, **options)
+
+    assert gradcheck(conv, tensors)
+    assert gradgradcheck(conv, tensors)
+
+
+def test_chunks_only_for_large_float_layers_without_groups() -> None:
+    """Windows below MIN_CHUNKED_BYTES, groups, integer or mixed dtypes keep the one copy."""
+    from nerve.ops.conv_chunks import MIN_CHUNKED_BYTES, in_chunks
+    from nerve.ops.conv_kernels import Geometry
+
+    same = Geometry((1, 1), (1, 1), (1, 1), 1)
+    large = np.zeros((64, 32, 32, 32), np.float32)  # 75 MB of windows
+    w = np.zeros((32, 32, 3, 3), np.float32)
+    assert in_chunks(large, w, (3, 3), same)
+    assert not in_chunks(large, w, (3, 3), Geometry((1, 1), (1, 1), (1, 1), 2))
+    assert not in_chunks(large, w.astype(np.float64), (3, 3), same)
+    assert not in_chunks(large.astype(np.int32), w.astype(np.int32), (3, 3), same)
+    small = np.zeros((2, 32, 8, 8), np.float32)
+    assert 2 * 8 * 8 * 9 * 32 * 4 < MIN_CHUNKED_BYTES and not in_chunks(small, w, (3, 3), same)
+
+
 @pytest.mark.parametrize(
     "options", [{}, {"stride": 2}, {"groups": 4}, {"stride": (1, 2), "dilation": 3}]
 )

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..autograd.node import Node, run
 from ..tensor import Tensor
-from .conv_kernels import Geometry, convolve, input_gradient, weight_gradient, windows
+from .conv_kernels import Geometry, convolve, input_gradient, weight_gradient, weight_gradient_of
 from .dual import data, shape_of, sum_per_channel
 
 
@@ -34,7 +34,8 @@ class Conv(Node):
 
     def forward(self, x: Any, w: Any, b: Any = None, *, geometry: Geometry) -> Any:
         self.geometry = geometry
-        out, self.cols = convolve(x, w, geometry)  # the windows, kept for the weight's gradient
+        # the windows, kept for the weight's gradient (None for a large layer: copied again)
+        out, self.cols = convolve(x, w, geometry)
         if b is not None:
             out += b.reshape(-1, 1, 1)
         return out
@@ -48,8 +49,10 @@ class Conv(Node):
         if need[1]:
             if isinstance(g, Tensor):  # recorded: the weight's gradient as an op of x and g
                 gw = run(ConvWeight, x, g, geometry=geometry, kernel=_kernel(w))
-            else:  # the same kernel, on the windows the forward already copied
+            elif self.cols is not None:  # the same kernel, on the windows the forward copied
                 gw = weight_gradient(self.cols, g, shape_of(w), geometry)
+            else:
+                gw = weight_gradient_of(x, g, shape_of(w), geometry)
         if len(need) < 3:
             return gx, gw
         return gx, gw, (sum_per_channel(g) if need[2] else None)
@@ -83,8 +86,7 @@ class ConvWeight(Node):
     def forward(self, x: Any, g: Any, *, geometry: Geometry, kernel: tuple[int, int]) -> Any:
         self.geometry, self.kernel = geometry, kernel
         c, o = x.shape[1], g.shape[1]
-        w_shape = (o, c // geometry.groups, *kernel)
-        return weight_gradient(windows(x, kernel, geometry), g, w_shape, geometry)
+        return weight_gradient_of(x, g, (o, c // geometry.groups, *kernel), geometry)
 
     def backward(self, h: Any) -> tuple[Any, Any]:
         # conv_weight(x, g) is linear in x and in g: its adjoints are conv_input and conv

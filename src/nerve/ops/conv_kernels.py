@@ -15,7 +15,8 @@ CPU benchmarks (benchmarks/cnn.py):
   values in (kh, kw, C) order, and the layer one tall (N * Ho * Wo, K) @ (K, O) product, which
   BLAS runs faster than N short ones once K is in the hundreds (1.4x on 32 channels of 32x32).
 
-Both give the same numbers up to the order of float additions.
+Both give the same numbers up to the order of float additions. Large channels-last layers
+copy and multiply their windows a few images at a time (ops/conv_chunks.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import numpy as np
 from ..backend.blas import MIN_WORK, add_product_at_rows, add_shifted_product, matmul2d
 from ..backend.blas import is_available as mkl_is_available
 from ..backend.device import xp_of
+from .conv_chunks import convolve_in_chunks, in_chunks, weight_gradient_in_chunks
 
 # The largest number of input channels per group read with the planar layout (the next
 # measured point, 16 channels, was faster channels-last; 8 was even for the forward and
@@ -40,6 +42,11 @@ PLANAR_MAX_CHANNELS = 8
 # C1-size 16 -> 16 one 0.33 and 0.31 ms. With C2's 8 input channels the products as rows
 # were 2.5x slower (a GEMM C columns wide).
 ROWS_MIN_CHANNELS = 16
+# The fewest input channels whose large input gradient is the convolution of the output's
+# gradient copied a chunk at a time rather than shifted products (one thread, AMD EPYC: C2's
+# 16 -> 8 gradient 1.2 -> 0.84 ms, C3's 32 -> 32 35.9 -> 23.2; but onto C3's 3 input channels,
+# a product 3 columns wide, 5.5 -> 9.6 ms).
+CHUNKED_GRADIENT_MIN_CHANNELS = 8
 
 
 @dataclass(frozen=True)
@@ -188,11 +195,14 @@ def _product(a: Any, b: Any) -> Any:
 
 def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     """conv(x, w) without bias, as a C-contiguous (N, O, Ho, Wo) array, and the windows it
-    read (for the weight's gradient)."""
+    read for the weight's gradient (None when they were copied a chunk at a time: then
+    :func:`weight_gradient_of` copies them again)."""
     n, c, h, width = x.shape
     o, cg, kh, kw = w.shape
     groups = geometry.groups
     ho, wo = geometry.out_size((h, width), (kh, kw))
+    if _in_chunks(x, w, (kh, kw), geometry):
+        return convolve_in_chunks(x, w, geometry), None
     cols = windows(x, (kh, kw), geometry)
     if cols.ndim == 4:  # planar: (G, O/G, C/G kh kw) @ (N, G, C/G kh kw, L) is (N, G, O/G, L)
         out = xp_of(x).matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
@@ -201,6 +211,21 @@ def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     # made (N, O, Ho, Wo) in memory too: the elementwise ops that follow (activations,
     # pooling, their gradients) run several times slower on mixed layouts than this copy
     return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2)), cols
+
+
+def _in_chunks(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -> bool:
+    """Whether a convolution of ``x`` copies its windows a few images at a time: large
+    channels-last layers (see ops/conv_chunks.py)."""
+    return not planar(x.shape[1], kernel, geometry) and in_chunks(x, other, kernel, geometry)
+
+
+def weight_gradient_of(x: Any, g: Any, w_shape: tuple[int, ...], geometry: Geometry) -> Any:
+    """dL/dw from the input ``x`` and the output's gradient ``g``: the windows of ``x`` copied
+    again, a chunk at a time for a large layer."""
+    kernel = (w_shape[2], w_shape[3])
+    if _in_chunks(x, g, kernel, geometry):
+        return weight_gradient_in_chunks(x, g, w_shape, geometry)
+    return weight_gradient(windows(x, kernel, geometry), g, w_shape, geometry)
 
 
 def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geometry) -> Any:
@@ -234,22 +259,41 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
 
     With stride 1 that sum is itself a convolution: of ``g`` padded by what the kernel
     overhangs, with the kernel flipped and its channels swapped. One im2col and one product
-    then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers)."""
+    then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers). A
+    large one, onto :data:`CHUNKED_GRADIENT_MIN_CHANNELS` channels or more, is copied and
+    multiplied a chunk of images at a time (ops/conv_chunks.py); otherwise, with MKL, the
+    gradient is kh * kw products added at shifted positions, with no window copied."""
+    as_convolution = _as_convolution(w, geometry)
+    if (
+        as_convolution is not None
+        and shape[1] >= CHUNKED_GRADIENT_MIN_CHANNELS
+        and _in_chunks(g, as_convolution[0], (w.shape[2], w.shape[3]), as_convolution[1])
+    ):
+        return convolve_in_chunks(g, *as_convolution)
     shifted = _shifted_input_gradient(g, w, shape, geometry)
     if shifted is not None:
         return shifted
+    if as_convolution is not None:
+        return convolve(g, *as_convolution)[0]
+    kh, kw = w.shape[2], w.shape[3]
+    cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
+    return col2im(cols, shape, (kh, kw), geometry)
+
+
+def _as_convolution(w: Any, geometry: Geometry) -> tuple[Any, Geometry] | None:
+    """For a stride-1 convolution, the weight and geometry whose convolution of the output's
+    gradient is the input's gradient: the kernel flipped with its channels swapped, padded by
+    what the kernel overhangs. None for other strides (or padding past the kernel)."""
     kh, kw = w.shape[2], w.shape[3]
     (dh, dw), (ph, pw) = geometry.dilation, geometry.padding
     overhang = (dh * (kh - 1) - ph, dw * (kw - 1) - pw)
-    if geometry.stride == (1, 1) and min(overhang) >= 0:
-        groups = geometry.groups
-        o, cg = w.shape[0], w.shape[1]
-        flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, kh, kw)
-        flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups, kh, kw)
-        full = Geometry((1, 1), overhang, geometry.dilation, groups)
-        return convolve(g, flipped, full)[0]
-    cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
-    return col2im(cols, shape, (kh, kw), geometry)
+    if geometry.stride != (1, 1) or min(overhang) < 0:
+        return None
+    groups = geometry.groups
+    o, cg = w.shape[0], w.shape[1]
+    flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, kh, kw)
+    flipped = flipped.transpose(0, 2, 1, 3, 4).reshape(groups * cg, o // groups, kh, kw)
+    return flipped, Geometry((1, 1), overhang, geometry.dilation, groups)
 
 
 def _shifted_input_gradient(
