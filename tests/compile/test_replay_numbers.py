@@ -164,6 +164,12 @@ def test_unfused_sequential_replays_layer_by_layer_ops(monkeypatch: pytest.Monke
     )
     plan = compiled.plan_for(batches[0][0])
     assert plan is not None and len(plan.steps) > 3  # one op per layer
+    # every op's output but the result is dropped once, by the last op that reads it
+    dropped = [slot for step in plan.steps for slot in step.drops]
+    assert sorted(dropped) == [step.out for step in plan.steps[:-1]]
+    for k, step in enumerate(plan.steps):
+        for slot in step.drops:
+            assert slot in step.reads and all(slot not in s.reads for s in plan.steps[k + 1 :])
 
 
 @settings(max_examples=12, deadline=None)

@@ -52,6 +52,8 @@ class Replay(Node):
                     node.shapes = tuple(None if type(x) in _CONSTANTS else x.shape for x in reads)
                 nodes.append(node)
             values.append(out)
+            for slot in step.drops:
+                values[slot] = None
         self.nodes = nodes
         return values[plan.out]
 
@@ -66,6 +68,9 @@ class Replay(Node):
             g = grads[step.out]
             if g is None:
                 continue
+            # every op reading this output ran its backward already (latest first): the sum is
+            # final, and dropping it here lets its memory go as soon as eager mode's would
+            grads[step.out] = None
             input_grads = nodes[k].backward(g)  # type: ignore[union-attr]
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)

@@ -78,6 +78,9 @@ class Step:
     params: dict[str, Any]
     out: int
     needs: tuple[bool, ...] | None  # None: the op was not recorded (no gradient flows)
+    # the outputs of earlier ops that no later op reads: dropped once this op has run, so that
+    # the replay holds no more memory than eager mode, which frees an unsaved output then
+    drops: tuple[int, ...] = ()
 
 
 @dataclass
@@ -156,6 +159,10 @@ def plan_from(
             frees = frees or node.saves is None or bool(node.saves) or bool(node.saves_output)
             read = range(len(slots)) if node.saves is None else node.saves
             saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
+    last_reader = {slot: k for k, step in enumerate(steps) for slot in step.reads}
+    for slot, k in last_reader.items():
+        if slot >= first_step and slot != first_step + out_step:
+            steps[k].drops += (slot,)
     last = tape.entries[out_step][3]
     # The eager engine's own order, restricted to this forward's ops: latest recorded first
     # (see autograd/engine.py), so partial gradients are summed in the order eager mode sums
