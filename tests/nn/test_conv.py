@@ -263,6 +263,19 @@ def test_windows_in_chunks_match_torch(
     assert gradgradcheck(conv, tensors)
 
 
+@pytest.mark.parametrize("shape", [(2, 20, 32, 32), (1, 9, 16, 64), (2, 12, 8, 8), (1, 8, 32, 32)])
+def test_channels_last_copy_in_blocks_of_channels(shape: tuple[int, ...]) -> None:
+    """Planes of 4 KiB or more (the first two) are copied 8 channels at a time, the rest (12
+    and 20 channels: a last, shorter block) at once; both are the plain transposition."""
+    from nerve.ops.conv_chunks import channels_last_into
+
+    for dtype in (np.float32, np.float64):
+        x = RNG.standard_normal(shape).astype(dtype)
+        out = np.empty((shape[0], shape[2], shape[3], shape[1]), dtype)
+        channels_last_into(out, x[:, :, ::1])
+        assert np.array_equal(out, x.transpose(0, 2, 3, 1))
+
+
 def test_chunks_only_for_large_float_layers_without_groups() -> None:
     """Windows below MIN_CHUNKED_BYTES, groups, integer or mixed dtypes keep the one copy."""
     from nerve.ops.conv_chunks import MIN_CHUNKED_BYTES, in_chunks

@@ -65,6 +65,26 @@ def in_chunks(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -
     return n * ho * wo * kernel[0] * kernel[1] * c * x.itemsize >= MIN_CHUNKED_BYTES
 
 
+PAGE_BYTES = 4096
+"""Channel planes this large or larger are copied channels-last a few channels at a time."""
+
+
+def channels_last_into(out: np.ndarray, x: Any) -> None:
+    """``out[...] = x.transpose(0, 2, 3, 1)``: ``x`` (N, C, H, W) copied into ``out`` (N, H, W,
+    C), in blocks of 8 channels when a channel's plane spans :data:`PAGE_BYTES` or more.
+
+    Each output pixel reads one value from every channel's plane. When the planes are 4 KiB
+    apart (a 32x32 float32 image) or a multiple, those values fall into the same few sets of
+    the CPU's cache and evict one another; reading 8 planes at a time keeps them resident:
+    one 32-channel 32x32 image in 33 microseconds instead of 90 (planes of 1 KiB: no gain)."""
+    c = x.shape[1]
+    if c <= 8 or x.shape[2] * x.shape[3] * x.itemsize < PAGE_BYTES:
+        out[...] = x.transpose(0, 2, 3, 1)
+        return
+    for first in range(0, c, 8):
+        out[..., first : first + 8] = x[:, first : first + 8].transpose(0, 2, 3, 1)
+
+
 class WindowChunks:
     """The windows of ``x`` (N, C, H, W) in the channels-last order, (images * Ho * Wo,
     kh * kw * C) a few images at a time, copied into one buffer made once.
@@ -99,7 +119,7 @@ class WindowChunks:
         for start in range(0, n, self.images):
             stop = min(n, start + self.images)
             count = stop - start
-            self._interior[:count] = self.x[start:stop].transpose(0, 2, 3, 1)
+            channels_last_into(self._interior[:count], self.x[start:stop])
             cols = self._cols[: count * ho * wo]
             np.copyto(cols.reshape(count, ho, wo, *self._windows.shape[3:]), self._windows[:count])
             yield start, stop, cols
@@ -134,7 +154,7 @@ def weight_gradient_in_chunks(
     part = np.empty_like(total)
     for start, stop, cols in chunks:
         grad = rows[: len(cols)]
-        np.copyto(grad.reshape(stop - start, ho, wo, o), g[start:stop].transpose(0, 2, 3, 1))
+        channels_last_into(grad.reshape(stop - start, ho, wo, o), g[start:stop])
         np.dot(grad.T, cols, out=part)
         total += part
     return total.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
