@@ -8,21 +8,22 @@ and multiplied for a few images at a time (about :data:`CHUNK_PIXELS` output pix
 windows for that layer) into buffers made once, the windows never leave the CPU's cache and
 nothing is kept: the backward copies them again, a chunk at a time, for the weight's gradient.
 
-Measured on an AMD EPYC, one thread (milliseconds, the whole batch at once -> in chunks; torch
-2.13's oneDNN for the whole layer's forward and backward in brackets):
+Measured on an AMD EPYC, one thread (milliseconds, the whole batch at once -> in chunks, with
+:func:`channels_last_into`; torch 2.13's oneDNN for the whole layer's forward and backward in
+brackets):
 
-=============================  ===========  ============  ==============  ===============
-layer (batch 64)               forward      weight grad   input grad      (torch fwd+bwd)
-=============================  ===========  ============  ==============  ===============
-32 -> 32 channels, 32x32       40.9 -> 22.4  25.7 -> 26.6  35.9 -> 23.2    (41.9)
-32 -> 64 channels, 16x16       12.9 -> 8.1   10.1 -> 8.7   11.2 -> 9.3     (19.1)
-=============================  ===========  ============  ==============  ===============
+=============================  =============  =============  ==============  ===============
+layer (batch 64)               forward        weight grad    input grad      (torch fwd+bwd)
+=============================  =============  =============  ==============  ===============
+32 -> 32 channels, 32x32       40.9 -> 19.6   25.7 -> 20.8   35.9 -> 19.8    (41.9)
+32 -> 64 channels, 16x16       12.9 -> 8.2    10.1 -> 8.7    11.2 -> 9.1     (19.1)
+=============================  =============  =============  ==============  ===============
 
 (The weight's gradient "before" read windows the forward had kept; its time "after" includes
 copying them again.) The input's gradient with stride 1 is itself a convolution (of the
 output's gradient padded, with the kernel flipped), so it takes the same route. The products
-are NumPy's (``np.dot`` into the buffers): on that CPU MKL's GEMM measured 15-20% slower on
-them.
+are NumPy's (``np.dot`` into the buffers), at 80-98 GFLOP/s on operands in cache (about 50
+for the whole batch's): on that CPU MKL's GEMM was as fast or up to 20% slower on them.
 
 Only for float32 and float64 NumPy arrays without groups whose windows would take at least
 :data:`MIN_CHUNKED_BYTES`: below that the copy fits in cache anyway, and the windows the
