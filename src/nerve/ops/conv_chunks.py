@@ -15,7 +15,7 @@ brackets):
 =============================  =============  =============  ==============  ===============
 layer (batch 64)               forward        weight grad    input grad      (torch fwd+bwd)
 =============================  =============  =============  ==============  ===============
-32 -> 32 channels, 32x32       40.9 -> 19.6   25.7 -> 20.8   35.9 -> 19.8    (41.9)
+32 -> 32 channels, 32x32       40.9 -> 19.6   25.7 -> 19.9   35.9 -> 19.8    (41.9)
 32 -> 64 channels, 16x16       12.9 -> 8.2    10.1 -> 8.7    11.2 -> 9.1     (19.1)
 =============================  =============  =============  ==============  ===============
 
@@ -145,17 +145,18 @@ def convolve_in_chunks(x: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.n
 def weight_gradient_in_chunks(
     x: np.ndarray, g: Any, w_shape: tuple[int, ...], geometry: Geometry
 ) -> np.ndarray:
-    """dL/dw of conv(x, w) from the output's gradient ``g`` (N, O, Ho, Wo): per chunk of images,
-    the output's gradient (positions, O) transposed times the chunk's windows, summed."""
+    """dL/dw of conv(x, w) from the output's gradient ``g`` (N, O, Ho, Wo): for each image, its
+    output gradient as it lies in memory, (O, Ho * Wo), times its windows, summed (reading
+    ``g`` in place rather than channels-last: 8% faster on a 32 -> 32 layer at 32x32)."""
     o, c, kh, kw = w_shape
     chunks = WindowChunks(x, (kh, kw), geometry)
     ho, wo = chunks.out_size
-    rows = np.empty((chunks.rows, o), x.dtype)  # a chunk of g, channels-last
+    pixels = ho * wo
     total = np.zeros((o, kh * kw * c), x.dtype)
     part = np.empty_like(total)
     for start, stop, cols in chunks:
-        grad = rows[: len(cols)]
-        channels_last_into(grad.reshape(stop - start, ho, wo, o), g[start:stop])
-        np.dot(grad.T, cols, out=part)
-        total += part
+        for image in range(start, stop):
+            first = (image - start) * pixels
+            np.dot(g[image].reshape(o, pixels), cols[first : first + pixels], out=part)
+            total += part
     return total.reshape(o, kh, kw, c).transpose(0, 3, 1, 2).copy()
