@@ -78,15 +78,17 @@ def test_activation_functions_on_large_maps(name, kwargs, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_relu_on_large_maps_is_a_clip_with_torchs_signed_zero(dtype, monkeypatch):
-    """From MIN_CLIP_RELU_BYTES a ReLU is np.clip (lowered here to X_LARGE's size): torch's
-    values and gradients, and -0.0 kept as torch keeps it; below, maximum gives 0.0."""
-    from nerve.ops import unary
+def test_large_maps_clip_at_zero_with_torchs_signed_zero(dtype, monkeypatch):
+    """From MIN_CLIP_BYTES a ReLU is np.clip (lowered here to X_LARGE's size): torch's values
+    and gradients, and -0.0 kept as torch keeps it; below, maximum gives 0.0. ELU and Softplus
+    clip as well."""
+    from nerve.backend import constants
 
     small = F.relu(nerve.tensor(X_LARGE, dtype=getattr(nerve, np.dtype(dtype).name)))
     assert not np.signbit(small.numpy().flat[4])
-    monkeypatch.setattr(unary, "MIN_CLIP_RELU_BYTES", 1)
-    check_function(F.relu, TF.relu, [X_LARGE], dtype)
+    monkeypatch.setattr(constants, "MIN_CLIP_BYTES", 1)
+    for name in ("relu", "elu", "softplus"):
+        check_function(getattr(F, name), getattr(TF, name), [X_LARGE], dtype)
     ours = F.relu(nerve.tensor(X_LARGE.astype(dtype))).numpy()
     theirs = TF.relu(torch.tensor(X_LARGE.astype(dtype))).numpy()
     assert np.array_equal(np.signbit(ours), np.signbit(theirs)) and np.signbit(ours.flat[4])

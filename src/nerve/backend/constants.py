@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .device import xp_of
+
 _zero_pages: list[Any] = [None]  # the largest mapping made so far (views keep older ones alive)
 _ones: dict[np.dtype, np.ndarray] = {}
 # The views handed out, by (shape, dtype) and (length, dtype): looking one up costs a tenth of
@@ -99,6 +101,43 @@ def zero_operand(x: Any) -> Any:
         if zero is not None:
             return zero
     return 0
+
+
+# From this many bytes :func:`max_zero` and :func:`min_zero` clip instead: the zeros of
+# :func:`zeros` are one page mapped at every address, and on a large array reading them misses
+# the CPU's address cache (its TLB) at every page. A ReLU of a float32 map, one thread, AMD
+# EPYC: equal at 2-4 MiB, 8 MiB 510 -> 390 us, C3's 64x32x32x32 map 682 -> 344 us (below
+# 2 MiB clip is the slower). The values are the same; clip keeps the sign of a zero it passes
+# (max_zero(-0.0) is -0.0, as torch's ReLU gives), where maximum returns the operand's 0.0.
+MIN_CLIP_BYTES = 4 << 20
+
+
+def max_zero(x: Any) -> Any:
+    """``maximum(x, 0)`` (a ReLU) the fastest way for ``x``'s size and kind.
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.constants import max_zero
+        >>> max_zero(np.array([-1.0, 2.0]))
+        array([0., 2.])
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.nbytes >= MIN_CLIP_BYTES:
+        return np.clip(x, x.dtype.type(0), x.dtype.type(np.inf))
+    return xp_of(x).maximum(x, zero_operand(x))
+
+
+def min_zero(x: Any) -> Any:
+    """``minimum(x, 0)`` the fastest way for ``x``'s size and kind (see :func:`max_zero`).
+
+    Example:
+        >>> import numpy as np
+        >>> from nerve.backend.constants import min_zero
+        >>> min_zero(np.array([-1.0, 2.0]))
+        array([-1.,  0.])
+    """
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.nbytes >= MIN_CLIP_BYTES:
+        return np.clip(x, x.dtype.type(-np.inf), x.dtype.type(0))
+    return xp_of(x).minimum(x, zero_operand(x))
 
 
 def ones(length: int, dtype: Any) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..autograd.node import Node, apply, run
 from ..backend.blas import matmul2d
-from ..backend.constants import zero_operand
+from ..backend.constants import max_zero, min_zero
 from ..backend.device import xp_of
 from ..backend.select import select
 from ..tensor import Tensor
@@ -107,7 +107,7 @@ class Elu(Node):
     def forward(self, x: Any, alpha: float) -> Any:
         self.alpha = alpha
         xp = xp_of(x)
-        return select(x > 0, x, alpha * xp.expm1(xp.minimum(x, zero_operand(x))))
+        return select(x > 0, x, alpha * xp.expm1(min_zero(x)))
 
     def backward(self, g: Any) -> Any:
         return where(self.input(0) > 0, g, g * (self.output() + self.alpha))
@@ -207,7 +207,7 @@ class Softplus(Node):
         self.beta, self.threshold = beta, threshold
         xp = xp_of(x)
         bx = x if beta == 1 else beta * x  # (torch's default beta: two passes saved)
-        soft = xp.maximum(bx, zero_operand(bx)) + xp.log1p(xp.exp(-xp.abs(bx)))
+        soft = max_zero(bx) + xp.log1p(xp.exp(-xp.abs(bx)))
         if beta != 1:
             soft /= beta
         return select(bx > threshold, x, soft.astype(x.dtype, copy=False))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.node import Node, apply, run
-from ..backend.constants import zero_operand
+from ..backend.constants import max_zero
 from ..backend.device import xp_of
 from ..backend.special import erf_float32
 from ..tensor import Tensor
@@ -224,23 +224,11 @@ MIN_EXP_SIGMOID = 2048
 _fast_expit: Any = None
 
 
-# From this many bytes a ReLU is ``np.clip(x, 0, inf)``, not ``np.maximum`` with an array of
-# zeros (backend.constants): those zeros are one page of memory mapped at every address, and
-# on a large map reading them costs a miss of the address cache per page (one thread, AMD
-# EPYC, float32: equal at 2-4 MiB, 8 MiB 510 -> 390 us, C3's 64x32x32x32 map 682 -> 344 us;
-# below 2 MiB clip is slower). Both give the same values; clip keeps -0.0 as torch's ReLU
-# does, where maximum gives 0.0.
-MIN_CLIP_RELU_BYTES = 4 << 20
-
-
 class Relu(Node):
     saves, saves_output = (), True
 
     def forward(self, x: Any) -> Any:
-        if type(x) is np.ndarray and x.nbytes >= MIN_CLIP_RELU_BYTES and x.dtype.kind == "f":
-            zero = x.dtype.type(0)
-            return np.clip(x, zero, x.dtype.type(np.inf))
-        return xp_of(x).maximum(x, zero_operand(x))
+        return max_zero(x)
 
     def backward(self, g: Any) -> Any:
         # out != 0, not out > 0: where the output is NaN the gradient passes, as in torch, so
