@@ -125,6 +125,7 @@ def test_w3_shaped_wide_network_momentum(products: str, monkeypatch: pytest.Monk
         if not blas.is_available():
             pytest.skip("MKL is not installed (pip install nerve[mkl])")
         monkeypatch.setattr(blas, "MIN_WORK", 1)
+        monkeypatch.setitem(blas._state, "products", True)  # on any CPU
     batches = list(_batches((48,), 10, [24] * 4, seed=3))
     assert_same_training(
         lambda: _mlp((48, 96, 96, 10)),

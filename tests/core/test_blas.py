@@ -22,6 +22,11 @@ needs_mkl = pytest.mark.skipif(
 rng = np.random.default_rng(0)
 
 
+def _products_on_mkl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large products through MKL on any CPU (by default only on Intel's), as NERVE_MKL=1."""
+    monkeypatch.setitem(blas._state, "products", blas.library() is not None)
+
+
 def _layouts(m: int, k: int, n: int, dtype: type) -> list[tuple[np.ndarray, np.ndarray]]:
     """(a, b) of shapes (m, k) and (k, n) stored row-major, column-major and mixed."""
     a = rng.standard_normal((m, k)).astype(dtype)
@@ -33,6 +38,7 @@ def _layouts(m: int, k: int, n: int, dtype: type) -> list[tuple[np.ndarray, np.n
 @needs_mkl
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_large_product_goes_to_mkl_and_agrees_with_numpy(dtype, monkeypatch):
+    _products_on_mkl(monkeypatch)
     calls = []
     product = blas._mkl_product
     monkeypatch.setattr(blas, "_mkl_product", lambda a, b: calls.append(1) or product(a, b))
@@ -70,7 +76,7 @@ def test_a_large_product_goes_to_mkl_and_agrees_with_numpy(dtype, monkeypatch):
 )
 def test_what_mkl_does_not_take_is_numpys_own_product(make, monkeypatch):
     calls = []
-    blas.library()  # loaded (when installed) before its GEMMs are watched
+    _products_on_mkl(monkeypatch)  # loaded (when installed) before its GEMMs are watched
     gemms = {
         c: lambda *args, g=g: calls.append(1) or g(*args) for c, g in blas._state["gemm"].items()
     }
@@ -108,6 +114,29 @@ def _run(code: str, **env: str) -> str:
     return done.stdout.strip()
 
 
+@needs_mkl
+@pytest.mark.parametrize(
+    "intel, setting, expected",
+    [(True, "", True), (False, "", False), (False, "1", True), (True, "0", False)],
+)
+def test_large_products_go_to_mkl_on_intel_cpus_or_when_asked(intel, setting, expected):
+    """On AMD's CPUs MKL measured slower than OpenBLAS (backend/blas.py): products stay with
+    NumPy there unless NERVE_MKL=1; the sums MKL adds into its output work on any CPU."""
+    code = f"""
+        import numpy as np
+        from nerve.backend import blas
+        blas._intel_cpu = lambda: {intel}
+        a, b = np.ones((300, 160), np.float32), np.ones((160, 90), np.float32)
+        calls = []
+        blas._mkl_product = lambda a, b: calls.append(1)
+        blas.matmul2d(a, b)
+        out = np.zeros((300, 90), np.float32)
+        adds = blas.add_product_at_rows(out, 0, a, b, 300)
+        print(blas.products_on_mkl(), bool(calls), adds == blas.is_available())
+    """
+    assert _run(code, NERVE_MKL=setting) == f"{expected} {expected} True"
+
+
 def test_nerve_mkl_0_keeps_every_product_on_numpy():
     code = """
         import numpy as np
@@ -130,7 +159,9 @@ def test_set_num_threads_reaches_mkl_before_and_after_it_loads():
         sequential = blas._state["layer"] == blas._LAYER_SEQUENTIAL  # no libgomp: one thread
         print(before, blas.library().MKL_Get_Max_Threads(), 3 if not sequential else 1)
     """
-    before, after, expected = _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2").split()
+    before, after, expected = _run(
+        code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2", NERVE_MKL="1"
+    ).split()
     assert before == "1" and after == expected
 
 
@@ -150,7 +181,7 @@ def test_a_forked_child_multiplies_after_the_parent_did():
             os._exit(0 if blas.matmul2d(a, b)[0, 0] == 300 else 1)
         print(os.waitpid(pid, 0)[1])
     """
-    assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2") == "0"
+    assert _run(code, MKL_NUM_THREADS="2", OMP_NUM_THREADS="2", NERVE_MKL="1") == "0"
 
 
 @needs_mkl
@@ -162,11 +193,12 @@ def test_an_ilp64_interface_asked_in_the_environment_is_overridden():
         out = blas.matmul2d(np.ones((300, 160), np.float32), np.ones((160, 90), np.float32))
         print(blas.is_available(), out[0, 0], out[-1, -1])
     """
-    assert _run(code, MKL_INTERFACE_LAYER="ILP64") == "True 160.0 160.0"
+    assert _run(code, MKL_INTERFACE_LAYER="ILP64", NERVE_MKL="1") == "True 160.0 160.0"
 
 
 @needs_mkl
-def test_a_wide_linear_layer_through_mkl_matches_torch():
+def test_a_wide_linear_layer_through_mkl_matches_torch(monkeypatch):
+    _products_on_mkl(monkeypatch)
     torch = pytest.importorskip("torch", reason="torch is the oracle (pip install nerve[test])")
     x = rng.standard_normal((256, 320)).astype(np.float32)
     layer = nerve.nn.Linear(320, 96)

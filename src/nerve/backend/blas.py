@@ -1,8 +1,9 @@
-"""Large matrix products through Intel MKL, when it is installed (``pip install nerve[mkl]``).
+"""Large matrix products through Intel MKL on Intel's CPUs, when it is installed (``pip install
+nerve[mkl]``).
 
-nerve's matrix products are NumPy's, and NumPy calls the OpenBLAS it ships with. On the x86
-CPUs this project is measured on, MKL's GEMM (the library PyTorch's CPU build uses) is
-15-35% faster on the products of wide layers and convolutions. Measured on one thread:
+nerve's matrix products are NumPy's, and NumPy calls the OpenBLAS it ships with. On an Intel
+CPU this project was measured on, MKL's GEMM (the library PyTorch's CPU build uses) is 15-35%
+faster on the products of wide layers and convolutions. Measured on one thread:
 
 ==========================================  =========  =========
 product (float32)                           OpenBLAS   MKL
@@ -30,7 +31,15 @@ GNU OpenMP pool does not survive ``fork`` (a child that asks for more threads ag
 take 32-bit sizes (its LP64 interface, whatever ``MKL_INTERFACE_LAYER`` says), as the ctypes
 signatures here pass them.
 
-``NERVE_MKL=0`` in the environment keeps every product on NumPy.
+On AMD's CPUs MKL runs a generic code path, and there (an AMD EPYC with AVX-512, one thread)
+it measured slower than OpenBLAS: W3's training step (784-1024-1024-10, batch 256) took
+32.1-34.4 ms with MKL's products and 29.6-31.2 with OpenBLAS's, in alternating runs. So large
+products go to MKL only on Intel's CPUs (:func:`products_on_mkl`). The sums MKL adds into its
+output (:func:`add_shifted_product`, :func:`add_product_at_rows`), which NumPy has no product
+for, use it on any CPU.
+
+``NERVE_MKL=0`` in the environment keeps every product on NumPy; ``NERVE_MKL=1`` sends large
+products to MKL on any CPU.
 
 Numbers: MKL and OpenBLAS sum a product's terms in different orders, so a large product can
 differ from NumPy's in the last bits (as PyTorch's does); a given product always takes the same
@@ -56,7 +65,13 @@ _LAYER_GNU, _LAYER_SEQUENTIAL = 3, 1  # MKL_Set_Threading_Layer's codes
 _INTERFACE_LP64, _INTERFACE_ILP64 = 0, 1  # MKL_Set_Interface_Layer's codes
 _loading = threading.Lock()  # one thread loads; the others wait for its answer
 
-_state: dict[str, Any] = {"loaded": False, "lib": None, "gemm": {}, "layer": None}
+_state: dict[str, Any] = {
+    "loaded": False,
+    "lib": None,
+    "gemm": {},
+    "layer": None,
+    "products": False,  # whether matmul2d sends large products to MKL (see products_on_mkl)
+}
 
 
 def _mkl_rt_path() -> str | None:
@@ -130,9 +145,39 @@ def library() -> Any:
     if not _state["loaded"]:
         with _loading:
             if not _state["loaded"]:
-                _state["lib"] = _load()
+                lib = _state["lib"] = _load()
+                wanted = os.environ.get("NERVE_MKL", "")
+                _state["products"] = lib is not None and (wanted == "1" or _intel_cpu())
                 _state["loaded"] = True
     return _state["lib"]
+
+
+def products_on_mkl() -> bool:
+    """Whether :func:`matmul2d` sends large products to MKL: MKL loaded, and an Intel CPU (or
+    ``NERVE_MKL=1``); see the module's text for why not on AMD's.
+
+    Example:
+        >>> from nerve.backend.blas import is_available, products_on_mkl
+        >>> products_on_mkl() <= is_available()
+        True
+    """
+    library()
+    return _state["products"]
+
+
+def _intel_cpu() -> bool:
+    """Whether this is an Intel CPU: its vendor in /proc/cpuinfo (Linux), else the processor's
+    name (Windows names the vendor; elsewhere False)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("vendor_id"):
+                    return "GenuineIntel" in line
+    except OSError:
+        pass
+    import platform
+
+    return "intel" in platform.processor().lower()
 
 
 def _operand(a: np.ndarray) -> tuple[int, int] | None:
@@ -170,7 +215,7 @@ def _mkl_product(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 def matmul2d(a: Any, b: Any) -> Any:
     """The product of two matrices (2-D arrays of any array library): MKL's GEMM for large
-    float NumPy products when MKL is installed, else ``a.dot(b)``.
+    float NumPy products where :func:`products_on_mkl`, else ``a.dot(b)``.
 
     Example:
         >>> import numpy as np
@@ -179,6 +224,8 @@ def matmul2d(a: Any, b: Any) -> Any:
         (2, 4)
     """
     if a.size * b.shape[1] < MIN_WORK or type(a) is not np.ndarray:  # the common case first
+        return a.dot(b)
+    if not products_on_mkl():
         return a.dot(b)
     out = _mkl_product(a, b)
     return a.dot(b) if out is None else out

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ..backend.blas import MIN_WORK, add_product_at_rows, add_shifted_product, matmul2d
+from ..backend.blas import (
+    MIN_WORK,
+    add_product_at_rows,
+    add_shifted_product,
+    matmul2d,
+    products_on_mkl,
+)
 from ..backend.blas import is_available as mkl_is_available
 from ..backend.device import xp_of
 from .conv_chunks import convolve_in_chunks, in_chunks, weight_gradient_in_chunks
@@ -242,12 +248,12 @@ def weight_gradient(cols: Any, g: Any, w_shape: tuple[int, ...], geometry: Geome
         return per_image.sum(axis=0).reshape(w_shape)
     per_group = _per_group(g, groups)
     if groups == 1:
-        # each BLAS in the orientation it runs fastest on C3's layers: OpenBLAS (K, M) @ (M, O)
-        # then transposed, 1.2x faster than (O, M) @ (M, K); MKL the latter, 1.7x faster still.
-        # (With MKL installed, products below blas.MIN_WORK still run on OpenBLAS, where both
-        # orientations measured within 1% on C2's and C1's layers.)
+        # each BLAS in the orientation it ran fastest on C3's layers on an Intel CPU, before
+        # they took their windows in chunks: OpenBLAS (K, M) @ (M, O) then transposed, 1.2x
+        # faster than (O, M) @ (M, K); MKL the latter, 1.7x faster still. (Products below
+        # blas.MIN_WORK run on OpenBLAS, where both measured within 1% on C2's and C1's layers.)
         windows_, grad = cols[:, 0], per_group[:, 0]
-        grads = matmul2d(grad.T, windows_) if mkl_is_available() else matmul2d(windows_.T, grad).T
+        grads = matmul2d(grad.T, windows_) if products_on_mkl() else matmul2d(windows_.T, grad).T
     else:
         grads = per_group.transpose(1, 2, 0) @ cols.transpose(1, 0, 2)  # (G, O/G, K)
     return grads.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2).copy()
