@@ -222,8 +222,10 @@ def _nerve_products() -> str:
     """Which library runs nerve's large matrix products in the workers (nerve.backend.blas)."""
     from nerve.backend import blas
 
-    if blas.is_available():
+    if blas.products_on_mkl():
         return "Intel MKL's GEMM (nerve[mkl]; torch's CPU build uses MKL too)"
+    if blas.is_available():
+        return "NumPy's OpenBLAS (MKL is installed but takes them on Intel's CPUs only)"
     return "NumPy's OpenBLAS (MKL is not installed)"
 
 
