@@ -121,7 +121,7 @@ def max_zero(x: Any) -> Any:
         >>> max_zero(np.array([-1.0, 2.0]))
         array([0., 2.])
     """
-    if type(x) is np.ndarray and x.dtype.kind == "f" and x.nbytes >= MIN_CLIP_BYTES:
+    if x.nbytes >= MIN_CLIP_BYTES and type(x) is np.ndarray and x.dtype.kind == "f":
         return np.clip(x, x.dtype.type(0), x.dtype.type(np.inf))
     return xp_of(x).maximum(x, zero_operand(x))
 
@@ -135,7 +135,7 @@ def min_zero(x: Any) -> Any:
         >>> min_zero(np.array([-1.0, 2.0]))
         array([-1.,  0.])
     """
-    if type(x) is np.ndarray and x.dtype.kind == "f" and x.nbytes >= MIN_CLIP_BYTES:
+    if x.nbytes >= MIN_CLIP_BYTES and type(x) is np.ndarray and x.dtype.kind == "f":
         return np.clip(x, x.dtype.type(-np.inf), x.dtype.type(0))
     return xp_of(x).minimum(x, zero_operand(x))
 
