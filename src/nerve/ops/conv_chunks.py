@@ -8,15 +8,15 @@ and multiplied for a few images at a time (about :data:`CHUNK_PIXELS` output pix
 windows for that layer) into buffers made once, the windows never leave the CPU's cache and
 nothing is kept: the backward copies them again, a chunk at a time, for the weight's gradient.
 
-Measured on an AMD EPYC, one thread (milliseconds, the whole batch at once -> in chunks, with
-:func:`channels_last_into`; torch 2.13's oneDNN for the whole layer's forward and backward in
-brackets):
+Measured on an AMD EPYC, one thread, the two ways in alternating rounds in one process
+(milliseconds, median of 7: the whole batch at once -> in chunks; torch 2.13's oneDNN for the
+whole layer's forward and backward, measured apart, in brackets):
 
 =============================  =============  =============  ==============  ===============
 layer (batch 64)               forward        weight grad    input grad      (torch fwd+bwd)
 =============================  =============  =============  ==============  ===============
-32 -> 32 channels, 32x32       40.9 -> 19.6   25.7 -> 19.9   35.9 -> 19.8    (41.9)
-32 -> 64 channels, 16x16       12.9 -> 8.2    10.1 -> 8.7    11.2 -> 9.1     (19.1)
+32 -> 32 channels, 32x32       37.0 -> 22.2   31.0 -> 21.9   33.7 -> 22.0    (41.9)
+32 -> 64 channels, 16x16       12.2 -> 8.9    11.2 -> 9.0    11.7 -> 10.0    (19.1)
 =============================  =============  =============  ==============  ===============
 
 (The weight's gradient "before" read windows the forward had kept; its time "after" includes
