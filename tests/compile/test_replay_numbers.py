@@ -210,3 +210,69 @@ def test_shared_layer_sums_its_gradients_as_eager(
         build, lambda p: nerve.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), batches
     )
     assert _replays(compiled, batches[0][0])
+
+
+def test_the_replayed_forward_holds_no_more_memory_than_eager(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a replayed forward leaves alive until the backward is what eager mode's nodes
+    keep: no op's input that its backward does not read (a ReLU's, a Tanh's), no intermediate
+    output once its last reader has run."""
+    import tracemalloc
+
+    monkeypatch.setattr(nn.Sequential, "fuse_layers", False)
+    nerve.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, 512), nn.Tanh(), nn.Linear(512, 10)
+    )
+    compiled = nerve.compile(model)
+    x = nerve.randn(256, 64)
+    compiled(x)  # recorded
+
+    def held(forward: Any) -> tuple[int, int]:
+        """The memory held after ``forward(x)``, and its peak during it."""
+        tracemalloc.start()
+        try:
+            out = forward(x)
+            sizes = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        del out
+        return sizes
+
+    (eager, eager_peak), (replayed, replayed_peak) = held(model), held(compiled)
+    assert compiled.replays >= 1
+    assert replayed <= eager + 64 * 1024, (replayed, eager)
+    assert replayed_peak <= eager_peak + 64 * 1024, (replayed_peak, eager_peak)
+
+
+def test_ops_recorded_after_the_output_are_left_out_of_the_backward(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forward whose output is not its last op (a replayable module type computing something
+    it does not return): the ops after the output get no gradient, as in eager mode."""
+    from nerve.replay import module as replay_module
+
+    class SideSum(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first, self.second = nn.Linear(3, 4), nn.Linear(4, 2)
+
+        def forward(self, x: nerve.Tensor) -> nerve.Tensor:
+            hidden = self.first(x).relu()
+            self.second(hidden).sum()  # computed, not returned
+            return hidden
+
+    monkeypatch.setitem(replay_module._FORWARDS, SideSum, SideSum.forward)
+    nerve.manual_seed(0)
+    model = SideSum()
+    compiled = nerve.compile(model)
+    x = nerve.randn(5, 3)
+    compiled(x).sum().backward()  # recorded
+    eager = [p.grad.clone() for p in model.first.parameters()]
+    model.zero_grad()
+    compiled(x).sum().backward()  # replayed
+    assert compiled.replays == 1
+    assert model.second.weight.grad is None
+    assert all(bool((p.grad == g).all()) for p, g in zip(model.first.parameters(), eager))
+

@@ -223,10 +223,12 @@ CHUNKED = {
 }
 
 
-@pytest.mark.parametrize("images", [1, 2], ids=["one-image", "two-images-and-a-rest"])
+@pytest.mark.parametrize(
+    "chunk", ["one-image", "two-output-images", "two-input-images"]
+)  # (the input gradient's convolution has the input's size: two of its images and a rest)
 @pytest.mark.parametrize("case", list(CHUNKED))
 def test_windows_in_chunks_match_torch(
-    case: str, images: int, monkeypatch: pytest.MonkeyPatch
+    case: str, chunk: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large channels-last layers copy and multiply their windows a few images at a time
     (ops/conv_chunks.py), forced here for small ones: the forward, both gradients (the input's
@@ -245,7 +247,8 @@ def test_windows_in_chunks_match_torch(
         )
     x_shape, w_shape, options = CHUNKED[case]
     ho, wo = TF.conv2d(torch.zeros(x_shape), torch.zeros(w_shape), **options).shape[2:]
-    monkeypatch.setattr(conv_chunks, "CHUNK_PIXELS", images * ho * wo)
+    pixels = {"one-image": 1, "two-output-images": 2 * ho * wo}
+    monkeypatch.setattr(conv_chunks, "CHUNK_PIXELS", pixels.get(chunk, 2 * x_shape[2] * x_shape[3]))
     x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
     for dtype in (np.float64, np.float32):
         check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
@@ -266,15 +269,17 @@ def test_windows_in_chunks_match_torch(
 
 @pytest.mark.parametrize("shape", [(2, 20, 32, 32), (1, 9, 16, 64), (2, 12, 8, 8), (1, 8, 32, 32)])
 def test_channels_last_copy_in_blocks_of_channels(shape: tuple[int, ...]) -> None:
-    """Planes of 4 KiB or more (the first two) are copied 8 channels at a time, the rest (12
-    and 20 channels: a last, shorter block) at once; both are the plain transposition."""
+    """Planes of 4 KiB or more with more than 8 channels (the first two: blocks of 8, a last
+    one shorter) are copied 8 channels at a time, the others (small planes, or 8 channels) at
+    once; all are the plain transposition, of a contiguous input and of a reversed view."""
     from nerve.ops.conv_chunks import channels_last_into
 
     for dtype in (np.float32, np.float64):
-        x = RNG.standard_normal(shape).astype(dtype)
-        out = np.empty((shape[0], shape[2], shape[3], shape[1]), dtype)
-        channels_last_into(out, x[:, :, ::1])
-        assert np.array_equal(out, x.transpose(0, 2, 3, 1))
+        for x in (RNG.standard_normal(shape).astype(dtype), RNG.standard_normal(shape)[..., ::-1]):
+            x = x.astype(dtype, copy=False)
+            out = np.empty((shape[0], shape[2], shape[3], shape[1]), dtype)
+            channels_last_into(out, x)
+            assert np.array_equal(out, x.transpose(0, 2, 3, 1))
 
 
 def test_chunks_only_for_large_float_layers_without_groups() -> None:

@@ -51,7 +51,9 @@ ROWS_MIN_CHANNELS = 16
 # The fewest input channels whose large input gradient is the convolution of the output's
 # gradient copied a chunk at a time rather than shifted products (one thread, AMD EPYC: C2's
 # 16 -> 8 gradient 1.2 -> 0.84 ms, C3's 32 -> 32 35.9 -> 23.2; but onto C3's 3 input channels,
-# a product 3 columns wide, 5.5 -> 9.6 ms).
+# a product 3 columns wide, 5.5 -> 9.6 ms). Without MKL there are no shifted products, and that
+# convolution is chunked whatever the channels (the 3-channel one: 21.3 ms at once, 6.8 in
+# chunks).
 CHUNKED_GRADIENT_MIN_CHANNELS = 8
 
 
@@ -207,7 +209,7 @@ def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     o, cg, kh, kw = w.shape
     groups = geometry.groups
     ho, wo = geometry.out_size((h, width), (kh, kw))
-    if _in_chunks(x, w, (kh, kw), geometry):
+    if _chunked_channels_last(x, w, (kh, kw), geometry):
         return convolve_in_chunks(x, w, geometry), None
     cols = windows(x, (kh, kw), geometry)
     if cols.ndim == 4:  # planar: (G, O/G, C/G kh kw) @ (N, G, C/G kh kw, L) is (N, G, O/G, L)
@@ -219,7 +221,7 @@ def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2)), cols
 
 
-def _in_chunks(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -> bool:
+def _chunked_channels_last(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -> bool:
     """Whether a convolution of ``x`` copies its windows a few images at a time: large
     channels-last layers (see ops/conv_chunks.py)."""
     return not planar(x.shape[1], kernel, geometry) and in_chunks(x, other, kernel, geometry)
@@ -229,7 +231,7 @@ def weight_gradient_of(x: Any, g: Any, w_shape: tuple[int, ...], geometry: Geome
     """dL/dw from the input ``x`` and the output's gradient ``g``: the windows of ``x`` copied
     again, a chunk at a time for a large layer."""
     kernel = (w_shape[2], w_shape[3])
-    if _in_chunks(x, g, kernel, geometry):
+    if _chunked_channels_last(x, g, kernel, geometry):
         return weight_gradient_in_chunks(x, g, w_shape, geometry)
     return weight_gradient(windows(x, kernel, geometry), g, w_shape, geometry)
 
@@ -270,12 +272,10 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
     multiplied a chunk of images at a time (ops/conv_chunks.py); otherwise, with MKL, the
     gradient is kh * kw products added at shifted positions, with no window copied."""
     as_convolution = _as_convolution(w, geometry)
-    if (
-        as_convolution is not None
-        and shape[1] >= CHUNKED_GRADIENT_MIN_CHANNELS
-        and _in_chunks(g, as_convolution[0], (w.shape[2], w.shape[3]), as_convolution[1])
-    ):
-        return convolve_in_chunks(g, *as_convolution)
+    if as_convolution is not None and shape[1] >= CHUNKED_GRADIENT_MIN_CHANNELS:
+        flipped, full = as_convolution
+        if _chunked_channels_last(g, flipped, (w.shape[2], w.shape[3]), full):
+            return convolve_in_chunks(g, flipped, full)
     shifted = _shifted_input_gradient(g, w, shape, geometry)
     if shifted is not None:
         return shifted

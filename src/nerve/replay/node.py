@@ -43,8 +43,9 @@ class Replay(Node):
             out = node.forward(*reads, **step.params)
             if step.needs is None:  # eager mode would not record it: nothing to keep
                 nodes.append(None)
-            else:  # what eager mode's recording keeps, as raw arrays
-                node.inputs = tuple(reads)
+            else:  # what eager mode's recording keeps, as raw arrays (no inputs for an op
+                # whose backward reads none: they would outlive the forward for nothing)
+                node.inputs = tuple(reads) if node.saves is None or node.saves else None
                 node.needs_input_grad = step.needs
                 if node.saves_output:
                     node.out = out

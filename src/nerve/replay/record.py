@@ -169,8 +169,8 @@ def plan_from(
     # them and the sums are bit for bit the same. An op the output does not depend on gets no
     # gradient, and the replay skips it as the engine never reaches it.
     order = []
-    if last in node_index:
-        order = sorted(node_index.values(), reverse=True)  # the tape is in recording order
+    if last in node_index:  # (ops recorded after the output cannot reach it)
+        order = sorted((k for k in node_index.values() if k <= out_step), reverse=True)
     return Plan(
         n_args=n_args,
         params=used,
