@@ -275,4 +275,3 @@ def test_ops_recorded_after_the_output_are_left_out_of_the_backward(
     assert compiled.replays == 1
     assert model.second.weight.grad is None
     assert all(bool((p.grad == g).all()) for p, g in zip(model.first.parameters(), eager))
-
