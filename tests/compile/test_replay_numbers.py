@@ -154,6 +154,27 @@ def test_small_cnn() -> None:
     assert _replays(compiled, batches[0][0])
 
 
+@pytest.mark.parametrize("output_size", [1, 2, 3], ids=["global", "tiling", "uneven"])
+def test_cnn_with_adaptive_average_pooling(output_size: int) -> None:
+    """C3's shape of network: global and tiling adaptive pools replay; uneven windows (their
+    averaging matrices made outside an op) run eagerly, with the same numbers either way."""
+
+    def build() -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(output_size),
+            nn.Flatten(),
+            nn.Linear(4 * output_size**2, 3),
+        )
+
+    batches = list(_batches((2, 8, 8), 3, [5, 5, 5, 2], seed=7))
+    compiled = assert_same_training(
+        build, lambda p: nerve.optim.SGD(p, lr=0.1), nn.CrossEntropyLoss(), batches
+    )
+    assert _replays(compiled, batches[0][0]) == (output_size != 3)
+
+
 def test_unfused_sequential_replays_layer_by_layer_ops(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nn.Sequential, "fuse_layers", False)
     batches = list(_batches((3,), None, [10] * 4, seed=5))

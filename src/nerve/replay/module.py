@@ -29,6 +29,7 @@ from ..autograd.node import apply
 from ..nn import (
     ELU,
     GELU,
+    AdaptiveAvgPool2d,
     AvgPool2d,
     Conv1d,
     Conv2d,
@@ -57,6 +58,9 @@ from .record import Plan, plan_from, record
 # parameters (their options are guarded as attributes). Dropout is listed because in
 # evaluation it is the identity; in training its random mask is made outside an op, so the
 # recording finds it unreplayable and it runs eagerly, drawing the same random numbers.
+# AdaptiveAvgPool2d is a mean or an average pool for windows that tile the input (its shape is
+# in the plan's signature); uneven windows use averaging matrices made outside an op, so such a
+# forward is found unreplayable in the same way.
 REPLAYABLE: tuple[type[Module], ...] = (
     Sequential,
     Linear,
@@ -75,6 +79,7 @@ REPLAYABLE: tuple[type[Module], ...] = (
     Conv2d,
     MaxPool2d,
     AvgPool2d,
+    AdaptiveAvgPool2d,
     Dropout,
 )
 _FORWARDS = {cls: cls.forward for cls in REPLAYABLE}  # to notice a replaced forward
