@@ -119,8 +119,14 @@ class Node:
         if self.saves_output and self.out_counter[0] != self.out_version:
             _raise_version_error(None, self.out_version, self, self.out_counter[0])
 
+    @property
+    def keeps_inputs(self) -> bool:
+        """Whether recording keeps the inputs: backward reads some (``saves``)."""
+        return self.saves is None or bool(self.saves)
+
     def release(self) -> None:
         """Free what backward read, so that memory goes back after ``backward()``."""
+        # (keeps_inputs or saves_output, written out on this path the engine runs per node)
         if self.saves is None or self.saves or self.saves_output:
             self.inputs = None
             self.out = None
@@ -231,7 +237,7 @@ def _record(node: Node, inputs: tuple[Any, ...], out: Any) -> Tensor:
     node.sequence_nr = next(_sequence)
     if node.keeps_shapes:
         node.shapes = tuple(x._data.shape if isinstance(x, Tensor) else None for x in inputs)
-    if node.saves is None or node.saves:
+    if node.saves is None or node.saves:  # (keeps_inputs, written out on this hot path)
         node.inputs = inputs
         node.saved_versions = tuple(versions)
     else:

@@ -223,9 +223,8 @@ def matmul2d(a: Any, b: Any) -> Any:
         >>> matmul2d(np.ones((2, 3)), np.ones((3, 4))).shape
         (2, 4)
     """
-    if a.size * b.shape[1] < MIN_WORK or type(a) is not np.ndarray:  # the common case first
-        return a.dot(b)
-    if not products_on_mkl():
+    # (the common case, a small product, first)
+    if a.size * b.shape[1] < MIN_WORK or type(a) is not np.ndarray or not products_on_mkl():
         return a.dot(b)
     out = _mkl_product(a, b)
     return a.dot(b) if out is None else out

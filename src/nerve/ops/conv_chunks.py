@@ -94,23 +94,18 @@ class WindowChunks:
     border stays zero from one chunk to the next; the windows are a strided view of it."""
 
     def __init__(self, x: np.ndarray, kernel: tuple[int, int], geometry: Geometry) -> None:
+        from .conv_kernels import channels_last_windows  # (that module imports this one)
+
         n, c, h, width = x.shape
-        kh, kw = kernel
-        (ph, pw), (dh, dw), (th, tw) = geometry.padding, geometry.dilation, geometry.stride
+        (ph, pw) = geometry.padding
         self.x = x
         self.out_size = ho, wo = geometry.out_size((h, width), kernel)
         self.images = max(1, min(n, CHUNK_PIXELS // max(1, ho * wo)))
         self.rows = self.images * ho * wo
         padded = np.zeros((self.images, h + 2 * ph, width + 2 * pw, c), x.dtype)
         self._interior = padded[:, ph : ph + h, pw : pw + width]
-        sn, sh, sw, sc = padded.strides
-        self._windows = np.lib.stride_tricks.as_strided(
-            padded,
-            shape=(self.images, ho, wo, kh, kw, c),
-            strides=(sn, sh * th, sw * tw, sh * dh, sw * dw, sc),
-            writeable=False,
-        )
-        self._cols = np.empty((self.rows, kh * kw * c), x.dtype)
+        self._windows = channels_last_windows(padded, kernel, geometry)  # (one group)
+        self._cols = np.empty((self.rows, kernel[0] * kernel[1] * c), x.dtype)
 
     def __iter__(self) -> Any:
         """(first image, last image + 1, the chunk's windows): a view of the one buffer, valid

@@ -35,7 +35,12 @@ from ..backend.blas import (
 )
 from ..backend.blas import is_available as mkl_is_available
 from ..backend.device import xp_of
-from .conv_chunks import convolve_in_chunks, in_chunks, weight_gradient_in_chunks
+from .conv_chunks import (
+    channels_last_into,
+    convolve_in_chunks,
+    in_chunks,
+    weight_gradient_in_chunks,
+)
 
 # The largest number of input channels per group read with the planar layout (the next
 # measured point, 16 channels, was faster channels-last; 8 was even for the forward and
@@ -100,7 +105,7 @@ def _zero_padded(x: Any, padding: tuple[int, int], channels_last: bool) -> Any:
         if not (ph or pw) and last.flags.c_contiguous:
             return last
         out = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
-        out[:, ph : ph + h, pw : pw + w] = last
+        channels_last_into(out[:, ph : ph + h, pw : pw + w], x)
         return out
     if not (ph or pw):
         return x
@@ -139,18 +144,26 @@ def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
 def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` (N, C, H, W) as (N * Ho * Wo, G, kh * kw * C/G), each window's
     values in (kh, kw, channel) order (the channels-last layout)."""
-    n, c, h, w = x.shape
-    ho, wo = geometry.out_size((h, w), kernel)
-    last = _zero_padded(x, geometry.padding, channels_last=True)
+    windows = channels_last_windows(
+        _zero_padded(x, geometry.padding, channels_last=True), kernel, geometry
+    )
+    n, ho, wo, g, kh, kw, cg = windows.shape
+    return windows.reshape(n * ho * wo, g, kh * kw * cg)  # the one copy
+
+
+def channels_last_windows(last: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The windows of a batch already zero-padded and channels-last, ``last`` (N, Hp, Wp, C),
+    as a strided view (N, Ho, Wo, G, kh, kw, C/G): no copy."""
+    n, hp, wp, c = last.shape
+    (ph, pw), (dh, dw), (th, tw) = geometry.padding, geometry.dilation, geometry.stride
+    ho, wo = geometry.out_size((hp - 2 * ph, wp - 2 * pw), kernel)
     sn, sh, sw, sc = last.strides
-    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
     g = geometry.groups
-    windows = _strided(
+    return _strided(
         last,
         shape=(n, ho, wo, g, kernel[0], kernel[1], c // g),
         strides=(sn, sh * th, sw * tw, sc * (c // g), sh * dh, sw * dw, sc),
     )
-    return windows.reshape(n * ho * wo, g, kernel[0] * kernel[1] * (c // g))
 
 
 def windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
@@ -353,7 +366,7 @@ def _shifted_input_gradient(
         return np.ascontiguousarray(inside.transpose(1, 0, 2, 3))
     # positions as rows: (positions, C) += (positions, O) @ (O, C)
     grid = np.zeros((n, hp, wp, o), dtype=g.dtype)
-    grid[:, : g.shape[2], : g.shape[3]] = g.transpose(0, 2, 3, 1)
+    channels_last_into(grid[:, : g.shape[2], : g.shape[3]], g)
     corners = grid.reshape(positions, o)
     taps = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)
     out = np.zeros((positions, c), dtype=g.dtype)

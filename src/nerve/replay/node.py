@@ -45,7 +45,7 @@ class Replay(Node):
                 nodes.append(None)
             else:  # what eager mode's recording keeps, as raw arrays (no inputs for an op
                 # whose backward reads none: they would outlive the forward for nothing)
-                node.inputs = tuple(reads) if node.saves is None or node.saves else None
+                node.inputs = tuple(reads) if node.keeps_inputs else None
                 node.needs_input_grad = step.needs
                 if node.saves_output:
                     node.out = out

@@ -156,7 +156,7 @@ def plan_from(
         steps.append(Step(op, slots, params, first_step + k, needs))
         if recorded:
             node_index[node] = k
-            frees = frees or node.saves is None or bool(node.saves) or bool(node.saves_output)
+            frees = frees or node.keeps_inputs or bool(node.saves_output)
             read = range(len(slots)) if node.saves is None else node.saves
             saves.update(slots[i] for i in read if slots[i] < n_args + n_used)
     last_reader = {slot: k for k, step in enumerate(steps) for slot in step.reads}
