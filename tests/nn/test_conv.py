@@ -267,6 +267,40 @@ def test_windows_in_chunks_match_torch(
     assert gradgradcheck(conv, tensors)
 
 
+@pytest.mark.parametrize("case", list(CHUNKED))
+def test_planar_windows_image_by_image_match_torch(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large layers with few input channels copy and multiply their planar windows one image
+    at a time (ops/conv_chunks.PlanarChunks), forced here for small ones: the forward, both
+    gradients (the input's as a convolution of the output's gradient, itself planar here, at
+    stride 1), and finite differences of first and second order."""
+    from nerve.ops import conv_chunks, conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 64)
+    monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
+    calls: list[str] = []
+    for name in ("convolve_planar_in_chunks", "weight_gradient_planar_in_chunks"):
+        real = getattr(conv_kernels, name)
+        monkeypatch.setattr(
+            conv_kernels, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    x_shape, w_shape, options = CHUNKED[case]
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
+    convolution = options.get("stride", 1) == 1 and case != "padding-past-the-kernel"
+    assert calls.count("convolve_planar_in_chunks") == 2 * (2 if convolution else 1)
+    assert calls.count("weight_gradient_planar_in_chunks") == 2
+    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
+
+    def conv(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
+        return F.conv2d(x, w, **options)
+
+    assert gradcheck(conv, tensors)
+    assert gradgradcheck(conv, tensors)
+
+
 @pytest.mark.parametrize("shape", [(2, 20, 32, 32), (1, 9, 16, 64), (2, 12, 8, 8), (1, 8, 32, 32)])
 def test_channels_last_copy_in_blocks_of_channels(shape: tuple[int, ...]) -> None:
     """Planes of 4 KiB or more with more than 8 channels (the first two: blocks of 8, a last

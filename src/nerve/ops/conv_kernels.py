@@ -38,8 +38,10 @@ from ..backend.device import xp_of
 from .conv_chunks import (
     channels_last_into,
     convolve_in_chunks,
+    convolve_planar_in_chunks,
     in_chunks,
     weight_gradient_in_chunks,
+    weight_gradient_planar_in_chunks,
 )
 
 # The largest number of input channels per group read with the planar layout (the next
@@ -222,8 +224,11 @@ def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     o, cg, kh, kw = w.shape
     groups = geometry.groups
     ho, wo = geometry.out_size((h, width), (kh, kw))
-    if _chunked_channels_last(x, w, (kh, kw), geometry):
+    chunks = _chunks(x, w, (kh, kw), geometry)
+    if chunks == "channels-last":
         return convolve_in_chunks(x, w, geometry), None
+    if chunks == "planar":
+        return convolve_planar_in_chunks(x, w, geometry), None
     cols = windows(x, (kh, kw), geometry)
     if cols.ndim == 4:  # planar: (G, O/G, C/G kh kw) @ (N, G, C/G kh kw, L) is (N, G, O/G, L)
         out = xp_of(x).matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
@@ -234,18 +239,26 @@ def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
     return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2)), cols
 
 
-def _chunked_channels_last(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -> bool:
-    """Whether a convolution of ``x`` copies its windows a few images at a time: large
-    channels-last layers (see ops/conv_chunks.py)."""
-    return not planar(x.shape[1], kernel, geometry) and in_chunks(x, other, kernel, geometry)
+def _chunks(x: Any, other: Any, kernel: tuple[int, int], geometry: Geometry) -> str | None:
+    """The layout in which a convolution of ``x`` copies its windows a few images at a time
+    ("channels-last" or "planar"), or None when it copies them at once: large layers (see
+    ops/conv_chunks.py) other than pointwise ones, whose planar windows are the image itself."""
+    if not in_chunks(x, other, kernel, geometry):
+        return None
+    if not planar(x.shape[1], kernel, geometry):
+        return "channels-last"
+    return None if pointwise(kernel, geometry) else "planar"
 
 
 def weight_gradient_of(x: Any, g: Any, w_shape: tuple[int, ...], geometry: Geometry) -> Any:
     """dL/dw from the input ``x`` and the output's gradient ``g``: the windows of ``x`` copied
     again, a chunk at a time for a large layer."""
     kernel = (w_shape[2], w_shape[3])
-    if _chunked_channels_last(x, g, kernel, geometry):
+    chunks = _chunks(x, g, kernel, geometry)
+    if chunks == "channels-last":
         return weight_gradient_in_chunks(x, g, w_shape, geometry)
+    if chunks == "planar":
+        return weight_gradient_planar_in_chunks(x, g, w_shape, geometry)
     return weight_gradient(windows(x, kernel, geometry), g, w_shape, geometry)
 
 
@@ -287,7 +300,7 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
     as_convolution = _as_convolution(w, geometry)
     if as_convolution is not None and shape[1] >= CHUNKED_GRADIENT_MIN_CHANNELS:
         flipped, full = as_convolution
-        if _chunked_channels_last(g, flipped, (w.shape[2], w.shape[3]), full):
+        if _chunks(g, flipped, (w.shape[2], w.shape[3]), full) == "channels-last":
             return convolve_in_chunks(g, flipped, full)
     shifted = _shifted_input_gradient(g, w, shape, geometry)
     if shifted is not None:
