@@ -82,6 +82,29 @@ def test_tiled_max_pool_on_views_and_unbatched_images(kernel):
         assert not np.shares_memory(got, image)
 
 
+@pytest.mark.parametrize("kernel", [(2, 2), (2, 3), (3, 1), (1, 4), (3, 3)], ids=str)
+def test_tiled_max_is_the_running_maximum_over_the_taps_bit_for_bit(kernel):
+    """The two-stage kernel (each position against its right-hand neighbours over the flat
+    image, then every kw-th of those over the rows) takes the same maxima in the same order as
+    a running ``maximum`` over the window's taps in scan order: the same bits where -0.0 and
+    0.0 tie and where NaNs are, in float32 and float64."""
+    from nerve.ops.pool import tiled_max
+
+    kh, kw = kernel
+    for dtype in (np.float32, np.float64):
+        image = RNG.choice([-0.0, 0.0, -1.0, np.nan, 2.0], size=(3, 2, 6 * kh, 4 * kw))
+        image = image.astype(dtype)
+        n, c, h, w = image.shape
+        windows = image.reshape(n, c, h // kh, kh, w // kw, kw)
+        want = windows[:, :, :, 0, :, 0]
+        for i in range(kh):
+            row = windows[:, :, :, i, :, 0]
+            for j in range(1, kw):
+                row = np.maximum(row, windows[:, :, :, i, :, j])
+            want = row if i == 0 else np.maximum(want, row)
+        assert tiled_max(image, kernel).tobytes() == np.ascontiguousarray(want).tobytes()
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("kwargs", AVG_POOLS, ids=str)
 def test_avg_pool2d(kwargs, dtype):

@@ -58,11 +58,14 @@ class PoolGather(Node):
 
 # Windows that tile the image (stride = kernel, no padding or dilation, sizes that divide):
 # the common 2x2 pool. Their maximum is taken in two stages, along each row's kw columns and
-# then over kh rows. The column stage reads the image flattened, as runs of kw values: each tap
-# is then one strided slice of the whole image, which NumPy runs as a single loop; slicing
-# the (..., H, W) image instead loops once per row, and a row is only W / kw values long
-# (measured 1.2-1.4x slower on C1-C2's maps, and a tap-by-tap maximum slower still). The
-# backward of such a pool finds its choice with whole-image operations (TiledChoice).
+# then over kh rows. The column stage compares the image, flattened, with itself shifted by
+# 1 .. kw - 1 values: whole contiguous passes, which NumPy vectorizes, giving each position
+# the maximum of itself and its right-hand neighbours; the row stage then reads every kw-th
+# of them. Measured, one thread, against reading the kw columns as strided slices (which NumPy
+# runs one value at a time): C3's 64x32x32x32 map 2.6 -> 1.1 ms, 64x64x16x16 0.73 -> 0.43,
+# C2's and C1's maps 1.3-1.7x faster. The maxima are taken in the same order, so the result
+# is the same to the bit (ties between -0.0 and 0.0 included). The backward of such a pool
+# finds its choice with whole-image operations (TiledChoice).
 
 
 def _running_max(xp: Any, parts: list[Any]) -> Any:
@@ -79,10 +82,16 @@ def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
     """The maximum of each window of an exactly tiling ``kernel``, in two stages."""
     xp = xp_of(x)
     (kh, kw), (h, w) = kernel, x.shape[-2:]
-    runs = x.reshape(-1, kw)  # each row's runs of kw columns (a view of a contiguous image)
-    columns = _running_max(xp, [runs[:, j] for j in range(kw)])
-    stacked = columns.reshape(-1, kh, w // kw)  # each window's kh rows side by side
-    out = _running_max(xp, [stacked[:, i] for i in range(kh)])
+    flat = x.reshape(-1)  # (a view of a contiguous image)
+    across = flat
+    if kw > 1:  # position p: the maximum of p .. p + kw - 1 (read only where a window starts)
+        span = flat.size - kw + 1
+        across = xp.empty_like(flat)
+        xp.maximum(flat[:span], flat[1 : span + 1], out=across[:span])
+        for j in range(2, kw):
+            xp.maximum(across[:span], flat[j : span + j], out=across[:span])
+    rows = across.reshape(-1, kh, w)[:, :, ::kw]  # each window's kh rows side by side
+    out = _running_max(xp, [rows[:, i] for i in range(kh)])
     return out.reshape(*x.shape[:-2], h // kh, w // kw)
 
 
