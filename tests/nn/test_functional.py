@@ -170,3 +170,62 @@ def test_softmax_with_dtype_argument():
     theirs = TF.softmax(torch.tensor(x), dim=1, dtype=torch.float64)
     assert ours.dtype == nerve.float64
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+INPLACE = [
+    ("relu", {}),
+    ("relu6", {}),
+    ("leaky_relu", {"negative_slope": 0.2}),
+    ("elu", {"alpha": 0.5}),
+    ("hardtanh", {"min_val": -0.5, "max_val": 1.5}),
+    ("silu", {}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", INPLACE, ids=[f"{n}-{k}" for n, k in INPLACE])
+def test_activations_in_place_as_torch(name, kwargs):
+    """``inplace=True`` (torchvision's models write ``F.relu(x, inplace=True)``) changes the
+    tensor itself and returns it, with torch's values, its gradient through the changed
+    tensor, and an untouched tensor when ``inplace`` is False."""
+    for inplace in (True, False):
+        ours_x = nerve.tensor(X, requires_grad=True)
+        theirs_x = torch.tensor(X, requires_grad=True)
+        ours_y, theirs_y = ours_x * 1.5, theirs_x * 1.5
+        ours = getattr(F, name)(ours_y, inplace=inplace, **kwargs)
+        theirs = getattr(TF, name)(theirs_y, inplace=inplace, **kwargs)
+        assert (ours is ours_y) == inplace
+        np.testing.assert_allclose(ours_y.detach().numpy(), theirs_y.detach().numpy())
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())
+        (ours * ours).sum().backward()
+        (theirs * theirs).sum().backward()
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-10)
+    with torch.no_grad(), nerve.no_grad():  # no graph: written straight into the array
+        plain = nerve.tensor(X)
+        assert getattr(F, name)(plain, inplace=True, **kwargs) is plain
+        want = getattr(TF, name)(torch.tensor(X), **kwargs).numpy()
+        np.testing.assert_allclose(plain.numpy(), want)
+
+
+@pytest.mark.parametrize("name", ["relu_", "leaky_relu_", "elu_", "hardtanh_"])
+def test_underscore_activations_and_the_leaf_error(name):
+    x = nerve.tensor(X)
+    assert getattr(F, name)(x) is x
+    np.testing.assert_allclose(x.numpy(), getattr(TF, name)(torch.tensor(X)).numpy())
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        getattr(F, name)(nerve.tensor(X, requires_grad=True))
+
+
+@pytest.mark.parametrize("function", ["dropout", "dropout1d", "dropout2d"])
+def test_dropout_in_place(function):
+    """In training the tensor itself is zeroed and scaled; in evaluation (or p=0) it is
+    returned as it is, unchanged and at the same version, as torch does."""
+    x = nerve.ones(4, 6, 5)
+    assert getattr(F, function)(x, 0.5, training=True, inplace=True) is x
+    assert set(np.unique(x.numpy())) <= {0.0, 2.0} and 0 < (x.numpy() == 0).sum() < x.numel()
+    y = nerve.ones(4, 6, 5)
+    version = y._version
+    assert getattr(F, function)(y, 0.5, training=False, inplace=True) is y
+    assert getattr(F, function)(y, 0.0, training=True, inplace=True) is y
+    assert y._version == version and bool((y == 1).all())
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        getattr(F, function)(nerve.ones(4, 6, 5), 1.5, training=True, inplace=True)

@@ -16,6 +16,10 @@ from .parameter import Parameter
 class ReLU(Module):
     """max(0, x): cheap, piecewise linear, the most common activation.
 
+    ``inplace=True`` is accepted and computes out of place, as the other activation layers do:
+    the same values and gradients as torch's, while the input keeps its values (see the
+    PyTorch-to-nerve guide; ``F.relu(x, inplace=True)`` does change ``x``).
+
     Example:
         >>> import nerve
         >>> x = nerve.tensor([-2.0, 0.0, 3.0])

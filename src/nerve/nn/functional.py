@@ -14,10 +14,11 @@ from typing import Any
 
 from ..backend import dtypes
 from ..creation import rand, zeros
-from ..ops import nn_ops
+from ..ops import nn_ops, unary
+from ..ops.inplace import apply_inplace
 from ..ops.softmax import log_softmax, softmax
 from ..ops.standardize import standardize
-from ..ops.unary import relu, sigmoid, tanh
+from ..ops.unary import sigmoid, tanh
 from ..tensor import Tensor
 
 __all__ = [
@@ -27,12 +28,15 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "elu",
+    "elu_",
     "gelu",
     "hardtanh",
+    "hardtanh_",
     "huber_loss",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "leaky_relu_",
     "linear",
     "log_softmax",
     "mse_loss",
@@ -41,6 +45,7 @@ __all__ = [
     "prelu",
     "relu",
     "relu6",
+    "relu_",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
@@ -58,8 +63,46 @@ softplus = nn_ops.softplus
 hardtanh = nn_ops.hardtanh
 
 
-def relu6(input: Tensor) -> Tensor:
-    """min(max(0, x), 6) elementwise (torch.nn.functional.relu6).
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise (torch.nn.functional.relu); ``inplace=True`` writes the result
+    into ``input`` and returns it, as torch does (an error for a leaf that requires grad).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.relu(nerve.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+        >>> x = nerve.tensor([-1.0, 2.0])
+        >>> _ = F.relu(x, inplace=True)
+        >>> x
+        tensor([0., 2.])
+    """
+    return apply_inplace(input, unary.relu) if inplace else unary.relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """``relu(input, inplace=True)``: ``input`` set to max(x, 0), and returned."""
+    return apply_inplace(input, unary.relu)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``elu(input, alpha, inplace=True)``."""
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``hardtanh(input, min_val, max_val, inplace=True)``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(0, x), 6) elementwise (torch.nn.functional.relu6); ``inplace=True`` writes
+    the result into ``input`` and returns it.
 
     Example:
         >>> import nerve
@@ -67,7 +110,7 @@ def relu6(input: Tensor) -> Tensor:
         >>> F.relu6(nerve.tensor([-1.0, 3.0, 8.0]))
         tensor([0., 3., 6.])
     """
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -87,7 +130,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training only.
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p), in training only
+    (``inplace=True``: in ``input`` itself, returned).
 
     The scaling keeps each element's expected value, so evaluation (``training=False``) needs no
     correction: it returns ``input`` as it is.
@@ -105,6 +149,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    if inplace:
+        return apply_inplace(input, lambda x: dropout(x, p, training))
     if p == 1:
         return input * 0
     keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)

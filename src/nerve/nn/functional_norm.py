@@ -12,6 +12,7 @@ import warnings
 
 from ..autograd.grad_mode import no_grad
 from ..creation import rand
+from ..ops.inplace import apply_inplace
 from ..ops.standardize import standardize
 from ..tensor import Tensor
 
@@ -112,7 +113,10 @@ def _channel_dropout(input: Tensor, p: float, training: bool) -> Tensor:
 def dropout1d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
-    """Zero whole channels of (N, C, L) or (C, L) ``input`` with probability ``p``."""
+    """Zero whole channels of (N, C, L) or (C, L) ``input`` with probability ``p``
+    (``inplace=True``: in ``input`` itself, returned)."""
+    if inplace and training and p != 0:
+        return apply_inplace(input, lambda x: dropout1d(x, p, training))
     ndim = input._data.ndim
     if ndim not in (2, 3):
         raise RuntimeError(
@@ -130,7 +134,10 @@ def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
     """Zero whole channels (feature maps) of (N, C, H, W) ``input`` with probability ``p``:
-    neighbouring pixels are correlated, so dropping single ones regularizes little."""
+    neighbouring pixels are correlated, so dropping single ones regularizes little
+    (``inplace=True``: in ``input`` itself, returned)."""
+    if inplace and training and p != 0:
+        return apply_inplace(input, lambda x: dropout2d(x, p, training))
     ndim = input._data.ndim
     if ndim not in (3, 4):
         warnings.warn(

@@ -258,14 +258,26 @@ def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     return write_inplace(x, (value,), lambda shadow: masked_fill(shadow, mask, value), direct)
 
 
+def apply_inplace(x: Tensor, function: Callable[[Tensor], Tensor]) -> Tensor:
+    """``x`` changed in place to ``function(x)``, an elementwise op of one tensor (recorded as
+    that op when a gradient is needed): what ``inplace=True`` means to torch's activation
+    functions, such as ``F.relu(x, inplace=True)``."""
+
+    if _records(x, ()):
+        return write_inplace(x, (), function, direct=lambda data: None)  # (not called)
+    value = function(Tensor._make(x._data))._data  # its own errors (a bad option) as they are
+
+    def direct(data: Any) -> None:
+        data[...] = value
+
+    return write_inplace(x, (), function, direct)
+
+
 def unary_(name: str) -> Callable[[Tensor], Tensor]:
     """The in-place form of an elementwise method such as ``relu`` or ``exp``."""
 
     def method(x: Tensor) -> Tensor:
-        def direct(data: Any) -> None:
-            data[...] = getattr(Tensor._make(data), name)()._data
-
-        return write_inplace(x, (), lambda shadow: getattr(shadow, name)(), direct)
+        return apply_inplace(x, lambda tensor: getattr(tensor, name)())
 
     method.__name__ = name + "_"
     return method

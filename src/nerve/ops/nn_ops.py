@@ -15,6 +15,7 @@ from ..backend.select import select
 from ..tensor import Tensor
 from .dual import mm, mT, shape_of, where
 from .dual import sum as dual_sum
+from .inplace import apply_inplace
 from .promotion import check_same_device, float_operand
 from .unary import Erf, Exp, Sigmoid, Tanh, erf_array, one_plus_exp_neg
 
@@ -89,8 +90,9 @@ class LeakyRelu(Node):
         return where(self.input(0) > 0, g, g * self.slope)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, ``negative_slope * x`` elsewhere (torch.nn.functional.leaky_relu).
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, ``negative_slope * x`` elsewhere (torch.nn.functional.leaky_relu);
+    ``inplace=True`` writes the result into ``input`` and returns it.
 
     Example:
         >>> import nerve
@@ -98,6 +100,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
         >>> F.leaky_relu(nerve.tensor([-2.0, 0.0, 3.0]), negative_slope=0.1)
         tensor([-0.2000,  0.0000,  3.0000])
     """
+    if inplace:
+        return apply_inplace(input, lambda x: leaky_relu(x, negative_slope))
     return apply(LeakyRelu, float_operand(input), slope=negative_slope)
 
 
@@ -113,8 +117,9 @@ class Elu(Node):
         return where(self.input(0) > 0, g, g * (self.output() + self.alpha))
 
 
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """x where x > 0, ``alpha * (exp(x) - 1)`` elsewhere (torch.nn.functional.elu).
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, ``alpha * (exp(x) - 1)`` elsewhere (torch.nn.functional.elu);
+    ``inplace=True`` writes the result into ``input`` and returns it.
 
     Example:
         >>> import nerve
@@ -124,6 +129,8 @@ def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
         >>> F.elu(nerve.tensor([-2.0, 0.0, 3.0]), alpha=0.5)
         tensor([-0.4323,  0.0000,  3.0000])
     """
+    if inplace:
+        return apply_inplace(input, lambda x: elu(x, alpha))
     return apply(Elu, float_operand(input), alpha=alpha)
 
 
@@ -190,8 +197,9 @@ class Silu(Node):
         return g * s * (1 + x * (1 - s))
 
 
-def silu(input: Tensor) -> Tensor:
-    """``x * sigmoid(x)``, also called swish (torch.nn.functional.silu).
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)``, also called swish (torch.nn.functional.silu); ``inplace=True``
+    writes the result into ``input`` and returns it.
 
     Example:
         >>> import nerve
@@ -199,6 +207,8 @@ def silu(input: Tensor) -> Tensor:
         >>> F.silu(nerve.tensor([-2.0, 0.0, 3.0]))
         tensor([-0.2384,  0.0000,  2.8577])
     """
+    if inplace:
+        return apply_inplace(input, silu)
     return apply(Silu, float_operand(input))
 
 
@@ -242,8 +252,11 @@ class Hardtanh(Node):
         return g * ((x > self.low) & (x < self.high))  # strict, as torch's hardtanh_backward
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``input`` clamped into ``[min_val, max_val]`` (torch.nn.functional.hardtanh).
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """``input`` clamped into ``[min_val, max_val]`` (torch.nn.functional.hardtanh);
+    ``inplace=True`` writes the result into ``input`` and returns it.
 
     Example:
         >>> import nerve
@@ -255,4 +268,6 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
+    if inplace:
+        return apply_inplace(input, lambda x: hardtanh(x, min_val, max_val))
     return apply(Hardtanh, float_operand(input), low=min_val, high=max_val)
