@@ -223,6 +223,41 @@ CHUNKED = {
 }
 
 
+def _spied(monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...]) -> list[str]:
+    """The names of ``conv_kernels``' functions ``names`` in the order they are called."""
+    from nerve.ops import conv_kernels
+
+    calls: list[str] = []
+    for name in names:
+        real = getattr(conv_kernels, name)
+        monkeypatch.setattr(
+            conv_kernels, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    return calls
+
+
+def _check_chunked_case(case: str, calls: list[str], names: tuple[str, str]) -> None:
+    """conv2d of CHUNKED[case] against torch (values and all three gradients, in float64 and
+    float32), with ``calls`` showing that each dtype took the forward ``names[0]`` (and, when
+    the input's gradient is itself a convolution, ``names[0]`` again) and the weight gradient
+    ``names[1]``; then finite differences of first and second order."""
+    x_shape, w_shape, options = CHUNKED[case]
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
+    # the input's gradient is a convolution at stride 1, unless padding passes the kernel
+    convolution = options.get("stride", 1) == 1 and case != "padding-past-the-kernel"
+    assert calls.count(names[0]) == 2 * (2 if convolution else 1)
+    assert calls.count(names[1]) == 2
+    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
+
+    def conv(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
+        return F.conv2d(x, w, **options)
+
+    assert gradcheck(conv, tensors)
+    assert gradgradcheck(conv, tensors)
+
+
 @pytest.mark.parametrize(
     "chunk", ["one-image", "two-output-images", "two-input-images"]
 )  # (the input gradient's convolution has the input's size: two of its images and a rest)
@@ -239,32 +274,15 @@ def test_windows_in_chunks_match_torch(
     monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 0)
     monkeypatch.setattr(conv_kernels, "CHUNKED_GRADIENT_MIN_CHANNELS", 0)
     monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
-    calls: list[str] = []
-    for name in ("convolve_in_chunks", "weight_gradient_in_chunks"):
-        real = getattr(conv_kernels, name)
-        monkeypatch.setattr(
-            conv_kernels, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
-        )
+    names = ("convolve_in_chunks", "weight_gradient_in_chunks")
+    calls = _spied(monkeypatch, names)
     x_shape, w_shape, options = CHUNKED[case]
     ho, wo = TF.conv2d(torch.zeros(x_shape), torch.zeros(w_shape), **options).shape[2:]
     pixels = {"one-image": 1, "two-output-images": 2 * ho * wo}
     monkeypatch.setattr(conv_chunks, "CHUNK_PIXELS", pixels.get(chunk, 2 * x_shape[2] * x_shape[3]))
-    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
-    for dtype in (np.float64, np.float32):
-        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
-    # the input's gradient is a convolution at stride 1, unless padding passes the kernel
-    convolution = options.get("stride", 1) == 1 and case != "padding-past-the-kernel"
-    assert calls.count("convolve_in_chunks") == 2 * (2 if convolution else 1)
-    assert calls.count("weight_gradient_in_chunks") == 2
+    _check_chunked_case(case, calls, names)
     xt, wt = _arrays((3, 4, 5, 4), (4, 3, 3, 2))
     check_function(F.conv_transpose2d, TF.conv_transpose2d, [xt, wt], np.float64, (0, 1))
-    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
-
-    def conv(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
-        return F.conv2d(x, w, **options)
-
-    assert gradcheck(conv, tensors)
-    assert gradgradcheck(conv, tensors)
 
 
 @pytest.mark.parametrize("case", list(CHUNKED))
@@ -279,26 +297,8 @@ def test_planar_windows_image_by_image_match_torch(
 
     monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 64)
     monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
-    calls: list[str] = []
-    for name in ("convolve_planar_in_chunks", "weight_gradient_planar_in_chunks"):
-        real = getattr(conv_kernels, name)
-        monkeypatch.setattr(
-            conv_kernels, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
-        )
-    x_shape, w_shape, options = CHUNKED[case]
-    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
-    for dtype in (np.float64, np.float32):
-        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
-    convolution = options.get("stride", 1) == 1 and case != "padding-past-the-kernel"
-    assert calls.count("convolve_planar_in_chunks") == 2 * (2 if convolution else 1)
-    assert calls.count("weight_gradient_planar_in_chunks") == 2
-    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
-
-    def conv(x: nerve.Tensor, w: nerve.Tensor) -> nerve.Tensor:
-        return F.conv2d(x, w, **options)
-
-    assert gradcheck(conv, tensors)
-    assert gradgradcheck(conv, tensors)
+    names = ("convolve_planar_in_chunks", "weight_gradient_planar_in_chunks")
+    _check_chunked_case(case, _spied(monkeypatch, names), names)
 
 
 @pytest.mark.parametrize("shape", [(2, 20, 32, 32), (1, 9, 16, 64), (2, 12, 8, 8), (1, 8, 32, 32)])

@@ -172,9 +172,8 @@ class PlanarChunks:
         (ph, pw), (dh, dw), (th, tw) = geometry.padding, geometry.dilation, geometry.stride
         self.x = x
         self.out_size = ho, wo = geometry.out_size((h, width), kernel)
-        self._padded = np.zeros((c, h + 2 * ph, width + 2 * pw), x.dtype) if ph or pw else None
-        source = self._padded if self._padded is not None else np.empty((c, h, width), x.dtype)
-        self._source = source
+        # an image's copy, zero-padded (the border is written once, here)
+        source = np.zeros((c, h + 2 * ph, width + 2 * pw), x.dtype)
         sc, sh, sw = source.strides
         self._windows = np.lib.stride_tricks.as_strided(
             source,

@@ -262,10 +262,9 @@ def apply_inplace(x: Tensor, function: Callable[[Tensor], Tensor]) -> Tensor:
     """``x`` changed in place to ``function(x)``, an elementwise op of one tensor (recorded as
     that op when a gradient is needed): what ``inplace=True`` means to torch's activation
     functions, such as ``F.relu(x, inplace=True)``."""
-
-    if _records(x, ()):
-        return write_inplace(x, (), function, direct=lambda data: None)  # (not called)
-    value = function(Tensor._make(x._data))._data  # its own errors (a bad option) as they are
+    # Without a graph the value is computed before the write, so that the function's own
+    # errors (a bad option) reach the caller as they are, not as a failed write's.
+    value = None if _records(x, ()) else function(Tensor._make(x._data))._data
 
     def direct(data: Any) -> None:
         data[...] = value
