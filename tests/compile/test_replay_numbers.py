@@ -296,3 +296,46 @@ def test_ops_recorded_after_the_output_are_left_out_of_the_backward(
     assert compiled.replays == 1
     assert model.second.weight.grad is None
     assert all(bool((p.grad == g).all()) for p, g in zip(model.first.parameters(), eager))
+
+
+LATER_ACTIVATIONS = [
+    nn.SELU,
+    lambda: nn.CELU(0.5),
+    nn.Hardsigmoid,
+    nn.Mish,
+    nn.Softsign,
+    nn.LogSigmoid,
+    nn.Tanhshrink,
+    lambda: nn.Softmin(dim=1),
+]
+COMPARING = [nn.Hardswish, lambda: nn.Threshold(0.1, -0.5), nn.Hardshrink, nn.Softshrink]
+
+
+@pytest.mark.parametrize(
+    "activation", LATER_ACTIVATIONS + COMPARING, ids=lambda a: getattr(a, "__name__", "f")
+)
+def test_later_activations_replay_as_eager(activation: Callable[[], nn.Module]) -> None:
+    """The activation layers of nn/activation_extra.py that are fixed sequences of ops
+    replay in a compiled MLP, bit for bit as eager mode trains it; those that compare values
+    (a comparison's result is made outside an op) run eagerly, with the same numbers."""
+    batches = list(_batches((5,), 3, [6, 6, 6, 4], seed=1))
+    compiled = assert_same_training(
+        lambda: nn.Sequential(nn.Linear(5, 7), activation(), nn.Linear(7, 3)),
+        lambda p: nerve.optim.SGD(p, lr=0.1, momentum=0.9),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+    assert _replays(compiled, batches[0][0]) == (activation in LATER_ACTIVATIONS)
+
+
+def test_softmax2d_in_a_cnn_replays_as_eager() -> None:
+    batches = list(_batches((2, 6, 6), 3, [4, 4, 3], seed=2))
+    compiled = assert_same_training(
+        lambda: nn.Sequential(
+            nn.Conv2d(2, 3, 3, padding=1), nn.Softmax2d(), nn.Flatten(), nn.Linear(108, 3)
+        ),
+        lambda p: nerve.optim.Adam(p, lr=1e-2),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+    assert _replays(compiled, batches[0][0])

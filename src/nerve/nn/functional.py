@@ -16,7 +16,7 @@ from ..backend import dtypes
 from ..creation import rand, zeros
 from ..ops import nn_ops, unary
 from ..ops.inplace import apply_inplace
-from ..ops.softmax import log_softmax, softmax
+from ..ops.softmax import log_softmax, softmax, softmin  # noqa: F401
 from ..ops.standardize import standardize
 from ..ops.unary import sigmoid, tanh
 from ..tensor import Tensor
@@ -81,22 +81,51 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
-    """``relu(input, inplace=True)``: ``input`` set to max(x, 0), and returned."""
+    """``relu(input, inplace=True)``: ``input`` set to max(x, 0), and returned.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> x = nerve.tensor([-1.0, 2.0])
+        >>> F.relu_(x) is x, x
+        (True, tensor([0., 2.]))
+    """
     return apply_inplace(input, unary.relu)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """``leaky_relu(input, negative_slope, inplace=True)``."""
+    """``leaky_relu(input, negative_slope, inplace=True)``.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.leaky_relu_(nerve.tensor([-1.0, 2.0]), 0.1)
+        tensor([-0.1000,  2.0000])
+    """
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """``elu(input, alpha, inplace=True)``."""
+    """``elu(input, alpha, inplace=True)``.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.elu_(nerve.tensor([-1.0, 2.0]))
+        tensor([-0.6321,  2.0000])
+    """
     return elu(input, alpha, inplace=True)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``hardtanh(input, min_val, max_val, inplace=True)``."""
+    """``hardtanh(input, min_val, max_val, inplace=True)``.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.hardtanh_(nerve.tensor([-3.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
@@ -290,6 +319,27 @@ def _all_positions(tensor: Tensor) -> tuple[Any, ...]:
 
 # Convolutions and padding (their own module, for the length of this one).
 from ..ops.pad import pad  # noqa: E402, F401
+
+# The activations a learner meets later (their own module).
+from .functional_activation import (  # noqa: E402, F401
+    celu,
+    celu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    logsigmoid,
+    mish,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from .functional_conv import (  # noqa: E402, F401
     conv1d,
     conv2d,

@@ -87,3 +87,20 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     if input._data.ndim == 0:
         return apply(LogSoftmax, input.reshape(1), axis=0).reshape(())
     return apply(LogSoftmax, input, axis=_softmax_axis(input, dim, "log_softmax"))
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``: probabilities that favour the smallest values.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.softmin(nerve.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([0.6652, 0.2447, 0.0900])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    input = softmax_operand(input, "softmin", dim)
+    if input._data.ndim == 0:
+        return apply(Softmax, -input.reshape(1), axis=0).reshape(())
+    return apply(Softmax, -input, axis=_softmax_axis(input, dim, "softmin"))

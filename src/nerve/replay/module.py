@@ -27,25 +27,34 @@ from ..autograd import node as node_module
 from ..autograd.grad_mode import state
 from ..autograd.node import apply
 from ..nn import (
+    CELU,
     ELU,
     GELU,
+    SELU,
     AdaptiveAvgPool2d,
     AvgPool2d,
     Conv1d,
     Conv2d,
     Dropout,
     Flatten,
+    Hardsigmoid,
     Hardtanh,
     Identity,
     LeakyReLU,
     Linear,
+    LogSigmoid,
     MaxPool2d,
+    Mish,
     ReLU,
     Sequential,
     Sigmoid,
     SiLU,
+    Softmax2d,
+    Softmin,
     Softplus,
+    Softsign,
     Tanh,
+    Tanhshrink,
 )
 from ..nn.fused import kept_chain
 from ..nn.module import Module
@@ -58,6 +67,8 @@ from .record import Plan, plan_from, record
 # parameters (their options are guarded as attributes). Dropout is listed because in
 # evaluation it is the identity; in training its random mask is made outside an op, so the
 # recording finds it unreplayable and it runs eagerly, drawing the same random numbers.
+# (Hardswish, Threshold and the shrinks compare values, and a comparison's result is made
+# outside an op: a plan of them would be found unreplayable, so they are not listed.)
 # AdaptiveAvgPool2d is a mean or an average pool for windows that tile the input (its shape is
 # in the plan's signature); uneven windows use averaging matrices made outside an op, so such a
 # forward is found unreplayable in the same way.
@@ -73,6 +84,15 @@ REPLAYABLE: tuple[type[Module], ...] = (
     SiLU,
     Softplus,
     Hardtanh,
+    SELU,
+    CELU,
+    Hardsigmoid,
+    Mish,
+    Softsign,
+    LogSigmoid,
+    Tanhshrink,
+    Softmin,
+    Softmax2d,
     Identity,
     Flatten,
     Conv1d,
