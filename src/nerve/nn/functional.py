@@ -360,6 +360,7 @@ from .functional_loss import (  # noqa: E402, F401
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     legacy_reduction,
     mse_loss,
@@ -368,7 +369,13 @@ from .functional_loss import (  # noqa: E402, F401
 )
 
 # Pooling, unfold/fold, 2-D normalisation, channel dropout and interpolation (their own modules).
-from .functional_norm import dropout1d, dropout2d, group_norm, instance_norm  # noqa: E402, F401
+from .functional_norm import (  # noqa: E402, F401
+    dropout1d,
+    dropout2d,
+    group_norm,
+    instance_norm,
+    rms_norm,
+)
 from .functional_pool import (  # noqa: E402, F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -389,4 +396,7 @@ from .functional_seq import (  # noqa: E402, F401
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
+
+# Pixels between channels and space (their own module).
+from .functional_shape import pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from .upsample import interpolate  # noqa: E402, F401

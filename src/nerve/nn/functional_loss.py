@@ -431,3 +431,53 @@ def cross_entropy(
         safe = flat_target.masked_fill(flat_target == ignore_index, 0)
         smooth = _weighted_mean(smooth.sum(), (weight.to(log_p.dtype)[safe] * keep).sum())
     return (1 - label_smoothing) * nll + (label_smoothing / classes) * smooth
+
+
+_KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """The Kullback-Leibler divergence of ``input``, log-probabilities, from ``target``:
+    ``target * (log(target) - input)`` per element (0 where target is 0), or with
+    ``log_target=True`` a target of log-probabilities, ``exp(target) * (target - input)``.
+
+    ``reduction="batchmean"`` (the sum over the batch's first dimension, averaged) is the
+    divergence's definition; ``"mean"`` averages over every element and warns, as torch does.
+    Where a target is 0, the gradient for that target is ``-input`` (torch's is NaN there,
+    from 0 / 0; the divergence's one-sided derivative is -inf).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> p = nerve.tensor([[0.5, 0.5]])
+        >>> F.kl_div(p.log(), p, reduction="batchmean")
+        tensor(0.)
+        >>> F.kl_div(nerve.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
+        tensor(0.1438)
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _KL_REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # t log t - t x, as torch (xlogy: t log t is 0 where t is 0, taken as 0 * log 1)
+        loss = target * target.where(target > 0, 1.0).log() - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.dim() else total
+    return _apply_reduction(loss, reduction)

@@ -1,5 +1,5 @@
 """Normalisation over groups of channels and instances, and dropout of whole channels
-(``nerve.nn.functional``'s group_norm, instance_norm, dropout1d and dropout2d).
+(``nerve.nn.functional``'s group_norm, instance_norm, rms_norm, dropout1d and dropout2d).
 
 All are compositions of existing ops (means, products, a random mask), so their gradients,
 double backward included, are those ops' own.
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+
+import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..creation import rand
@@ -160,3 +163,33 @@ def dropout2d(
     if ndim < 2:
         return _channel_dropout(input.reshape(1, -1), p, training).reshape(input.shape)
     return _channel_dropout(input, p, training)
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Each sample divided by the root mean square of its last ``normalized_shape``
+    dimensions (plus ``eps``, by default the dtype's machine epsilon), then scaled by
+    ``weight``: LayerNorm without the mean, as recent transformers use it.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.rms_norm(nerve.tensor([[3.0, 4.0]]), [2])
+        tensor([[0.8485, 1.1314]])
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    size = tuple(input._data.shape)
+    if not shape or size[len(size) - len(shape) :] != shape or len(shape) > len(size):
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{', '.join(map(str, shape))}], but got input of size{list(size)}"
+        )
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    axes = tuple(range(len(size) - len(shape), len(size)))
+    out = input * ((input * input).mean(dim=axes, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight

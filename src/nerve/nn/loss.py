@@ -222,3 +222,30 @@ class NLLLoss(_WeightedLoss):
         return F.nll_loss(
             input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
         )
+
+
+class KLDivLoss(_Loss):
+    """The Kullback-Leibler divergence of log-probabilities ``input`` from ``target``
+    (``F.kl_div``); use ``reduction="batchmean"`` for the divergence's definition.
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.KLDivLoss(reduction="batchmean")
+        >>> p = nerve.tensor([[0.5, 0.5]])
+        >>> loss(nerve.tensor([[0.25, 0.75]]).log(), p)
+        tensor(0.1438)
+    """
+
+    def __init__(
+        self,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> None:
+        Module.__init__(self)  # (not _Loss's: it would reject "batchmean", this loss's own)
+        self.reduction = F.legacy_reduction(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -10,6 +10,9 @@ backward are theirs:
 * linear: one small (out, in) interpolation matrix per dimension, applied by a matrix product
   (``rows @ x @ columns^T``); for long dimensions, where that matrix would be large, two
   gathered neighbours mixed by their weights instead.
+
+``nn.PixelShuffle`` and ``nn.PixelUnshuffle`` (sub-pixel upsampling, its inverse) are here too;
+their functions are in functional_shape.py.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .functional_shape import pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 _MODES = ("nearest", "linear", "bilinear")
@@ -244,3 +248,43 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): sub-pixel upsampling (``F.pixel_shuffle``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.PixelShuffle(2)(nerve.zeros(1, 8, 3, 3)).shape
+        nerve.Size([1, 2, 6, 6])
+    """
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of :class:`PixelShuffle`.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.PixelUnshuffle(2)(nerve.zeros(1, 2, 6, 6)).shape
+        nerve.Size([1, 8, 3, 3])
+    """
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
