@@ -145,6 +145,11 @@ class BatchNorm3d(_BatchNorm):
     dims = (5,)
 
 
+def _trailing_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """The trailing dimensions a layer normalizes over, as a tuple (an int is one)."""
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
 class LayerNorm(Module):
     """Normalize each sample over its last dimensions, then scale and shift elementwise.
 
@@ -172,9 +177,7 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        )
+        shape = _trailing_shape(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(shape, dtype=dtype, device=device))
@@ -220,9 +223,7 @@ class RMSNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        )
+        shape = _trailing_shape(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(shape, dtype=dtype, device=device))
