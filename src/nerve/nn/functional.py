@@ -368,6 +368,16 @@ from .functional_loss import (  # noqa: E402, F401
     smooth_l1_loss,
 )
 
+# Losses on distances and margins (their own module).
+from .functional_margin import (  # noqa: E402, F401
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+
 # Pooling, unfold/fold, 2-D normalisation, channel dropout and interpolation (their own modules).
 from .functional_norm import (  # noqa: E402, F401
     dropout1d,

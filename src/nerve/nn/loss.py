@@ -249,3 +249,139 @@ class KLDivLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    """``max(0, -target * (input1 - input2) + margin)`` (``F.margin_ranking_loss``).
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.MarginRankingLoss(margin=0.5)
+        >>> loss(nerve.tensor([2.0, 0.0]), nerve.tensor([1.0, 1.0]), nerve.tensor([1.0, 1.0]))
+        tensor(0.7500)
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``input`` for similar pairs (target 1), ``max(0, margin - input)`` for dissimilar
+    ones (target -1) (``F.hinge_embedding_loss``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.HingeEmbeddingLoss()(nerve.tensor([0.3, 0.4]), nerve.tensor([1.0, -1.0]))
+        tensor(0.4500)
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-target * input))`` (``F.soft_margin_loss``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.SoftMarginLoss()(nerve.tensor([2.0, -1.0]), nerve.tensor([1.0, -1.0]))
+        tensor(0.2201)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``1 - cos(input1, input2)`` for similar pairs, ``max(0, cos - margin)`` for dissimilar
+    ones (``F.cosine_embedding_loss``).
+
+    Example:
+        >>> import nerve
+        >>> a, b = nerve.tensor([[1.0, 0.0]]), nerve.tensor([[1.0, 1.0]])
+        >>> nerve.nn.CosineEmbeddingLoss()(a, b, nerve.tensor([1.0]))
+        tensor(0.2929)
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
+
+
+class TripletMarginLoss(_Loss):
+    """``max(d(anchor, positive) - d(anchor, negative) + margin, 0)`` with the p-norm
+    distance (``F.triplet_margin_loss``).
+
+    Example:
+        >>> import nerve
+        >>> anchor, positive = nerve.tensor([[0.0, 0.0]]), nerve.tensor([[1.0, 0.0]])
+        >>> nerve.nn.TripletMarginLoss(margin=2.5)(anchor, positive, nerve.tensor([[3.0, 0.0]]))
+        tensor(0.5000)
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_loss(
+            anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+            reduction=self.reduction,
+        )  # fmt: skip
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """A binary logistic loss per class of (N, C) scores and 0/1 targets, averaged over the
+    classes (``F.multilabel_soft_margin_loss``).
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.MultiLabelSoftMarginLoss()
+        >>> loss(nerve.tensor([[2.0, -1.0]]), nerve.tensor([[1.0, 0.0]]))
+        tensor(0.2201)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
+        )

@@ -1,0 +1,209 @@
+"""Losses on distances and margins (``nerve.nn.functional``'s margin_ranking_loss,
+hinge_embedding_loss, soft_margin_loss, cosine_embedding_loss, triplet_margin_loss and
+multilabel_soft_margin_loss), with torch's names, options and formulas: the losses of ranking,
+metric learning (siamese and triplet networks) and multi-label classification.
+
+Each is a composition of existing ops, so its gradient is theirs. ``target`` holds 1 or -1
+where torch's does (which of two inputs should rank higher, similar or dissimilar pairs).
+"""
+
+from __future__ import annotations
+
+from ..ops.compare import where
+from ..tensor import Tensor
+from .functional_activation import logsigmoid
+from .functional_distance import pairwise_distance
+from .functional_loss import _apply_reduction, resolve_reduction
+
+__all__ = [
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+]
+
+# torch's epsilon under the squared norms of cosine_embedding_loss
+_COSINE_EPS = 1e-12
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: ``target`` 1 says ``input1`` should
+    rank higher, -1 that ``input2`` should.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.margin_ranking_loss(nerve.tensor([2.0, 0.0]), nerve.tensor([1.0, 1.0]),
+        ...                       nerve.tensor([1.0, 1.0]), margin=0.5)
+        tensor(0.7500)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    if not (input1.dim() == input2.dim() == target.dim()):
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    loss = (-target * (input1 - input2) + margin).clamp(min=0)
+    return _apply_reduction(loss, reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1 (``input``
+    usually a distance between two embeddings).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.hinge_embedding_loss(nerve.tensor([0.3, 0.4]), nerve.tensor([1.0, -1.0]))
+        tensor(0.4500)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    below_margin = where(target != 1, (margin - input).clamp(min=0), zeros)
+    loss = below_margin + where(target != -1, input, zeros)  # (torch's sum of both cases)
+    return _apply_reduction(loss, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``log(1 + exp(-target * input))``: a smooth two-class hinge, ``target`` 1 or -1.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.soft_margin_loss(nerve.tensor([2.0, -1.0]), nerve.tensor([1.0, -1.0]))
+        tensor(0.2201)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    loss = (-target * input).exp().log1p()  # (torch's formula, log1p included)
+    return _apply_reduction(loss, reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``1 - cos(input1, input2)`` where ``target`` is 1 (similar pairs),
+    ``max(0, cos - margin)`` where it is -1, the cosine taken along the last dimension.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> a, b = nerve.tensor([[1.0, 0.0]]), nerve.tensor([[1.0, 1.0]])
+        >>> F.cosine_embedding_loss(a, b, nerve.tensor([1.0]))
+        tensor(0.2929)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    sizes = f"{list(input1.shape)} and {list(input2.shape)}"
+    if target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if target.dim() == 1 and input1.dim() != 2:
+        raise RuntimeError(
+            f"1D target tensor expects 2D input tensors, but found inputs with sizes {sizes}."
+        )
+    if target.dim() == 0 and input1.dim() != 1:
+        raise RuntimeError(
+            f"0D target tensor expects 1D input tensors, but found inputs with sizes {sizes}."
+        )
+    dim = input1.dim() - 1
+    products = (input1 * input2).sum(dim)
+    squares = ((input1 * input1).sum(dim) + _COSINE_EPS) * (
+        (input2 * input2).sum(dim) + _COSINE_EPS
+    )
+    cos = products / squares.sqrt()
+    zeros = cos * 0
+    loss = where(target == 1, 1 - cos, zeros) + where(
+        target == -1, (cos - margin).clamp(min=0), zeros
+    )
+    return _apply_reduction(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(d(anchor, positive) - d(anchor, negative) + margin, 0)``, ``d`` the p-norm
+    distance (``F.pairwise_distance``); ``swap`` uses the smaller of the negative's distances
+    to the anchor and to the positive.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> anchor, positive = nerve.tensor([[0.0, 0.0]]), nerve.tensor([[1.0, 0.0]])
+        >>> F.triplet_margin_loss(anchor, positive, nerve.tensor([[3.0, 0.0]]), margin=2.5)
+        tensor(0.5000)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1 or dims[0] not in (1, 2):
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, 1 or 2, but got: anchor {dims[0]}D, positive {dims[1]}D, and "
+            f"negative {dims[2]}D inputs"
+        )
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
+    loss = (margin + to_positive - to_negative).clamp(min=0)
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """For (N, C) scores and 0/1 targets, each class a binary logistic loss,
+    ``-(y log sigmoid(x) + (1 - y) log sigmoid(-x))``, averaged over the classes.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.multilabel_soft_margin_loss(nerve.tensor([[2.0, -1.0]]), nerve.tensor([[1.0, 0.0]]))
+        tensor(0.2201)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.mean(dim=input.dim() - 1) if input.dim() else loss
+    return _apply_reduction(loss, reduction)
