@@ -18,6 +18,7 @@ from ..creation import rand
 from ..ops import nn_ops
 from ..ops.compare import where
 from ..ops.inplace import apply_inplace
+from ..ops.promotion import TORCH_NAMES
 from ..ops.unary import sigmoid, tanh
 from ..tensor import Tensor
 
@@ -40,8 +41,6 @@ __all__ = [
     "threshold",
     "threshold_",
 ]
-
-_TORCH_FLOAT_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
 
 # SELU's constants, as torch writes them (Klambauer et al., 2017): with them, activations keep
 # mean 0 and variance 1 through the layers of a suitably initialised network.
@@ -249,7 +248,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """
     if lambd < 0:
         dtype = np.dtype(input._data.dtype)
-        name = _TORCH_FLOAT_NAMES.get(dtype.name, dtype.name)
+        name = TORCH_NAMES.get(dtype.name, dtype.name)
         top = float(np.finfo(dtype).max) if dtype.kind == "f" else math.inf
         raise RuntimeError(
             f"lambda must be in range [0, {top:g}] for input dtype {name}, but found {lambd}"
