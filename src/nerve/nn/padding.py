@@ -24,22 +24,19 @@ __all__ = [
 
 
 class _Pad(Module):
-    """Pads the last ``dims`` dimensions: ``padding`` an int (every side) or the widths as
-    ``F.pad`` takes them, (left, right[, top, bottom])."""
+    """Pads the last ``dims`` dimensions in ``mode``: ``padding`` an int (every side) or the
+    widths as ``F.pad`` takes them, (left, right[, top, bottom])."""
 
     dims = 1
-    mode = "constant"
+    mode = "constant"  # (with zeros, unless a subclass holds a value)
 
-    def __init__(self, padding: int | Sequence[int], value: float = 0.0) -> None:
+    def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__()
         if isinstance(padding, int):
             padding = (padding,) * (2 * self.dims)
         self.padding = tuple(padding)
-        self.value = value
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.mode == "constant":
-            return pad(input, self.padding, "constant", self.value)
         return pad(input, self.padding, self.mode)
 
     def extra_repr(self) -> str:
@@ -47,6 +44,15 @@ class _Pad(Module):
 
 
 class _ConstantPad(_Pad):
+    """Pads with ``value``."""
+
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:
+        return pad(input, self.padding, "constant", self.value)
+
     def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
@@ -59,9 +65,6 @@ class ZeroPad1d(_Pad):
         >>> nerve.nn.ZeroPad1d((1, 2))(nerve.tensor([[1.0, 2.0]]))
         tensor([[0., 1., 2., 0., 0.]])
     """
-
-    def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__(padding)
 
 
 class ZeroPad2d(ZeroPad1d):
@@ -86,9 +89,6 @@ class ConstantPad1d(_ConstantPad):
         >>> nerve.nn.ConstantPad1d(1, 9.0)(nerve.tensor([[1.0, 2.0]]))
         tensor([[9., 1., 2., 9.]])
     """
-
-    def __init__(self, padding: int | Sequence[int], value: float) -> None:
-        super().__init__(padding, value)
 
 
 class ConstantPad2d(ConstantPad1d):
