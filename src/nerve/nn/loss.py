@@ -251,15 +251,8 @@ class KLDivLoss(_Loss):
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
-class MarginRankingLoss(_Loss):
-    """``max(0, -target * (input1 - input2) + margin)`` (``F.margin_ranking_loss``).
-
-    Example:
-        >>> import nerve
-        >>> loss = nerve.nn.MarginRankingLoss(margin=0.5)
-        >>> loss(nerve.tensor([2.0, 0.0]), nerve.tensor([1.0, 1.0]), nerve.tensor([1.0, 1.0]))
-        tensor(0.7500)
-    """
+class _MarginLoss(_Loss):
+    """A loss with a ``margin`` (0 unless the loss says otherwise)."""
 
     def __init__(
         self,
@@ -271,11 +264,22 @@ class MarginRankingLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
+
+class MarginRankingLoss(_MarginLoss):
+    """``max(0, -target * (input1 - input2) + margin)`` (``F.margin_ranking_loss``).
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.MarginRankingLoss(margin=0.5)
+        >>> loss(nerve.tensor([2.0, 0.0]), nerve.tensor([1.0, 1.0]), nerve.tensor([1.0, 1.0]))
+        tensor(0.7500)
+    """
+
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
 
-class HingeEmbeddingLoss(_Loss):
+class HingeEmbeddingLoss(_MarginLoss):
     """``input`` for similar pairs (target 1), ``max(0, margin - input)`` for dissimilar
     ones (target -1) (``F.hinge_embedding_loss``).
 
@@ -292,8 +296,7 @@ class HingeEmbeddingLoss(_Loss):
         reduce: bool | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
+        super().__init__(margin, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
@@ -312,7 +315,7 @@ class SoftMarginLoss(_Loss):
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class CosineEmbeddingLoss(_Loss):
+class CosineEmbeddingLoss(_MarginLoss):
     """``1 - cos(input1, input2)`` for similar pairs, ``max(0, cos - margin)`` for dissimilar
     ones (``F.cosine_embedding_loss``).
 
@@ -322,16 +325,6 @@ class CosineEmbeddingLoss(_Loss):
         >>> nerve.nn.CosineEmbeddingLoss()(a, b, nerve.tensor([1.0]))
         tensor(0.2929)
     """
-
-    def __init__(
-        self,
-        margin: float = 0.0,
-        size_average: bool | None = None,
-        reduce: bool | None = None,
-        reduction: str = "mean",
-    ) -> None:
-        super().__init__(size_average, reduce, reduction)
-        self.margin = margin
 
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(
