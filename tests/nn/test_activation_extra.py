@@ -228,3 +228,25 @@ def test_errors_as_torch(call, message):
     for module, lib in ((nn, nerve), (torch.nn, torch)):
         with pytest.raises(ValueError, match="Softmax2d: expected input to be 3D or 4D, got 2D"):
             module.Softmax2d()(lib.ones(2, 3))
+
+
+def test_infinities_nan_and_signed_zeros():
+    """Where torch's value is defined, the same bits, with no NumPy warning (no inf * 0 is
+    ever computed): threshold and hardshrink pass NaN and keep -inf; softshrink's zeros keep
+    torch's float32 signs; hardswish is -0.0 from -3 down (torch's 0 * -inf is NaN at -inf)."""
+    x = np.array([-np.inf, -4.0, -3.0, -0.3, -0.0, 0.2, 0.5, 3.0, 3.5, np.inf, np.nan])
+    cases = [("threshold", {"threshold": 0.5, "value": 5.0}), ("hardshrink", {})]
+    cases += [("softshrink", {}), ("hardswish", {})]
+    for name, kwargs in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = getattr(F, name)(nerve.tensor(x.astype(np.float32)), **kwargs).numpy()
+        theirs = getattr(TF, name)(torch.tensor(x.astype(np.float32)), **kwargs).numpy()
+        if name == "hardswish":
+            assert ours[0] == 0 and np.signbit(ours[0])
+            ours, theirs = ours[1:], theirs[1:]
+        assert ours.tobytes() == theirs.tobytes(), name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.hinge_embedding_loss(nerve.tensor([0.3, np.inf]), nerve.ones(2), reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), [np.float32(0.3), np.inf])

@@ -133,7 +133,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     # Written by region, so that the gradient is torch's: 0 up to -3, x / 3 + 1/2 strictly
     # between -3 and 3, 1 from 3 on.
     middle = input * (input + 3) / 6
-    return where(input <= -3, input * 0, where(input < 3, middle, input))
+    # (up to -3 torch's x * 0, which is -0.0; for -inf too, where torch's 0 * inf is NaN)
+    return where(input <= -3, -0.0, where(input < 3, middle, input))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -189,7 +190,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
-    return where(input > threshold, input, input * 0 + value)
+    return where(input <= threshold, value, input)  # (NaN passes, as in torch)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
@@ -233,7 +234,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         >>> F.hardshrink(nerve.tensor([-1.0, 0.3, 0.5, 2.0]))
         tensor([-1.,  0.,  0.,  2.])
     """
-    return where(input.abs() > lambd, input, input * 0)
+    return where(input.abs() <= lambd, 0.0, input)  # (NaN passes, as in torch)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -253,7 +254,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         raise RuntimeError(
             f"lambda must be in range [0, {top:g}] for input dtype {name}, but found {lambd}"
         )
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, input * 0))
+    # within lambd torch's x * 0 (-0.0 below zero), of x clamped so that no inf meets 0
+    within = input.clamp(-lambd, lambd) * 0
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, within))
 
 
 def tanhshrink(input: Tensor) -> Tensor:

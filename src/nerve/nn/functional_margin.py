@@ -75,9 +75,8 @@ def hinge_embedding_loss(
         tensor(0.4500)
     """
     reduction = resolve_reduction(size_average, reduce, reduction)
-    zeros = input * 0
-    below_margin = where(target != 1, (margin - input).clamp(min=0), zeros)
-    loss = below_margin + where(target != -1, input, zeros)  # (torch's sum of both cases)
+    below_margin = where(target != 1, (margin - input).clamp(min=0), 0.0)
+    loss = below_margin + where(target != -1, input, 0.0)  # (torch's sum of both cases)
     return _apply_reduction(loss, reduction)
 
 
@@ -138,10 +137,7 @@ def cosine_embedding_loss(
         (input2 * input2).sum(dim) + _COSINE_EPS
     )
     cos = products / squares.sqrt()
-    zeros = cos * 0
-    loss = where(target == 1, 1 - cos, zeros) + where(
-        target == -1, (cos - margin).clamp(min=0), zeros
-    )
+    loss = where(target == 1, 1 - cos, 0.0) + where(target == -1, (cos - margin).clamp(min=0), 0.0)
     return _apply_reduction(loss, reduction)
 
 
