@@ -168,20 +168,16 @@ class PlanarChunks:
     image when there is padding, whose border stays zero from one image to the next)."""
 
     def __init__(self, x: np.ndarray, kernel: tuple[int, int], geometry: Geometry) -> None:
+        from .conv_kernels import planar_window_view  # (that module imports this one)
+
         n, c, h, width = x.shape
-        (ph, pw), (dh, dw), (th, tw) = geometry.padding, geometry.dilation, geometry.stride
+        (ph, pw) = geometry.padding
         self.x = x
         self.out_size = ho, wo = geometry.out_size((h, width), kernel)
         # an image's copy, zero-padded (the border is written once, here)
-        source = np.zeros((c, h + 2 * ph, width + 2 * pw), x.dtype)
-        sc, sh, sw = source.strides
-        self._windows = np.lib.stride_tricks.as_strided(
-            source,
-            (c, kernel[0], kernel[1], ho, wo),
-            (sc, sh * dh, sw * dw, sh * th, sw * tw),
-            writeable=False,
-        )
-        self._interior = source[:, ph : ph + h, pw : pw + width]
+        source = np.zeros((1, c, h + 2 * ph, width + 2 * pw), x.dtype)
+        self._windows = planar_window_view(source, kernel, geometry)[0]
+        self._interior = source[0, :, ph : ph + h, pw : pw + width]
         self.depth = c * kernel[0] * kernel[1]  # the rows of an image's windows
         self._cols = np.empty((self.depth, ho * wo), x.dtype)
 

@@ -129,18 +129,27 @@ def _strided(a: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
 def planar_windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` (N, C, H, W) as (N, G, C/G * kh * kw, Ho * Wo): for each image
     and group, one row per (channel, tap) holding that tap's value at every output pixel."""
-    n, c, h, w = x.shape
-    ho, wo = geometry.out_size((h, w), kernel)
-    source = _zero_padded(x, geometry.padding, channels_last=False)
-    sn, sc, sh, sw = source.strides
-    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
-    windows = _strided(
-        source,
+    n, c = x.shape[:2]
+    windows = planar_window_view(
+        _zero_padded(x, geometry.padding, channels_last=False), kernel, geometry
+    )
+    per_group = c // geometry.groups * kernel[0] * kernel[1]  # (no -1: an empty batch)
+    ho, wo = windows.shape[-2:]
+    return windows.reshape(n, geometry.groups, per_group, ho * wo)  # the one copy
+
+
+def planar_window_view(padded: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
+    """The windows of a batch already zero-padded, ``padded`` (N, C, Hp, Wp), as a strided
+    view (N, C, kh, kw, Ho, Wo): no copy."""
+    n, c, hp, wp = padded.shape
+    (ph, pw), (dh, dw), (th, tw) = geometry.padding, geometry.dilation, geometry.stride
+    ho, wo = geometry.out_size((hp - 2 * ph, wp - 2 * pw), kernel)
+    sn, sc, sh, sw = padded.strides
+    return _strided(
+        padded,
         shape=(n, c, kernel[0], kernel[1], ho, wo),
         strides=(sn, sc, sh * dh, sw * dw, sh * th, sw * tw),
     )
-    per_group = c // geometry.groups * kernel[0] * kernel[1]  # (no -1: an empty batch)
-    return windows.reshape(n, geometry.groups, per_group, ho * wo)  # the one copy
 
 
 def im2col(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:

@@ -101,6 +101,6 @@ def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
     input = softmax_operand(input, "softmin", dim)
-    if input._data.ndim == 0:
-        return apply(Softmax, -input.reshape(1), axis=0).reshape(())
-    return apply(Softmax, -input, axis=_softmax_axis(input, dim, "softmin"))
+    if input._data.ndim:  # (its own name in the warning for a missing dim)
+        dim = _softmax_axis(input, dim, "softmin")
+    return softmax(-input, dim)
