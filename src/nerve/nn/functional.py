@@ -90,7 +90,7 @@ def relu_(input: Tensor) -> Tensor:
         >>> F.relu_(x) is x, x
         (True, tensor([0., 2.]))
     """
-    return apply_inplace(input, unary.relu)
+    return relu(input, inplace=True)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
