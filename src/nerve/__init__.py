@@ -69,6 +69,13 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .memory_formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from .ops.arith import add, div, floor_divide, mul, pow, remainder, sub  # noqa: A004
 from .ops.compare import (
     allclose,

@@ -127,8 +127,29 @@ class Tensor(TensorAutograd, TensorMethods):
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the values lie densely in ``memory_format``'s order (default: contiguous,
+        C order; ``nerve.channels_last``: NHWC)."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from . import memory_formats as formats
+
+        return formats.is_in(self._data, formats.check(memory_format))
+
+    def stride(self, dim: int | None = None) -> Any:
+        """The step in memory, in elements, from one index to the next along each dimension
+        (of ``dim`` alone when given).
+
+        Example:
+            >>> import nerve
+            >>> nerve.zeros(2, 3).stride(), nerve.zeros(2, 3).t().stride(0)
+            ((3, 1), 1)
+        """
+        data = self._data
+        strides = tuple(step // data.itemsize for step in data.strides)
+        if dim is None:
+            return strides
+        return strides[_check_dim(dim, data.ndim, "stride")]
 
     @property
     def is_cuda(self) -> bool:
@@ -202,10 +223,19 @@ class Tensor(TensorAutograd, TensorMethods):
         """Convert dtype and/or device: ``t.to(nerve.float64)``, ``t.to("cpu")``, ``t.to(other)``.
 
         Differentiable: the gradient flows back, converted to the original dtype and device.
-        Returns ``self`` when nothing changes.
+        Returns ``self`` when nothing changes. ``memory_format=nerve.channels_last`` also
+        lays the values out in that order (:meth:`contiguous`).
         """
         if len(args) == 1 and not kwargs and args[0] is self.dtype:
             return self  # ``target.to(input.dtype)`` in every loss call: no parsing needed
+        memory_format = kwargs.get("memory_format")
+        if memory_format is not None:
+            from . import memory_formats as formats
+
+            converted = self.to(*args, **{k: v for k, v in kwargs.items() if k != "memory_format"})
+            if formats.check(memory_format) is formats.preserve_format:
+                return converted
+            return converted.contiguous(memory_format=memory_format)
         target_dtype, target_device = _parse_to_args(args, kwargs)
         copy = bool(kwargs.get("copy", False))
         if (

@@ -154,6 +154,25 @@ def test_small_cnn() -> None:
     assert _replays(compiled, batches[0][0])
 
 
+def test_cnn_on_channels_last_maps() -> None:
+    """C3's shape of network, whose wider convolutions nn.Sequential runs on channels-last
+    maps (nerve.nn.channels_last): the format changes are ops of the plan too."""
+
+    def build() -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(2, 10, 3, padding=1), nn.ReLU(), nn.Conv2d(10, 12, 3, padding=1),
+            nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(12, 3),
+        )  # fmt: skip
+
+    batches = list(_batches((2, 8, 8), 3, [5, 5, 5, 2], seed=8))
+    compiled = assert_same_training(
+        build, lambda p: nerve.optim.SGD(p, lr=0.1, momentum=0.9), nn.CrossEntropyLoss(), batches
+    )
+    assert _replays(compiled, batches[0][0])
+    plan = compiled.plan_for(batches[0][0])
+    assert any(step.op.__name__ == "Clone" for step in plan.steps)
+
+
 @pytest.mark.parametrize("output_size", [1, 2, 3], ids=["global", "tiling", "uneven"])
 def test_cnn_with_adaptive_average_pooling(output_size: int) -> None:
     """C3's shape of network: global and tiling adaptive pools replay; uneven windows (their

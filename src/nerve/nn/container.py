@@ -32,6 +32,9 @@ class Sequential(Module):
     # Runs of plain Linear layers and activations record one node (see nerve.nn.fused): the
     # same numbers with less bookkeeping per step. False: one node per layer.
     fuse_layers = True
+    # Stretches of convolutions, ReLUs and pools that read channels-last windows run on
+    # channels-last maps (see nerve.nn.channels_last); False: every map NCHW.
+    channels_last_convolutions = True
 
     def forward(self, input: Any) -> Any:
         if self.fuse_layers:

@@ -27,6 +27,7 @@ from ..autograd.node import Node
 from ..ops import nn_ops, unary
 from ..ops.chain import LayerChain, layer_chain
 from ..tensor import Tensor
+from . import channels_last
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
 from .module import Module
@@ -52,14 +53,28 @@ def run_sequence(sequential: Module, input: Any) -> Any:
         return out
     modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
-    for module in modules:
+    position = 0
+    while position < len(modules):
+        module = modules[position]
         kind = _OPS.get(type(module))
-        if kind is None or _hooked(module) or _patched(module):
-            input = _run(run, input)
-            run = []
-            input = module(input)
-        else:
+        if kind is not None and not _hooked(module) and not _patched(module):
             run.append((kind, module))
+            position += 1
+            continue
+        input = _run(run, input)
+        run = []
+        end = None
+        if sequential.channels_last_convolutions:  # (nn/channels_last.py)
+            end = channels_last.stretch_end(modules, position, input)
+        if end is None:
+            input = module(input)
+            position += 1
+            continue
+        input = channels_last.enter(input)
+        for layer in modules[position:end]:
+            input = layer(input)
+        input = channels_last.leave(input)
+        position = end
     whole = len(run) == len(modules)  # one run: the decision can be kept
     return _run(run, input, keep_for=sequential if whole else None)
 

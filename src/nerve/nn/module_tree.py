@@ -190,7 +190,8 @@ class ModuleTree:
 
     def to(self, *args: Any, **kwargs: Any) -> Self:
         """Move and/or cast parameters and buffers: ``model.to(nerve.float64)``, ``.to("cuda")``.
-        Integer buffers keep their dtype."""
+        Integer buffers keep their dtype. ``memory_format=nerve.channels_last`` lays out the
+        4-D parameters and buffers (convolution weights) channels-last, as torch does."""
         from ..tensor import _parse_to_args
 
         dtype, device = _parse_to_args(args, kwargs)
@@ -198,10 +199,14 @@ class ModuleTree:
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
             )
+        memory_format = kwargs.get("memory_format")
 
         def convert(t: Tensor) -> Tensor:
             target_dtype = dtype if (dtype is not None and t.is_floating_point()) else t.dtype
-            return t.to(dtype=target_dtype, device=device if device is not None else t.device)
+            out = t.to(dtype=target_dtype, device=device if device is not None else t.device)
+            if memory_format is not None and out.dim() in (4, 5):
+                out = out.to(memory_format=memory_format)
+            return out
 
         return self._apply_to_tensors(convert)
 

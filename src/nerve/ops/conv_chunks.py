@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..backend.layout import empty, is_channels_last
+
 if TYPE_CHECKING:
     from .conv_kernels import Geometry
 
@@ -82,9 +84,10 @@ def channels_last_into(out: np.ndarray, x: Any) -> None:
     Each output pixel reads one value from every channel's plane. When the planes are 4 KiB
     apart (a 32x32 float32 image) or a multiple, those values fall into the same few sets of
     the CPU's cache and evict one another; reading 8 planes at a time keeps them resident:
-    one 32-channel 32x32 image in 33 microseconds instead of 90 (planes of 1 KiB: no gain)."""
+    one 32-channel 32x32 image in 33 microseconds instead of 90 (planes of 1 KiB: no gain).
+    A channels-last ``x`` is read as it lies, row after row."""
     c = x.shape[1]
-    if c <= 8 or x.shape[2] * x.shape[3] * x.itemsize < PAGE_BYTES:
+    if c <= 8 or x.shape[2] * x.shape[3] * x.itemsize < PAGE_BYTES or is_channels_last(x):
         out[...] = x.transpose(0, 2, 3, 1)
         return
     for first in range(0, c, 8):
@@ -126,15 +129,23 @@ class WindowChunks:
             yield start, stop, cols
 
 
-def convolve_in_chunks(x: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.ndarray:
+def convolve_in_chunks(
+    x: np.ndarray, w: np.ndarray, geometry: Geometry, channels_last: bool = False
+) -> np.ndarray:
     """conv(x, w) without bias as a C-contiguous (N, O, Ho, Wo) array, a chunk of images at a
-    time (see :func:`in_chunks` for when it applies)."""
+    time (see :func:`in_chunks` for when it applies); with ``channels_last``, a channels-last
+    one, into which the products are written as they come, with no transposing copy."""
     o, c, kh, kw = w.shape
     chunks = WindowChunks(x, (kh, kw), geometry)
     ho, wo = chunks.out_size
     weight = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(kh * kw * c, o)
+    out = empty((x.shape[0], o, ho, wo), x.dtype, channels_last, np)
+    if channels_last:
+        rows = out.transpose(0, 2, 3, 1).reshape(-1, o)  # (a view: the memory is NHWC)
+        for start, stop, cols in chunks:
+            np.dot(cols, weight, out=rows[start * ho * wo : stop * ho * wo])
+        return out
     products = np.empty((chunks.rows, o), x.dtype)
-    out = np.empty((x.shape[0], o, ho, wo), x.dtype)
     for start, stop, cols in chunks:
         product = products[: len(cols)]
         np.dot(cols, weight, out=product)
@@ -190,16 +201,23 @@ class PlanarChunks:
             yield image, self._cols
 
 
-def convolve_planar_in_chunks(x: np.ndarray, w: np.ndarray, geometry: Geometry) -> np.ndarray:
+def convolve_planar_in_chunks(
+    x: np.ndarray, w: np.ndarray, geometry: Geometry, channels_last: bool = False
+) -> np.ndarray:
     """conv(x, w) without bias as a C-contiguous (N, O, Ho, Wo) array, one product of the
-    (O, C * kh * kw) weight and an image's planar windows per image, written in place."""
+    (O, C * kh * kw) weight and an image's planar windows per image, written in place; with
+    ``channels_last``, a channels-last one, each image's (Ho * Wo, O) the transposed product."""
     o = w.shape[0]
     chunks = PlanarChunks(x, (w.shape[2], w.shape[3]), geometry)
     ho, wo = chunks.out_size
     weight = np.ascontiguousarray(w).reshape(o, -1)
-    out = np.empty((x.shape[0], o, ho, wo), x.dtype)
+    out = empty((x.shape[0], o, ho, wo), x.dtype, channels_last, np)
+    images = out.transpose(0, 2, 3, 1).reshape(-1, ho * wo, o) if channels_last else None
     for image, cols in chunks:
-        np.dot(weight, cols, out=out[image].reshape(o, ho * wo))
+        if images is not None:
+            np.dot(cols.T, weight.T, out=images[image])
+        else:
+            np.dot(weight, cols, out=out[image].reshape(o, ho * wo))
     return out
 
 

@@ -35,6 +35,7 @@ from ..backend.blas import (
 )
 from ..backend.blas import is_available as mkl_is_available
 from ..backend.device import xp_of
+from ..backend.layout import in_layout, prefers_channels_last
 from .conv_chunks import (
     channels_last_into,
     convolve_in_chunks,
@@ -225,24 +226,33 @@ def _product(a: Any, b: Any) -> Any:
     return (a.transpose(1, 0, 2) @ b).transpose(1, 0, 2)
 
 
-def convolve(x: Any, w: Any, geometry: Geometry) -> tuple[Any, Any]:
-    """conv(x, w) without bias, as a C-contiguous (N, O, Ho, Wo) array, and the windows it
-    read for the weight's gradient (None when they were copied a chunk at a time: then
-    :func:`weight_gradient_of` copies them again)."""
+def convolve(
+    x: Any, w: Any, geometry: Geometry, channels_last: bool | None = None
+) -> tuple[Any, Any]:
+    """conv(x, w) without bias as an (N, O, Ho, Wo) array, and the windows it read for the
+    weight's gradient (None when they were copied a chunk at a time: then
+    :func:`weight_gradient_of` copies them again).
+
+    The output is channels-last when ``channels_last`` is true, or, when it is None, when ``x``
+    or ``w`` is (torch's rule: backend.layout); otherwise C-contiguous."""
     n, c, h, width = x.shape
     o, cg, kh, kw = w.shape
+    if channels_last is None:
+        channels_last = prefers_channels_last(x) or prefers_channels_last(w)
     groups = geometry.groups
     ho, wo = geometry.out_size((h, width), (kh, kw))
     chunks = _chunks(x, w, (kh, kw), geometry)
     if chunks == "channels-last":
-        return convolve_in_chunks(x, w, geometry), None
+        return convolve_in_chunks(x, w, geometry, channels_last), None
     if chunks == "planar":
-        return convolve_planar_in_chunks(x, w, geometry), None
+        return convolve_planar_in_chunks(x, w, geometry, channels_last), None
     cols = windows(x, (kh, kw), geometry)
     if cols.ndim == 4:  # planar: (G, O/G, C/G kh kw) @ (N, G, C/G kh kw, L) is (N, G, O/G, L)
         out = xp_of(x).matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
-        return out.reshape(n, o, ho, wo), cols
+        return in_layout(out.reshape(n, o, ho, wo), channels_last), cols
     out = _product(cols, _grouped(w, groups).transpose(0, 2, 1)).reshape(n, ho, wo, o)
+    if channels_last:  # the product's rows are pixels: channels-last as it is
+        return out.transpose(0, 3, 1, 2), cols
     # made (N, O, Ho, Wo) in memory too: the elementwise ops that follow (activations,
     # pooling, their gradients) run several times slower on mixed layouts than this copy
     return xp_of(out).ascontiguousarray(out.transpose(0, 3, 1, 2)), cols
@@ -305,20 +315,23 @@ def input_gradient(g: Any, w: Any, shape: tuple[int, ...], geometry: Geometry) -
     then replace col2im's kh * kw strided additions (3-4x faster on LeNet-size layers). A
     large one, onto :data:`CHUNKED_GRADIENT_MIN_CHANNELS` channels or more, is copied and
     multiplied a chunk of images at a time (ops/conv_chunks.py); otherwise, with MKL, the
-    gradient is kh * kw products added at shifted positions, with no window copied."""
+    gradient is kh * kw products added at shifted positions, with no window copied.
+
+    It is channels-last when ``g`` or ``w`` is (as the convolution's output was)."""
+    last = prefers_channels_last(g) or prefers_channels_last(w)
     as_convolution = _as_convolution(w, geometry)
     if as_convolution is not None and shape[1] >= CHUNKED_GRADIENT_MIN_CHANNELS:
         flipped, full = as_convolution
         if _chunks(g, flipped, (w.shape[2], w.shape[3]), full) == "channels-last":
-            return convolve_in_chunks(g, flipped, full)
+            return convolve_in_chunks(g, flipped, full, last)
     shifted = _shifted_input_gradient(g, w, shape, geometry)
     if shifted is not None:
-        return shifted
+        return in_layout(shifted, last)
     if as_convolution is not None:
-        return convolve(g, *as_convolution)[0]
+        return convolve(g, *as_convolution, channels_last=last)[0]
     kh, kw = w.shape[2], w.shape[3]
     cols = _product(_per_group(g, geometry.groups), _grouped(w, geometry.groups))
-    return col2im(cols, shape, (kh, kw), geometry)
+    return in_layout(col2im(cols, shape, (kh, kw), geometry), last)
 
 
 def _as_convolution(w: Any, geometry: Geometry) -> tuple[Any, Geometry] | None:

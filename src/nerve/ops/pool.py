@@ -22,8 +22,15 @@ from typing import Any
 
 from ..autograd.node import Node, run
 from ..backend.device import xp_of
+from ..backend.layout import prefers_channels_last
 from .dual import data
-from .pool_select import FlatIndices, Selection, TiledChoice, WindowChoice
+from .pool_select import (
+    ChannelsLastChoice,
+    FlatIndices,
+    Selection,
+    TiledChoice,
+    WindowChoice,
+)
 from .pool_window import Window, _lowest, padded
 
 
@@ -81,6 +88,8 @@ def _running_max(xp: Any, parts: list[Any]) -> Any:
 def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
     """The maximum of each window of an exactly tiling ``kernel``, in two stages."""
     xp = xp_of(x)
+    if prefers_channels_last(x):
+        return _tiled_max_channels_last(xp, x, kernel)
     (kh, kw), (h, w) = kernel, x.shape[-2:]
     flat = x.reshape(-1)  # (a view of a contiguous image)
     across = flat
@@ -93,6 +102,17 @@ def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
     rows = across.reshape(-1, kh, w)[:, :, ::kw]  # each window's kh rows side by side
     out = _running_max(xp, [rows[:, i] for i in range(kh)])
     return out.reshape(*x.shape[:-2], h // kh, w // kw)
+
+
+def _tiled_max_channels_last(xp: Any, x: Any, kernel: tuple[int, int]) -> Any:
+    """:func:`tiled_max` of a channels-last ``x``, channels-last: a window's kw columns are
+    runs of C values side by side in memory (compared run against run, whole runs at a
+    time), then its kh rows; the maxima in the same order, so the same values to the bit."""
+    (kh, kw), (n, c, h, w) = kernel, x.shape
+    rows = x.transpose(0, 2, 3, 1).reshape(n, h // kh, kh, w // kw, kw * c)
+    across = _running_max(xp, [rows[..., j * c : (j + 1) * c] for j in range(kw)])
+    out = _running_max(xp, [across[:, :, i] for i in range(kh)])  # (N, Ho, Wo, C)
+    return out.transpose(0, 3, 1, 2)
 
 
 def max_windows(x: Any, window: Window) -> Any:
@@ -116,7 +136,11 @@ class MaxPool(Node):
 
     def backward(self, g: Any) -> Any:
         x, out = data(self.input(0)), data(self.output())
-        choice = TiledChoice.of(x, out, self.window) or WindowChoice.of(x, out, self.window)
+        choice = (
+            TiledChoice.of(x, out, self.window)
+            or ChannelsLastChoice.of(x, out, self.window)
+            or WindowChoice.of(x, out, self.window)
+        )
         return run(PoolScatter, g, selection=choice)
 
 

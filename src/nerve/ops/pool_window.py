@@ -3,10 +3,12 @@ slices its taps read, and the border a max pool reads as "below every value"."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from ..backend.device import xp_of
+from ..backend.layout import empty, prefers_channels_last
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def padded(x: Any, window: Window, fill: float) -> Any:
     if (hp, wp) == tuple(size):
         return x
     xp = xp_of(x)
-    out = xp.full((*x.shape[:-2], hp, wp), fill, dtype=x.dtype)
+    filled = functools.partial(xp.full, fill_value=fill)
+    out = empty((*x.shape[:-2], hp, wp), x.dtype, prefers_channels_last(x), xp, filled)
     out[..., ph : ph + size[0], pw : pw + size[1]] = x
     return out
 

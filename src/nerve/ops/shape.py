@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .. import memory_formats as formats
 from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
 from ..tensor import Size, Tensor, _check_dim
@@ -365,17 +366,25 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 
 
 class Clone(Node):
+    """A copy of x; with ``permutation`` (a memory format's, memory_format.py), laid out in
+    that order of axes, so that it is C-ordered when transposed by it."""
+
     saves = ()
 
-    def forward(self, x: Any) -> Any:
-        return x.copy()
+    def forward(self, x: Any, *, permutation: tuple[int, ...] | None = None) -> Any:
+        if permutation is None:
+            return x.copy()
+        inverse = tuple(permutation.index(axis) for axis in range(len(permutation)))
+        return xp_of(x).ascontiguousarray(x.transpose(permutation)).transpose(inverse)
 
     def backward(self, g: Any) -> Any:
         return g
 
 
-def clone(input: Tensor) -> Tensor:
-    """A copy of the data that stays in the graph (gradients flow back to ``input``).
+def clone(input: Tensor, *, memory_format: Any = formats.preserve_format) -> Tensor:
+    """A copy of the data that stays in the graph (gradients flow back to ``input``), laid
+    out in ``memory_format`` (default ``nerve.preserve_format``: a channels-last input's copy is
+    channels-last, any other is contiguous).
 
     Example:
         >>> import nerve
@@ -385,11 +394,27 @@ def clone(input: Tensor) -> Tensor:
         >>> x.grad
         tensor([1., 1.])
     """
-    return apply(Clone, input)
+    format = formats.resolve(input._data, formats.check(memory_format), "clone")
+    permutation = format.permutation() if format.rank else None
+    return apply(Clone, input, permutation=permutation)
 
 
-def contiguous(input: Tensor) -> Tensor:
-    return input if input._data.flags.c_contiguous else clone(input)
+def contiguous(input: Tensor, memory_format: Any = formats.contiguous_format) -> Tensor:
+    """``input`` itself when it lies in ``memory_format`` (default: contiguous, C order),
+    else a copy that does (torch's Tensor.contiguous).
+
+    Example:
+        >>> import nerve
+        >>> x = nerve.zeros(1, 2, 3, 3)
+        >>> x.contiguous() is x, x.contiguous(memory_format=nerve.channels_last).stride()
+        (True, (18, 1, 6, 2))
+    """
+    format = formats.check(memory_format)
+    if format is formats.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    if formats.is_in(input._data, format):
+        return input
+    return clone(input, memory_format=formats.resolve(input._data, format, "contiguous"))
 
 
 # Re-exported: nerve.ops.shape has always offered them.
