@@ -301,6 +301,57 @@ def test_planar_windows_image_by_image_match_torch(
     _check_chunked_case(case, _spied(monkeypatch, names), names)
 
 
+PAIRED = {
+    "c2-input-gradient": ((3, 16, 6, 6), (8, 16, 3, 3), {"padding": 1}),
+    "valid-wide-kernel": ((2, 12, 5, 9), (3, 12, 2, 4), {}),
+    "one-output-channel": ((2, 10, 4, 4), (1, 10, 3, 3), {"padding": 1}),
+}
+
+
+@pytest.mark.parametrize("case", list(PAIRED))
+def test_few_output_channels_compute_pixel_pairs(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunked convolution onto at most 8 channels at stride 1 computes two neighbouring
+    pixels per row of windows (conv_chunks.pairs_pixels), forced here for small layers:
+    values and gradients against torch in both dtypes (the input's gradient, a convolution
+    onto the input's channels, paired too when they are few), finite differences."""
+    from nerve.ops import conv_chunks, conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 0)
+    monkeypatch.setattr(conv_kernels, "CHUNKED_GRADIENT_MIN_CHANNELS", 0)
+    monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
+    paired: list[bool] = []
+    real = conv_chunks.pairs_pixels
+    monkeypatch.setattr(
+        conv_chunks, "pairs_pixels", lambda *a: paired.append(real(*a)) or paired[-1]
+    )
+    x_shape, w_shape, options = PAIRED[case]
+    x, w, b = _arrays(x_shape, w_shape, (w_shape[0],))
+    for dtype in (np.float64, np.float32):
+        check_function(F.conv2d, TF.conv2d, [x, w, b], dtype, grads=(0, 1, 2), **options)
+    assert paired[0] and paired.count(True) >= 2
+    tensors = [nerve.tensor(a, requires_grad=True) for a in (x, w)]
+    assert gradcheck(lambda x, w: F.conv2d(x, w, **options), tensors)
+
+
+def test_pixel_pairs_are_not_taken_over_non_finite_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair's weight is zero where a pixel's window ends, and 0 * inf is NaN: an input with
+    an infinity takes the one-pixel rows, and every output matches torch's (NaN where a
+    window holds the infinity against both signs of weight, finite elsewhere)."""
+    from nerve.ops import conv_chunks, conv_kernels
+
+    monkeypatch.setattr(conv_kernels, "PLANAR_MAX_CHANNELS", 0)
+    monkeypatch.setattr(conv_chunks, "MIN_CHUNKED_BYTES", 0)
+    x, w = _arrays((1, 10, 4, 6), (2, 10, 3, 3))
+    x[0, 3, 1, 0] = np.inf
+    assert not conv_chunks.pairs_pixels(x, w, conv_kernels.Geometry((1, 1), (0, 0), (1, 1), 1), 4)
+    ours = F.conv2d(nerve.tensor(x), nerve.tensor(w)).numpy()
+    theirs = TF.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    np.testing.assert_array_equal(np.isfinite(ours), np.isfinite(theirs))
+    np.testing.assert_allclose(ours[np.isfinite(ours)], theirs[np.isfinite(theirs)], rtol=1e-10)
+
+
 @pytest.mark.parametrize("shape", [(2, 20, 32, 32), (1, 9, 16, 64), (2, 12, 8, 8), (1, 8, 32, 32)])
 def test_channels_last_copy_in_blocks_of_channels(shape: tuple[int, ...]) -> None:
     """Planes of 4 KiB or more with more than 8 channels (the first two: blocks of 8, a last

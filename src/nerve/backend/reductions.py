@@ -31,11 +31,13 @@ axis stays with NumPy's pairwise sum, more accurate over many terms.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .constants import ones
+from .device import xp_of
 
 
 def _short_axis(length: int, size: int) -> bool:
@@ -112,3 +114,24 @@ def total(x: Any, axes: tuple[int, ...] | None, keepdims: bool = False) -> Any:
                 sums = sums.reshape(shape[:-1])
             return sums[..., None] if keepdims else sums
     return x.sum(axis=axes, keepdims=keepdims)
+
+
+def all_finite(values: Any) -> bool:
+    """Whether every value is finite, so that a product by a 0/1 mask (or by a weight's
+    zeros) is exact (0 * inf and 0 * NaN are NaN, where an unchosen position must read 0).
+    For float32 and float64 one dot product of the values with themselves (3x cheaper than a
+    sum; it is also non-finite when it overflows, which only sends finite values the slower,
+    exact way); float16's squares overflow from 256 on, so there each value is tested.
+
+    Example:
+        >>> import numpy as np
+        >>> all_finite(np.array([1.0, 2.0])), all_finite(np.array([1.0, np.inf]))
+        (True, False)
+    """
+    if values.dtype.kind != "f":
+        return True
+    if values.dtype.itemsize < 4:
+        return bool(xp_of(values).isfinite(values).all())
+    flat = values.ravel(order="K")  # (a view in either layout)
+    with np.errstate(over="ignore"):
+        return math.isfinite(flat.dot(flat))

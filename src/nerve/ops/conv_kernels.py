@@ -178,6 +178,16 @@ def channels_last_windows(last: Any, kernel: tuple[int, int], geometry: Geometry
     )
 
 
+def paired_windows(last: Any, kernel: tuple[int, int], out_size: tuple[int, int]) -> Any:
+    """The windows of a batch already zero-padded and channels-last, ``last`` (N, Hp, Wp, C),
+    for a stride-1 kernel without dilation, two neighbouring output pixels at a time: a strided
+    view (N, Ho, Wo / 2, kh, kw + 1, C), each pair's kh x (kw + 1) window (no copy)."""
+    n, _, _, c = last.shape
+    sn, sh, sw, sc = last.strides
+    (kh, kw), (ho, wo) = kernel, out_size
+    return _strided(last, (n, ho, wo // 2, kh, kw + 1, c), (sn, sh, 2 * sw, sh, sw, sc))
+
+
 def windows(x: Any, kernel: tuple[int, int], geometry: Geometry) -> Any:
     """The windows of ``x`` in the layout its channel count reads fastest: 4-D planar
     (:func:`planar_windows`) or 3-D channels-last (:func:`im2col`)."""
