@@ -53,6 +53,9 @@ def run_sequence(sequential: Module, input: Any) -> Any:
         return out
     modules = list(sequential._modules.values())
     run: list[tuple[type[Node], Module]] = []
+    stretches: dict[int, int] = {}  # (nn/channels_last.py)
+    if sequential.channels_last_convolutions:
+        stretches = channels_last.stretches(sequential, modules)
     position = 0
     while position < len(modules):
         module = modules[position]
@@ -63,10 +66,8 @@ def run_sequence(sequential: Module, input: Any) -> Any:
             continue
         input = _run(run, input)
         run = []
-        end = None
-        if sequential.channels_last_convolutions:  # (nn/channels_last.py)
-            end = channels_last.stretch_end(modules, position, input)
-        if end is None:
+        end = stretches.get(position)
+        if end is None or not channels_last.fits(input):
             input = module(input)
             position += 1
             continue
