@@ -281,17 +281,24 @@ def test_sequential_runs_its_convolutions_channels_last(
 
 
 def test_a_hooked_layer_sees_the_maps_as_torch_gives_them() -> None:
-    """A layer with a hook breaks the stretch: its input and output are NCHW, as in torch."""
+    """A layer with a hook breaks the stretch: its input and output are NCHW, as in torch,
+    also when the hook comes after the stretches were first worked out (and kept)."""
     nerve.manual_seed(0)
     model = _c3_like(nerve)
+    x = nerve.tensor(RNG.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    before = model(x)
     layouts: list[bool] = []
-    model[2].register_forward_hook(
+    handle = model[2].register_forward_hook(
         lambda module, inputs, output: layouts.extend(
             [inputs[0].is_contiguous(), output.is_contiguous()]
         )
     )
-    model(nerve.tensor(RNG.standard_normal((2, 3, 8, 8)).astype(np.float32)))
+    np.testing.assert_allclose(model(x).detach().numpy(), before.detach().numpy(), rtol=1e-5)
     assert layouts == [True, True]
+    handle.remove()
+    layouts.clear()
+    model(x)
+    assert layouts == []
 
 
 def test_sequential_of_planar_convolutions_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> None:
