@@ -195,10 +195,11 @@ CNN_INTRO = (
     "digits-size: 1x8x8, conv 16, max-pool, Linear, batch 32, SGD momentum; C2 LeNet-size: "
     "1x28x28, conv 8, pool, conv 16, pool, Linear, batch 64, Adam; C3 wider: 3x32x32, conv 32, "
     "conv 32, pool, conv 64, pool, adaptive avg-pool, Linear, batch 64, SGD), one BLAS thread, "
-    "3 rounds, and each phase's milliseconds. torch runs its convolutions through oneDNN; "
-    "nerve through im2col and matrix products (MKL's for the large ones when it is installed, "
-    "else NumPy's OpenBLAS), the input's gradient as one MKL product per kernel tap added at a "
-    "shift (no im2col; src/nerve/ops/conv_kernels.py says how each kernel was chosen)."
+    "5 rounds (torch's step time varies by 10-20% from process to process: most of it is the "
+    "kernel's page faults), and each phase's milliseconds. torch runs its convolutions through "
+    "oneDNN; nerve through windows copied a few images at a time and matrix products "
+    "(src/nerve/ops/conv_kernels.py and conv_chunks.py say how each kernel was chosen), with "
+    "the maps between C3's convolutions channels-last (src/nerve/nn/channels_last.py)."
 )
 
 
@@ -234,7 +235,7 @@ def _cnn(quick: bool) -> str:
 
     if quick:
         return cnn.report(["C1"], rounds=1, steps=2, phases=True)
-    return cnn.report(["C1", "C2", "C3"], rounds=3, steps=None, phases=True)
+    return cnn.report(["C1", "C2", "C3"], rounds=5, steps=None, phases=True)
 
 
 REPLAY = """## Replaying a recorded step: nerve.compile
