@@ -162,8 +162,13 @@ def _with_ties(shape: tuple[int, ...]) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "options",
-    [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1}, {"kernel_size": (1, 2)}],
-    ids=["tiling", "overlapping", "one-row"],
+    [
+        {"kernel_size": 2},
+        {"kernel_size": (3, 4)},
+        {"kernel_size": 3, "stride": 2, "padding": 1},
+        {"kernel_size": (1, 2)},
+    ],
+    ids=["tiling", "tiling-3x4", "overlapping", "one-row"],
 )
 @pytest.mark.parametrize("values", ["random", "ties", "infinities-and-nan"])
 def test_max_pool_of_channels_last_input_matches_torch(options: dict, values: str) -> None:

@@ -105,13 +105,22 @@ def tiled_max(x: Any, kernel: tuple[int, int]) -> Any:
 
 
 def _tiled_max_channels_last(xp: Any, x: Any, kernel: tuple[int, int]) -> Any:
-    """:func:`tiled_max` of a channels-last ``x``, channels-last: a window's kw columns are
-    runs of C values side by side in memory (compared run against run, whole runs at a
-    time), then its kh rows; the maxima in the same order, so the same values to the bit."""
+    """:func:`tiled_max` of a channels-last ``x``, channels-last, the same way: the flat
+    batch compared with itself shifted by 1 .. kw - 1 pixels (C values), then each window's kh
+    rows at its first column; the maxima in the same order, so the same values to the bit.
+    (C3's 64x32x32x32 map, one thread: 1.0 ms comparing the columns' runs of C values, 0.68
+    ms as one contiguous pass.)"""
     (kh, kw), (n, c, h, w) = kernel, x.shape
-    rows = x.transpose(0, 2, 3, 1).reshape(n, h // kh, kh, w // kw, kw * c)
-    across = _running_max(xp, [rows[..., j * c : (j + 1) * c] for j in range(kw)])
-    out = _running_max(xp, [across[:, :, i] for i in range(kh)])  # (N, Ho, Wo, C)
+    flat = x.transpose(0, 2, 3, 1).reshape(-1)  # (a view: the memory is NHWC)
+    across = flat
+    if kw > 1:  # pixel p: the maximum of pixels p .. p + kw - 1 of each channel
+        span = flat.size - (kw - 1) * c
+        across = xp.empty_like(flat)
+        xp.maximum(flat[:span], flat[c : span + c], out=across[:span])
+        for j in range(2, kw):
+            xp.maximum(across[:span], flat[j * c : span + j * c], out=across[:span])
+    starts = across.reshape(n, h // kh, kh, w // kw, kw * c)[..., :c]  # windows' first columns
+    out = _running_max(xp, [starts[:, :, i] for i in range(kh)])  # (N, Ho, Wo, C)
     return out.transpose(0, 3, 1, 2)
 
 
