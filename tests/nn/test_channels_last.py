@@ -91,6 +91,19 @@ def test_gradient_flows_through_a_format_change() -> None:
     assert gradcheck(lambda t: t.contiguous(memory_format=nerve.channels_last) * 2, [x])
 
 
+def test_the_gradient_of_a_format_change_takes_the_input_s_layout() -> None:
+    """So that the backward of a stretch on channels-last maps stays channels-last."""
+    array = RNG.standard_normal((2, 3, 4, 4))
+    last = nerve.tensor(array).contiguous(memory_format=nerve.channels_last).requires_grad_()
+    last.contiguous().backward(nerve.ones(2, 3, 4, 4))
+    assert last.grad.is_contiguous(memory_format=nerve.channels_last)
+    plain = nerve.tensor(array, requires_grad=True)
+    g = nerve.ones(2, 3, 4, 4).contiguous(memory_format=nerve.channels_last)
+    plain.contiguous(memory_format=nerve.channels_last).backward(g)
+    assert plain.grad.is_contiguous()
+    np.testing.assert_array_equal(plain.grad.numpy(), 1)
+
+
 def test_module_to_channels_last_lays_out_four_dimensional_parameters() -> None:
     nerve.manual_seed(0)
     ours = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(16, 2))
@@ -304,6 +317,23 @@ def test_a_hooked_layer_sees_the_maps_as_torch_gives_them() -> None:
     layouts.clear()
     model(x)
     assert layouts == []
+
+
+def test_a_lone_convolution_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Convolutions between BatchNorm2d layers (not kept channels-last: slower there) each
+    make a stretch of one, which would only trade copies: none is made."""
+    seen: list[bool] = []
+    real = F.conv2d
+    monkeypatch.setattr(
+        nerve.nn.functional_conv,
+        "conv2d",
+        lambda x, *a, **k: seen.append(x.is_contiguous()) or real(x, *a, **k),
+    )
+    model = nn.Sequential(
+        nn.Conv2d(3, 12, 3), nn.BatchNorm2d(12), nn.ReLU(), nn.Conv2d(12, 12, 3), nn.BatchNorm2d(12)
+    )
+    model(nerve.zeros(2, 3, 8, 8))
+    assert seen == [True, True]
 
 
 def test_sequential_of_planar_convolutions_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from .. import memory_formats as formats
 from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
+from ..backend.layout import prefers_channels_last, to_channels_last
 from ..tensor import Size, Tensor, _check_dim
 from .dual import sum as dual_sum
 from .dual import sum_to
@@ -366,19 +367,24 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 
 
 class Clone(Node):
-    """A copy of x; with ``permutation`` (a memory format's, memory_format.py), laid out in
-    that order of axes, so that it is C-ordered when transposed by it."""
+    """A copy of x; with ``permutation`` (a memory format's, memory_formats.py), laid out in
+    that order of axes, so that it is C-ordered when transposed by it. Its gradient is the
+    output's, laid out as x was (channels-last or not): a stretch of layers on channels-last
+    maps (nn/channels_last.py) then runs its backward on channels-last maps too."""
 
     saves = ()
 
     def forward(self, x: Any, *, permutation: tuple[int, ...] | None = None) -> Any:
+        self.channels_last = prefers_channels_last(x)
         if permutation is None:
             return x.copy()
         inverse = tuple(permutation.index(axis) for axis in range(len(permutation)))
         return xp_of(x).ascontiguousarray(x.transpose(permutation)).transpose(inverse)
 
     def backward(self, g: Any) -> Any:
-        return g
+        if isinstance(g, Tensor) or prefers_channels_last(g) == self.channels_last:
+            return g  # (recorded, for a second derivative: its values are what counts)
+        return to_channels_last(g) if self.channels_last else xp_of(g).ascontiguousarray(g)
 
 
 def clone(input: Tensor, *, memory_format: Any = formats.preserve_format) -> Tensor:
