@@ -221,9 +221,13 @@ def test_max_pool_gradient_of_non_finite_values_on_channels_last_maps() -> None:
     assert np.isinf(x.grad.numpy()).sum() == 1 and not np.isnan(x.grad.numpy()).any()
 
 
-@pytest.mark.parametrize("layer", ["relu", "adaptive-avg-pool", "avg-pool"])
+@pytest.mark.parametrize("layer", ["relu", "adaptive-avg-pool", "avg-pool", "batch-norm"])
 def test_layers_keep_a_channels_last_layout(layer: str) -> None:
     ops = {
+        "batch-norm": (
+            lambda x: F.batch_norm(x, None, None, training=True),
+            lambda t: TF.batch_norm(t, None, None, training=True),
+        ),
         "relu": (F.relu, TF.relu),
         "adaptive-avg-pool": (
             lambda x: F.adaptive_avg_pool2d(x, 1),

@@ -62,7 +62,7 @@ class Standardize(Node):
         # kept for the backward, private: the output handed out may be changed in place (a
         # contiguous copy costs less than scaling again in the backward)
         self.normalized = centred
-        return centred.copy()
+        return centred.copy(order="K")  # (in the input's layout: channels-last stays so)
 
     def backward(self, g: Any) -> Any:
         if isinstance(g, Tensor):  # create_graph: a gradient that is differentiable again
