@@ -246,6 +246,19 @@ def test_layers_keep_a_channels_last_layout(layer: str) -> None:
     assert_close(x.grad.numpy(), t.grad.numpy(), "module")
 
 
+def _conv_inputs(monkeypatch: pytest.MonkeyPatch, test: Any) -> list[bool]:
+    """``test`` of the input of every conv2d the layers call from now on, in order."""
+    seen: list[bool] = []
+    real = F.conv2d
+
+    def spy(x: nerve.Tensor, *args: Any, **kwargs: Any) -> nerve.Tensor:
+        seen.append(test(x))
+        return real(x, *args, **kwargs)
+
+    monkeypatch.setattr(nerve.nn.functional_conv, "conv2d", spy)
+    return seen
+
+
 def _c3_like(lib: Any) -> Any:
     """C3's layers at a test's size: its second and third convolutions read channels-last
     windows (more than 8 input channels)."""
@@ -273,14 +286,7 @@ def test_sequential_runs_its_convolutions_channels_last(
     ours, theirs = build(nerve), build(torch)
     copy_parameters(ours, theirs)
     array = RNG.standard_normal((4, 3, 8, 8)).astype(np.float32)
-    seen: list[bool] = []
-    real = F.conv2d
-
-    def spy(x: nerve.Tensor, *args: Any, **kwargs: Any) -> nerve.Tensor:
-        seen.append(x.is_contiguous(memory_format=nerve.channels_last))
-        return real(x, *args, **kwargs)
-
-    monkeypatch.setattr(nerve.nn.functional_conv, "conv2d", spy)
+    seen = _conv_inputs(monkeypatch, lambda x: x.is_contiguous(memory_format=nerve.channels_last))
     results = {}
     for flag in (True, False):
         monkeypatch.setattr(nn.Sequential, "channels_last_convolutions", flag)
@@ -326,13 +332,7 @@ def test_a_hooked_layer_sees_the_maps_as_torch_gives_them() -> None:
 def test_a_lone_convolution_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> None:
     """Convolutions between BatchNorm2d layers (not kept channels-last: slower there) each
     make a stretch of one, which would only trade copies: none is made."""
-    seen: list[bool] = []
-    real = F.conv2d
-    monkeypatch.setattr(
-        nerve.nn.functional_conv,
-        "conv2d",
-        lambda x, *a, **k: seen.append(x.is_contiguous()) or real(x, *a, **k),
-    )
+    seen = _conv_inputs(monkeypatch, nerve.Tensor.is_contiguous)
     model = nn.Sequential(
         nn.Conv2d(3, 12, 3), nn.BatchNorm2d(12), nn.ReLU(), nn.Conv2d(12, 12, 3), nn.BatchNorm2d(12)
     )
@@ -342,13 +342,7 @@ def test_a_lone_convolution_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_sequential_of_planar_convolutions_keeps_nchw_maps(monkeypatch: pytest.MonkeyPatch) -> None:
     """C1's and C2's convolutions read planar windows: no stretch, no copy."""
-    seen: list[bool] = []
-    real = F.conv2d
-    monkeypatch.setattr(
-        nerve.nn.functional_conv,
-        "conv2d",
-        lambda x, *a, **k: seen.append(x.is_contiguous()) or real(x, *a, **k),
-    )
+    seen = _conv_inputs(monkeypatch, nerve.Tensor.is_contiguous)
     model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Conv2d(8, 16, 3), nn.ReLU())
     model(nerve.zeros(2, 1, 8, 8))
     assert seen == [True, True]
