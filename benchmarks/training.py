@@ -207,7 +207,10 @@ LAYERS_INTRO = (
     "Each layer of C1-C3 timed alone, forward and backward, on the input it receives in a "
     "training step (benchmarks/cnn_layers.py; one process, one BLAS thread, the libraries "
     "alternating over 5 rounds, medians). torch / nerve above 1: nerve is faster on that layer. "
-    "torch's max-pool computes its indices in the forward, nerve's finds them in the backward."
+    "torch's max-pool computes its indices in the forward, nerve's finds them in the backward. "
+    "The maps here are NCHW, as a layer called on its own gets them; inside nn.Sequential, C3's "
+    "layers run on channels-last maps (src/nerve/nn/channels_last.py), which the step's table "
+    "above measures."
 )
 
 
