@@ -41,12 +41,13 @@ from .dropout import Dropout, Dropout1d, Dropout2d
 
 # Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
 from .embedding import Embedding  # noqa: E402
-from .linear import Flatten, Identity, Linear, Unflatten
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
@@ -55,6 +56,7 @@ from .loss import (
     MSELoss,
     MultiLabelSoftMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
@@ -68,6 +70,7 @@ from .norm import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+    LocalResponseNorm,
     RMSNorm,
 )
 from .padding import (
@@ -100,6 +103,7 @@ from .pooling import (
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
 from .upsample import (
+    ChannelShuffle,
     PixelShuffle,
     PixelUnshuffle,
     Upsample,

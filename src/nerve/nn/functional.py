@@ -354,6 +354,10 @@ from .functional_distance import (  # noqa: E402, F401
     pairwise_distance,
 )
 
+# Likelihood losses (Poisson counts, Gaussian means and variances) and the bilinear form.
+from .functional_likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: E402, F401
+from .functional_linear import bilinear  # noqa: E402, F401
+
 # The losses (their own module).
 from .functional_loss import (  # noqa: E402, F401
     binary_cross_entropy,
@@ -384,6 +388,7 @@ from .functional_norm import (  # noqa: E402, F401
     dropout2d,
     group_norm,
     instance_norm,
+    local_response_norm,
     rms_norm,
 )
 from .functional_pool import (  # noqa: E402, F401
@@ -408,5 +413,5 @@ from .functional_seq import (  # noqa: E402, F401
 )
 
 # Pixels between channels and space (their own module).
-from .functional_shape import pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
+from .functional_shape import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
 from .upsample import interpolate  # noqa: E402, F401

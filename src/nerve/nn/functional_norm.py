@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import rand
 from ..ops.inplace import apply_inplace
+from ..ops.join import cat
 from ..ops.standardize import standardize
 from ..tensor import Tensor
 
@@ -193,3 +194,33 @@ def rms_norm(
     axes = tuple(range(len(size) - len(shape), len(size)))
     out = input * ((input * input).mean(dim=axes, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Each value divided by ``(k + alpha * mean of the squares of the size channels around
+    it) ** beta`` (AlexNet's local response normalization; channels beyond the edges count as
+    zeros, as torch's average pool over them).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.local_response_norm(nerve.ones(1, 3, 1, 1), 2, alpha=1.0, beta=1.0).flatten()
+        tensor([0.6667, 0.5000, 0.5000])
+    """
+    if input.dim() < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    squares = input * input
+    channels = input.shape[1]
+    before, after = size // 2, (size - 1) // 2
+    padded = squares.new_zeros((input.shape[0], before, *input.shape[2:]))
+    padded = cat([padded, squares, squares.new_zeros((input.shape[0], after, *input.shape[2:]))], 1)
+    window = padded.narrow(1, 0, channels)
+    for shift in range(1, size):
+        window = window + padded.narrow(1, shift, channels)
+    return input / (window * (alpha / size) + k) ** beta

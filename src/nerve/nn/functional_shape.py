@@ -69,3 +69,33 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     blocks = input.reshape(*batch, channels, height // r, r, width // r, r)
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (C, r, r, H, W)
     return blocks.permute(*order).reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with its C channels seen as ``groups`` groups of C / groups, the groups
+    interleaved: channel ``g * (C / groups) + i`` moves to ``i * groups + g`` (ShuffleNet's
+    mixing of grouped convolutions' outputs).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.channel_shuffle(nerve.arange(6.0).reshape(1, 6, 1), 2).flatten()
+        tensor([0., 3., 1., 4., 2., 5.])
+    """
+    if input.dim() <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    n, channels, *rest = input.shape
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and "
+            f"{groups} groups."
+        )
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(n, channels, *rest)

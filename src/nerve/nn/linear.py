@@ -9,6 +9,7 @@ from ..creation import empty
 from ..ops.nn_ops import linear
 from ..tensor import Tensor
 from . import init
+from .functional_linear import bilinear
 from .module import Module
 from .parameter import Parameter
 
@@ -61,6 +62,53 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b`` for each output feature (``F.bilinear``): a learned interaction of
+    two inputs. Weight (out, in1, in2) and bias start uniform in +-1/sqrt(in1_features), as
+    torch's.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.Bilinear(4, 5, 2)(nerve.zeros(3, 4), nerve.zeros(3, 5)).shape
+        nerve.Size([3, 2])
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        shape = (out_features, in1_features, in2_features)
+        self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.in1_features) if self.in1_features > 0 else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

@@ -378,3 +378,51 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         return F.multilabel_soft_margin_loss(
             input, target, weight=self.weight, reduction=self.reduction
         )
+
+
+class PoissonNLLLoss(_Loss):
+    """The negative log likelihood of counts under a Poisson rate (``F.poisson_nll_loss``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.PoissonNLLLoss()(nerve.tensor([0.0, 1.0]), nerve.tensor([1.0, 3.0]))
+        tensor(0.3591)
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return F.poisson_nll_loss(
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    """The negative log likelihood of targets under Gaussians of predicted means and
+    variances (``F.gaussian_nll_loss``).
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.GaussianNLLLoss()
+        >>> loss(nerve.tensor([0.0, 1.0]), nerve.tensor([1.0, 1.0]), nerve.tensor([1.0, 1.0]))
+        tensor(0.2500)
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )

@@ -365,3 +365,24 @@ class InstanceNorm2d(_InstanceNorm):
     """
 
     dims = (3, 4)
+
+
+class LocalResponseNorm(Module):
+    """Each value divided by a power of the mean square of the ``size`` channels around it
+    (AlexNet's normalization across channels, ``F.local_response_norm``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.LocalResponseNorm(2)(nerve.ones(1, 3, 2, 2)).shape
+        nerve.Size([1, 3, 2, 2])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional_norm.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

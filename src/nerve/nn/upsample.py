@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .functional_shape import pixel_shuffle, pixel_unshuffle
+from .functional_shape import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 _MODES = ("nearest", "linear", "bilinear")
@@ -288,3 +288,23 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleaves ``groups`` groups of channels of (N, C, *) inputs (``F.channel_shuffle``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.ChannelShuffle(2)(nerve.arange(4.0).reshape(1, 4, 1)).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
