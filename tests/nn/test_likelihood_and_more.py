@@ -190,3 +190,76 @@ def test_errors_as_torch():
             functional.bilinear(x, lib.zeros(3, 5), lib.zeros(2, 4, 6))
     empty = nerve.zeros(0, 3, 2)
     assert F.local_response_norm(empty, 2) is empty
+
+
+MARGIN_CASES = [
+    ({}, False),
+    ({"p": 2, "margin": 0.5}, False),
+    ({}, True),
+    ({"p": 2}, True),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("options,weighted", MARGIN_CASES, ids=[str(c) for c in MARGIN_CASES])
+def test_multi_margin_loss_matches_torch(options, weighted, reduction, dtype):
+    labels = np.array([0, 2, 3, 1, 3])
+    inputs = [X, labels] + ([RNG.random(4) + 0.5] if weighted else [])
+
+    def ours(x, y, *weight):
+        return F.multi_margin_loss(x, y, weight=weight[0] if weight else None, **options,
+                                   reduction=reduction)  # fmt: skip
+
+    def theirs(x, y, *weight):
+        return TF.multi_margin_loss(x, y, weight=weight[0] if weight else None, **options,
+                                    reduction=reduction)  # fmt: skip
+
+    check_function(ours, theirs, inputs, dtype, grads=(0,))
+    check_function(ours, theirs, [X[0], np.array(2)], dtype, grads=(0,))  # one sample
+
+
+def test_multi_margin_layer_and_errors():
+    weight = RNG.random(4) + 0.5
+    ours = nn.MultiMarginLoss(p=2, margin=0.7, weight=nerve.tensor(weight))
+    theirs = torch.nn.MultiMarginLoss(p=2, margin=0.7, weight=torch.tensor(weight))
+    assert repr(ours) == repr(theirs)
+    check_function(ours, theirs, [X, np.array([1, 0, 3, 3, 2])], np.float64, grads=(0,))
+    assert gradcheck(
+        lambda x: F.multi_margin_loss(x, nerve.tensor([1, 0, 3, 3, 2]), p=2),
+        [nerve.tensor(X, requires_grad=True)],
+    )
+    for functional, lib in ((F, nerve), (TF, torch)):
+        x = lib.zeros(3, 4)
+        with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
+            functional.multi_margin_loss(x, lib.tensor([0, 1, 2]), p=3)
+        with pytest.raises(RuntimeError, match="target out of range"):
+            functional.multi_margin_loss(x, lib.tensor([0, 4, 1]))
+        with pytest.raises(RuntimeError, match="Expected target size \\[3\\], but got \\[2\\]"):
+            functional.multi_margin_loss(x, lib.tensor([0, 1]))
+        with pytest.raises(RuntimeError, match="Expected non-empty vector or matrix"):
+            functional.multi_margin_loss(lib.zeros(2, 3, 4), lib.tensor([0, 1]))
+
+
+def test_alpha_dropout():
+    """torch's two values for a dropped and a kept zero, SELU's statistics kept (a unit
+    Gaussian stays one), the gradient a where kept, the identity in evaluation."""
+    zeros_out = F.alpha_dropout(nerve.zeros(2000), 0.5, training=True).numpy()
+    theirs = TF.alpha_dropout(torch.zeros(2000), 0.5, training=True).numpy()
+    np.testing.assert_allclose(np.unique(zeros_out), np.unique(theirs), rtol=1e-6)
+    nerve.manual_seed(0)
+    x = nerve.randn(400_000, requires_grad=True)
+    out = F.alpha_dropout(x, 0.2, training=True)
+    assert abs(float(out.mean())) < 0.01 and abs(float(out.std()) - 1) < 0.01
+    out.sum().backward()
+    a = 1 / np.sqrt((1.7580993408473766**2 * 0.2 + 1) * 0.8)
+    kept = np.isclose(x.grad.numpy(), a)
+    assert np.all(kept | (x.grad.numpy() == 0))  # a where kept, 0 where dropped
+    assert abs(kept.mean() - 0.8) < 0.01
+    layer = nn.AlphaDropout(0.2)
+    assert repr(layer) == repr(torch.nn.AlphaDropout(0.2))
+    ones = nerve.ones(3)
+    assert layer.eval()(ones) is ones and F.alpha_dropout(ones, 0.5) is ones
+    np.testing.assert_array_equal(F.alpha_dropout(ones, 1.0, training=True).numpy(), 0)
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+        F.alpha_dropout(ones, 1.5, training=True)

@@ -67,3 +67,17 @@ class Dropout2d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:
         return functional_norm.dropout2d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps a SELU network's activations at zero mean and unit variance
+    (``F.alpha_dropout``); the identity in evaluation mode.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.AlphaDropout(0.2).eval()(nerve.ones(2))
+        tensor([1., 1.])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..backend import dtypes
@@ -184,6 +185,38 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input * 0
     keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
     return input * (keep * (1.0 / (1 - p)))
+
+
+# SELU's negative saturation, -scale * alpha: where alpha dropout sets a dropped value
+_SELU_SATURATION = 1.7580993408473766
+
+
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Dropout for self-normalizing networks (SELU): in training, each element is set with
+    probability ``p`` to SELU's negative saturation, and an affine map keeps the mean and
+    variance of a unit-Gaussian input; the identity in evaluation (the default here, as in
+    torch's function).
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.alpha_dropout(nerve.ones(3), 0.5)  # training=False: the input
+        tensor([1., 1., 1.])
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if inplace:
+        return apply_inplace(input, lambda x: alpha_dropout(x, p, training))
+    if p == 1:
+        return input * 0
+    keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    a = 1 / math.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
+    return input * (keep * a) + shift
 
 
 def batch_norm(
@@ -377,6 +410,7 @@ from .functional_margin import (  # noqa: E402, F401
     cosine_embedding_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
+    multi_margin_loss,
     multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,

@@ -9,6 +9,7 @@ where torch's does (which of two inputs should rank higher, similar or dissimila
 
 from __future__ import annotations
 
+from ..creation import arange
 from ..ops.compare import where
 from ..tensor import Tensor
 from .functional_activation import logsigmoid
@@ -19,6 +20,7 @@ __all__ = [
     "cosine_embedding_loss",
     "hinge_embedding_loss",
     "margin_ranking_loss",
+    "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "soft_margin_loss",
     "triplet_margin_loss",
@@ -202,4 +204,57 @@ def multilabel_soft_margin_loss(
     if weight is not None:
         loss = loss * weight
     loss = loss.mean(dim=input.dim() - 1) if input.dim() else loss
+    return _apply_reduction(loss, reduction)
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The multi-class hinge loss of a linear SVM: for each sample, the mean over the classes
+    ``i`` other than its ``target`` of ``max(0, margin - input[target] + input[i]) ** p``
+    (``p`` 1 or 2), each term scaled by ``weight[target]`` when given.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.multi_margin_loss(nerve.tensor([[0.1, 0.2, 0.4, 0.8]]), nerve.tensor([3]))
+        tensor(0.3250)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if input.dim() not in (1, 2) or input.numel() == 0:
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    scores = input if input.dim() == 2 else input.unsqueeze(0)
+    rows, classes = scores.shape
+    labels = target.reshape(-1)
+    if labels.numel() != rows or (input.dim() == 2 and target.dim() != 1):
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{rows}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    label_values = labels._data
+    if rows and (int(label_values.min()) < 0 or int(label_values.max()) >= classes):
+        raise RuntimeError("target out of range")
+    own = scores.gather(1, labels.unsqueeze(1))  # each sample's score for its class
+    terms = (margin - own + scores).clamp(min=0)
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * weight[labels].unsqueeze(1)
+    is_target = arange(classes, device=input.device) == labels.unsqueeze(1)
+    loss = where(is_target, 0.0, terms).sum(1) / classes
+    if input.dim() == 1:
+        loss = loss.squeeze(0)
     return _apply_reduction(loss, reduction)

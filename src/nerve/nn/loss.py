@@ -380,6 +380,41 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
         )
 
 
+class MultiMarginLoss(_WeightedLoss):
+    """The multi-class hinge loss of a linear SVM (``F.multi_margin_loss``): ``p`` 1 or 2, a
+    ``margin``, and an optional ``weight`` per class.
+
+    Example:
+        >>> import nerve
+        >>> nerve.nn.MultiMarginLoss()(nerve.tensor([[0.1, 0.2, 0.4, 0.8]]), nerve.tensor([3]))
+        tensor(0.3250)
+    """
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.dim()}D "
+                "instead"
+            )
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multi_margin_loss(
+            input, target, self.p, self.margin, weight=self.weight, reduction=self.reduction
+        )
+
+
 class PoissonNLLLoss(_Loss):
     """The negative log likelihood of counts under a Poisson rate (``F.poisson_nll_loss``).
 
