@@ -175,16 +175,31 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         >>> sorted(set(F.dropout(x, p=0.5).tolist())) in ([0.0, 2.0], [0.0], [2.0])
         True
     """
+    return _drop(input, p, training, inplace, dropout, lambda x, keep: x * (keep * (1 / (1 - p))))
+
+
+def _drop(
+    input: Tensor,
+    p: float,
+    training: bool,
+    inplace: bool,
+    again: Any,
+    kept: Any,
+) -> Tensor:
+    """What the dropouts share: torch's check of ``p``, the input itself outside training or
+    for ``p`` 0, ``again`` (the dropout) applied in place for ``inplace``, zeros for ``p`` 1,
+    else ``kept(input, keep)`` with ``keep`` 1 for each element kept (probability 1 - p), 0
+    for each dropped, drawn from nerve's generator."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
     if inplace:
-        return apply_inplace(input, lambda x: dropout(x, p, training))
+        return apply_inplace(input, lambda x: again(x, p, training))
     if p == 1:
         return input * 0
     keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
-    return input * (keep * (1.0 / (1 - p)))
+    return kept(input, keep)
 
 
 # SELU's negative saturation, -scale * alpha: where alpha dropout sets a dropped value
@@ -205,18 +220,13 @@ def alpha_dropout(
         >>> F.alpha_dropout(nerve.ones(3), 0.5)  # training=False: the input
         tensor([1., 1., 1.])
     """
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
-        return input
-    if inplace:
-        return apply_inplace(input, lambda x: alpha_dropout(x, p, training))
-    if p == 1:
-        return input * 0
-    keep = (rand(input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
-    a = 1 / math.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
-    shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
-    return input * (keep * a) + shift
+
+    def kept(x: Tensor, keep: Tensor) -> Tensor:  # x where kept, the saturation elsewhere
+        a = 1 / math.sqrt((_SELU_SATURATION**2 * p + 1) * (1 - p))
+        shift = (keep - 1) * (_SELU_SATURATION * a) + _SELU_SATURATION * a * p
+        return x * (keep * a) + shift
+
+    return _drop(input, p, training, inplace, alpha_dropout, kept)
 
 
 def batch_norm(

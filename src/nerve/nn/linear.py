@@ -14,6 +14,15 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _add_bias(module: Module, bias: bool, size: int, device: Any, dtype: Any) -> None:
+    """A ``bias`` parameter of ``size`` values (its values set by ``reset_parameters``), or
+    the parameter registered as None, as torch's layers do without one."""
+    if bias:
+        module.bias = Parameter(empty(size, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Linear(Module):
     """y = x W^T + b: every output neuron is a weighted sum of the inputs plus a bias.
 
@@ -42,10 +51,7 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty(out_features, in_features, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -90,10 +96,7 @@ class Bilinear(Module):
         self.out_features = out_features
         shape = (out_features, in1_features, in2_features)
         self.weight = Parameter(empty(*shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_bias(self, bias, out_features, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
