@@ -263,3 +263,37 @@ def test_alpha_dropout():
     np.testing.assert_array_equal(F.alpha_dropout(ones, 1.0, training=True).numpy(), 0)
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
         F.alpha_dropout(ones, 1.5, training=True)
+
+
+LISTS = np.array([[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 0, 0], [0, 1, 2, 3], [1, -1, 3, 2]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_multilabel_margin_loss_matches_torch(reduction, dtype):
+    """Lists ended by -1 (or full), a class listed twice, an empty list, entries after the
+    -1 ignored; a batch and one sample; the layer."""
+    fn, theirs = F.multilabel_margin_loss, TF.multilabel_margin_loss
+    check_function(fn, theirs, [X, LISTS], dtype, grads=(0,), reduction=reduction)
+    check_function(fn, theirs, [X[0], LISTS[0]], dtype, grads=(0,), reduction=reduction)
+    layers = (
+        nn.MultiLabelMarginLoss(reduction=reduction),
+        torch.nn.MultiLabelMarginLoss(reduction=reduction),
+    )
+    assert repr(layers[0]) == repr(layers[1])
+    check_function(*layers, [X, LISTS], dtype, grads=(0,))
+
+
+def test_multilabel_margin_finite_differences_and_errors():
+    lists = nerve.tensor(LISTS)
+    x = nerve.tensor(X, requires_grad=True)
+    assert gradcheck(lambda x: F.multilabel_margin_loss(x, lists, reduction="sum"), [x])
+    for functional, lib in ((F, nerve), (TF, torch)):
+        scores = lib.zeros(1, 4)
+        with pytest.raises(RuntimeError, match="inconsistent target size"):
+            functional.multilabel_margin_loss(scores, lib.tensor([[3, 0]]))
+        for bad in ([[4, 0, -1, 1]], [[-2, 0, -1, 1]], [[3, -1, 7, 1]]):
+            with pytest.raises(RuntimeError, match="'target' is out of range"):
+                functional.multilabel_margin_loss(scores, lib.tensor(bad))
+        with pytest.raises(RuntimeError, match="Expected non-empty vector or matrix"):
+            functional.multilabel_margin_loss(lib.zeros(2, 3, 4), lib.zeros(2, 3, 4).long())

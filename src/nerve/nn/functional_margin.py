@@ -9,6 +9,8 @@ where torch's does (which of two inputs should rank higher, similar or dissimila
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..creation import arange
 from ..ops.compare import where
 from ..tensor import Tensor
@@ -21,6 +23,7 @@ __all__ = [
     "hinge_embedding_loss",
     "margin_ranking_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "soft_margin_loss",
     "triplet_margin_loss",
@@ -258,3 +261,57 @@ def multi_margin_loss(
     if input.dim() == 1:
         loss = loss.squeeze(0)
     return _apply_reduction(loss, reduction)
+
+
+def multilabel_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The multi-label hinge loss: ``target`` lists each sample's classes (indices, ended by
+    the first -1), and every listed class's score should beat every other class's by 1; the
+    sum of ``max(0, 1 - (input[listed] - input[other]))`` over such pairs, over the classes.
+
+    Example:
+        >>> import nerve
+        >>> import nerve.nn.functional as F
+        >>> F.multilabel_margin_loss(nerve.tensor([[0.1, 0.2, 0.4, 0.8]]),
+        ...                          nerve.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction)
+    if input.dim() not in (1, 2) or input.numel() == 0:
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    scores = input if input.dim() == 2 else input.unsqueeze(0)
+    labels = (target if target.dim() == 2 else target.unsqueeze(0))._data
+    classes = scores.shape[1]
+    xp = input.device.xp
+    # a slot counts until the row's first -1 (cumulative product of "not -1")
+    if bool(((labels < -1) | (labels >= classes)).any()):  # (after the -1 too, as torch)
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = xp.cumprod(labels != -1, axis=1).astype(bool)  # the slots before the first -1
+    slots = xp.where(listed, labels, 0)
+    own = scores.gather(1, Tensor._make(slots))  # each slot's listed score, (N, slots)
+    pairs = (1 - own.unsqueeze(2) + scores.unsqueeze(1)).clamp(min=0)  # (N, slot, class)
+    counted = listed[:, :, None] & ~_listed_classes(xp, slots, listed, classes)[:, None, :]
+    loss = where(Tensor._make(counted), pairs, 0.0).sum((1, 2)) / classes
+    if input.dim() == 1:
+        loss = loss.squeeze(0)
+    return _apply_reduction(loss, reduction)
+
+
+def _listed_classes(xp: Any, slots: Any, listed: Any, classes: int) -> Any:
+    """(N, C): whether each class is listed in one of its row's counted slots."""
+    rows = xp.broadcast_to(xp.arange(slots.shape[0])[:, None], slots.shape)
+    out = xp.zeros((slots.shape[0], classes), dtype=bool)
+    out[rows[listed], slots[listed]] = True
+    return out

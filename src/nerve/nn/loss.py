@@ -415,6 +415,21 @@ class MultiMarginLoss(_WeightedLoss):
         )
 
 
+class MultiLabelMarginLoss(_Loss):
+    """The multi-label hinge loss (``F.multilabel_margin_loss``): each sample's listed
+    classes (ended by -1) should outscore its others by 1.
+
+    Example:
+        >>> import nerve
+        >>> loss = nerve.nn.MultiLabelMarginLoss()
+        >>> loss(nerve.tensor([[0.1, 0.2, 0.4, 0.8]]), nerve.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
 class PoissonNLLLoss(_Loss):
     """The negative log likelihood of counts under a Poisson rate (``F.poisson_nll_loss``).
 
