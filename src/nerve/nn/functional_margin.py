@@ -233,11 +233,7 @@ def multi_margin_loss(
     reduction = resolve_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if input.dim() not in (1, 2) or input.numel() == 0:
-        raise RuntimeError(
-            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
-            f"{list(input.shape)}"
-        )
+    _check_scores(input)
     scores = input if input.dim() == 2 else input.unsqueeze(0)
     rows, classes = scores.shape
     labels = target.reshape(-1)
@@ -282,11 +278,7 @@ def multilabel_margin_loss(
         tensor(0.8500)
     """
     reduction = resolve_reduction(size_average, reduce, reduction)
-    if input.dim() not in (1, 2) or input.numel() == 0:
-        raise RuntimeError(
-            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
-            f"{list(input.shape)}"
-        )
+    _check_scores(input)
     if tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(
             f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
@@ -315,3 +307,12 @@ def _listed_classes(xp: Any, slots: Any, listed: Any, classes: int) -> Any:
     out = xp.zeros((slots.shape[0], classes), dtype=bool)
     out[rows[listed], slots[listed]] = True
     return out
+
+
+def _check_scores(input: Tensor) -> None:
+    """torch's check of a multi-class loss's scores: (C) or (N, C), not empty."""
+    if input.dim() not in (1, 2) or input.numel() == 0:
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
