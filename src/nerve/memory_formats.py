@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .backend.layout import lies_in
+
 __all__ = [
     "channels_last",
     "channels_last_3d",
@@ -81,9 +83,7 @@ def is_in(array: Any, format: memory_format) -> bool:
     format of another rank: False)."""
     if format.rank == 0:
         return bool(array.flags.c_contiguous)
-    if array.ndim != format.rank:
-        return False
-    return bool(array.transpose(format.permutation()).flags.c_contiguous)
+    return lies_in(array, format.permutation())
 
 
 def suggested(array: Any) -> memory_format:

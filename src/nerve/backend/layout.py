@@ -24,12 +24,27 @@ from typing import Any
 
 from .device import xp_of
 
+CHANNELS_LAST = (0, 2, 3, 1)
+"""The axes of an (N, C, H, W) array in the order a channels-last one lies in memory."""
+
+
+def lies_in(a: Any, order: tuple[int, ...]) -> bool:
+    """Whether ``a`` lies densely with its axes in ``order``, outermost first (C order is
+    ``(0, 1, ..., ndim - 1)``); an array of another rank: False."""
+    return a.ndim == len(order) and bool(a.transpose(order).flags.c_contiguous)
+
+
+def laid_out(a: Any, order: tuple[int, ...]) -> Any:
+    """A copy of ``a`` whose axes lie in memory in ``order`` (the same values and shape)."""
+    inverse = tuple(order.index(axis) for axis in range(len(order)))
+    return xp_of(a).ascontiguousarray(a.transpose(order)).transpose(inverse)
+
 
 def is_channels_last(a: Any) -> bool:
     """Whether the 4-D ``a`` lies in memory as (N, H, W, C), densely (torch's
     ``is_contiguous(memory_format=torch.channels_last)``: true of both layouts when C is 1 or
     the image is 1x1)."""
-    return a.ndim == 4 and bool(a.transpose(0, 2, 3, 1).flags.c_contiguous)
+    return lies_in(a, CHANNELS_LAST)
 
 
 def prefers_channels_last(a: Any) -> bool:
@@ -40,9 +55,7 @@ def prefers_channels_last(a: Any) -> bool:
 
 def to_channels_last(a: Any) -> Any:
     """``a`` (N, C, H, W) as it is when channels-last already, else a channels-last copy."""
-    if is_channels_last(a):
-        return a
-    return xp_of(a).ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    return a if is_channels_last(a) else laid_out(a, CHANNELS_LAST)
 
 
 def in_layout(a: Any, channels_last: bool) -> Any:

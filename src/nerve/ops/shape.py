@@ -11,7 +11,7 @@ from typing import Any
 from .. import memory_formats as formats
 from ..autograd.node import Node, apply, run
 from ..backend.device import xp_of
-from ..backend.layout import prefers_channels_last, to_channels_last
+from ..backend.layout import laid_out, prefers_channels_last, to_channels_last
 from ..tensor import Size, Tensor, _check_dim
 from .dual import sum as dual_sum
 from .dual import sum_to
@@ -376,10 +376,7 @@ class Clone(Node):
 
     def forward(self, x: Any, *, permutation: tuple[int, ...] | None = None) -> Any:
         self.channels_last = prefers_channels_last(x)
-        if permutation is None:
-            return x.copy()
-        inverse = tuple(permutation.index(axis) for axis in range(len(permutation)))
-        return xp_of(x).ascontiguousarray(x.transpose(permutation)).transpose(inverse)
+        return x.copy() if permutation is None else laid_out(x, permutation)
 
     def backward(self, g: Any) -> Any:
         if isinstance(g, Tensor) or prefers_channels_last(g) == self.channels_last:
