@@ -252,12 +252,16 @@ class TensorAutograd:
         tensor needs ``gradient`` (the vector in the vector-Jacobian product).
         """
         engine = _engine()
+        this: Any = self  # every TensorAutograd is a Tensor
+        plain = gradient is None and inputs is None and not create_graph and self.requires_grad
+        if plain and engine.backward_from_scalar(this, bool(retain_graph)):
+            return  # the training loop's loss.backward()
         Tensor = engine.Tensor  # noqa: N806 - the class, as tensor.py names it
 
         outputs: list[Any]
         data = self._data
         if gradient is None and self.requires_grad and data.size == 1:
-            # the training loop's ``loss.backward()``: the seed is a one, no checks needed
+            # one value (the usual loss, on a graph that is no path): the seed is a one
             if type(data) is np.ndarray and data.ndim == 0:
                 seed = np.array(1, data.dtype)  # a third of ones_like's cost, for a 0-d loss
             else:
@@ -266,7 +270,6 @@ class TensorAutograd:
         else:
             from .autograd.functional import prepare_outputs
 
-            this: Any = self  # every TensorAutograd is a Tensor
             outputs, grads = prepare_outputs(
                 [this], None if gradient is None else [gradient], "backward"
             )

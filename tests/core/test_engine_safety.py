@@ -227,3 +227,29 @@ def test_a_leaf_hook_changing_its_gradient_leaves_other_branches_alone():
     x.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(0))
     ((x2 * 3 + x) * nerve.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert x2.grad.tolist() == [3.0, 6.0, 9.0] and x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_training_loops_backward_gives_each_leaf_its_own_gradient():
+    # loss.backward() on a 0-d loss whose graph is a path (engine.backward_from_scalar): the
+    # seed is the engine's own one, yet two leaves never share an array, a view is copied and
+    # a second backward adds into the gradient already there.
+    x = nerve.tensor(1.0, requires_grad=True)
+    y = nerve.tensor(2.0, requires_grad=True)
+    (x + y).backward()  # add sends its one gradient array to both leaves
+    x.grad.add_(1)
+    assert x.grad.item() == 2.0 and y.grad.item() == 1.0
+    w = nerve.tensor([1.0, 2.0], requires_grad=True)
+    w.sum().backward()  # a broadcast, read-only view of the seed
+    w.grad.add_(1)
+    assert w.grad.tolist() == [2.0, 2.0]
+    z = nerve.tensor(3.0, requires_grad=True)
+    loss = z.clone()  # clone's backward passes the seed itself on
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert z.grad.item() == 2.0
+    seen = []
+    v = nerve.tensor([1.0, 2.0], requires_grad=True)
+    v.register_hook(lambda g: g * 10)
+    v.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.tolist()))
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [20.0, 40.0] and seen == [[20.0, 40.0]]

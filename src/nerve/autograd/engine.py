@@ -25,9 +25,13 @@ from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
 
-from ..tensor import Tensor
+import numpy as np
+
+from ..tensor import Tensor, _init
 from .grad_mode import state
 from .node import AccumulateGrad, Node, edge_of
+
+_new = object.__new__
 
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -102,6 +106,22 @@ def run_backward(
     return backward.captured_grads()
 
 
+def backward_from_scalar(output: Tensor, retain_graph: bool) -> bool:
+    """``loss.backward()`` with nothing else asked, when the graph is a path (the training
+    loop's call): seeded with a one and run by :func:`_run_path`. False, with nothing done, for
+    any other case (a tensor of more than one value, a leaf, another graph, anomaly mode),
+    which :func:`run_backward` then takes."""
+    data, node = output._data, output.grad_fn
+    if node is None or state.anomaly or type(data) is not np.ndarray or data.ndim:
+        return False
+    path = _path_from(node)
+    if path is None:
+        return False
+    # The seed is the engine's own array, which no caller keeps: nothing is claimed yet.
+    _run_path(path, output._output_nr, np.array(1, data.dtype), retain_graph, set())
+    return True
+
+
 def _path_from(node: Node | None) -> list[Node] | None:
     """The nodes from ``node`` down when they form a path: each sends gradients to at most one
     other node that is not a leaf (``loss -> model``, the usual training step, is one). None
@@ -125,13 +145,17 @@ def _path_from(node: Node | None) -> list[Node] | None:
     return path
 
 
-def _run_path(path: list[Node], nr: int, seed: Any, retain_graph: bool) -> None:
+def _run_path(
+    path: list[Node], nr: int, seed: Any, retain_graph: bool, claimed: set[int] | None = None
+) -> None:
     """Backpropagate ``seed`` (the gradient of output ``nr`` of the first node) down a
     :func:`_path_from`, as the general pass would: the same steps at each node, leaves summed
-    in the order their gradients come and accumulated last, in the order of their first."""
+    in the order their gradients come and accumulated last, in the order of their first.
+    ``claimed``: as :func:`_claimed_by_caller` (by default, of the seed)."""
     slot: list[Any] = [None] * path[0].n_outputs
     slot[nr] = seed
-    claimed = _claimed_by_caller([seed])
+    if claimed is None:
+        claimed = _claimed_by_caller([seed])
     leaf_grads: dict[AccumulateGrad, Any] = {}
     previous_mode = state.enabled
     state.enabled = False
@@ -161,10 +185,33 @@ def _run_path(path: list[Node], nr: int, seed: Any, retain_graph: bool) -> None:
                 break
         for accumulator, grad in leaf_grads.items():
             leaf = accumulator.variable()
-            if leaf is not None:  # else the tensor is gone: nobody can see its gradient
+            if leaf is None:  # the tensor is gone: nobody can see its gradient
+                continue
+            if leaf._grad is None and _fresh(grad, leaf, claimed):
+                # the usual step after zero_grad(): the new array becomes .grad as it is
+                # (what _accumulate does here, without its calls: 1-2 us of a small step)
+                claimed.add(id(grad))
+                result = _new(Tensor)
+                _init(result, grad)
+                leaf._grad = result
+            else:
                 _into_grad(leaf, grad, False, claimed)
     finally:
         state.enabled = previous_mode
+
+
+def _fresh(grad: Any, leaf: Tensor, claimed: set[int]) -> bool:
+    """Whether ``grad`` can become ``leaf.grad`` as it is, with no hook to run: a NumPy array
+    of the leaf's dtype that is no view and no other gradient (see :func:`_owned`)."""
+    return (
+        type(grad) is np.ndarray
+        and grad.base is None
+        and grad.dtype is leaf._data.dtype
+        and not leaf._hooks
+        and not leaf._post_accumulate_hooks
+        and id(grad) not in claimed
+        and grad.flags.writeable
+    )
 
 
 def _before_formula(node: Node, slot: list[Any], raw: bool) -> None:
