@@ -106,8 +106,6 @@ from .ops.index import (
     masked_fill,
     masked_select,
     nonzero,
-    scatter,
-    scatter_add,
     take,
 )
 from .ops.linalg import bmm, dot, matmul, mm, outer
@@ -127,6 +125,7 @@ from .ops.reduce import (
     prod,
     sum,  # noqa: A004
 )
+from .ops.scatter import scatter, scatter_add
 from .ops.shape import (
     broadcast_to,
     cat,
@@ -280,10 +279,10 @@ def logdet(input: Tensor) -> Tensor:
         >>> nerve.logdet(nerve.tensor([[2.0, 1.0], [1.0, 3.0]]))
         tensor(1.6094)
     """
-    from math import nan  # this module's ``float`` is the dtype
+    from math import nan as not_a_number  # (this module's ``float`` is the dtype)
 
     signs, logabsdet = slogdet(input)
-    return where(signs < 0, nan, logabsdet)
+    return where(signs < 0, not_a_number, logabsdet)
 
 
 from . import linalg  # noqa: E402
@@ -291,6 +290,7 @@ from .linalg import det, slogdet  # noqa: E402
 from .linalg import inv as inverse  # noqa: E402
 from .linalg import pinv as pinverse  # noqa: E402
 from .ops.einsum import einsum  # noqa: E402
+from .ops.index_write import index_add, index_copy, index_fill, index_put  # noqa: E402
 from .ops.misc import (  # noqa: E402
     bincount,
     cdist,

@@ -1,5 +1,5 @@
 """Indexing: ``x[...]`` with slices, ints, None, Ellipsis, integer tensors and boolean masks;
-``x[...] = v``; gather, scatter_add, index_select, masked_fill, nonzero.
+``x[...] = v``; gather, index_select, masked_fill, nonzero (scatters: ``ops/scatter.py``).
 
 The gradient of reading ``x[key]`` scatters back with addition, so an index repeated in an
 integer index accumulates, as in torch.
@@ -230,57 +230,6 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index._data.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     return apply(GetItem, input, key=_along_axis(index._data, axis), advanced=True)
-
-
-class ScatterAdd(Node):
-    saves = ()
-
-    def forward(self, target: Any, src: Any, key: Any) -> Any:
-        self.key, self.src_shape = key, src.shape
-        # torch reads only the leading block of src that the index covers
-        self.block = tuple(slice(0, n) for n in key[0].shape) if key else ()
-        out = target.copy()
-        index_add_into(xp_of(out), out, key, src[self.block])
-        return out
-
-    def backward(self, g: Any) -> tuple[Any, Any]:
-        need_target, need_src = self.needs_input_grad
-        gs = None
-        if need_src:
-            gs = run(GetItem, g, key=self.key, advanced=True)
-            if tuple(shape_of(gs)) != tuple(self.src_shape):
-                gs = run(IndexBackward, gs, key=self.block, advanced=False, shape=self.src_shape)
-        return (g if need_target else None), gs
-
-
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim``; repeats accumulate.
-
-    Example:
-        >>> import nerve
-        >>> nerve.scatter_add(nerve.zeros(3), 0, nerve.tensor([0, 2, 0]), nerve.ones(3))
-        tensor([2., 0., 1.])
-    """
-    _check_index(index, "scatter_add")
-    axis = _check_dim(dim, input._data.ndim, "scatter_add")
-    return apply(ScatterAdd, input, src, key=_along_axis(index._data, axis))
-
-
-def scatter(input: Tensor, dim: int, index: Tensor, src: Any) -> Tensor:
-    """Write ``src`` into a copy of ``input`` at ``index`` along ``dim``.
-
-    Example:
-        >>> import nerve
-        >>> nerve.scatter(nerve.zeros(4), 0, nerve.tensor([3, 0]), nerve.tensor([5.0, 6.0]))
-        tensor([6., 0., 0., 5.])
-    """
-    _check_index(index, "scatter")
-    axis = _check_dim(dim, input._data.ndim, "scatter")
-    key = _along_axis(index._data, axis)
-    out = input.clone()
-    values = src[tuple(slice(0, n) for n in index.shape)] if isinstance(src, Tensor) else src
-    out[key] = values
-    return out
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:

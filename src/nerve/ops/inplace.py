@@ -258,18 +258,26 @@ def masked_fill_(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     return write_inplace(x, (value,), lambda shadow: masked_fill(shadow, mask, value), direct)
 
 
-def apply_inplace(x: Tensor, function: Callable[[Tensor], Tensor]) -> Tensor:
-    """``x`` changed in place to ``function(x)``, an elementwise op of one tensor (recorded as
-    that op when a gradient is needed): what ``inplace=True`` means to torch's activation
-    functions, such as ``F.relu(x, inplace=True)``."""
+def apply_inplace(
+    x: Tensor, function: Callable[[Tensor], Tensor], others: tuple[Any, ...] = ()
+) -> Tensor:
+    """``x`` changed in place to ``function(x)``, an op that keeps ``x``'s shape and reads the
+    tensors among ``others`` too (recorded as that op when a gradient is needed): what
+    ``inplace=True`` means to torch's activation functions, such as
+    ``F.relu(x, inplace=True)``, and the in-place form of ops such as ``scatter_``."""
     # Without a graph the value is computed before the write, so that the function's own
     # errors (a bad option) reach the caller as they are, not as a failed write's.
-    value = None if _records(x, ()) else function(Tensor._make(x._data))._data
+    value = None if _records(x, others) else function(Tensor._make(x._data))._data
+    if value is not None and value.shape != x._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+            f"{list(value.shape)}"
+        )
 
     def direct(data: Any) -> None:
         data[...] = value
 
-    return write_inplace(x, (), function, direct)
+    return write_inplace(x, others, function, direct)
 
 
 def unary_(name: str) -> Callable[[Tensor], Tensor]:
@@ -293,6 +301,9 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with normal random numbers of the given mean and standard deviation."""
     from ..random import numpy_generator
+
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
 
     values = numpy_generator(generator).normal(mean, std, x._data.shape)
     return _random_fill(x, values)

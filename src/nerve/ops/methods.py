@@ -16,7 +16,21 @@ from typing import Any, cast
 
 from ..backend import dtypes
 from ..tensor import Tensor
-from . import arith, compare, index, inplace, linalg, misc, promotion, reduce, shape, spread, unary
+from . import (
+    arith,
+    compare,
+    index,
+    index_write,
+    inplace,
+    linalg,
+    misc,
+    promotion,
+    reduce,
+    shape,
+    spread,
+    unary,
+)
+from . import scatter as scatter_ops  # the class body has a ``scatter``
 from . import softmax as softmax_ops  # the class body below has a ``softmax`` of its own
 from . import sort as sort_ops  # and a ``sort``
 
@@ -350,8 +364,8 @@ class TensorMethods:
 
     # indexing
     gather = index.gather
-    scatter_add = index.scatter_add
-    scatter = index.scatter
+    scatter_add = scatter_ops.scatter_add
+    scatter = scatter_ops.scatter
     index_select = index.index_select
     masked_fill = index.masked_fill
     masked_select = index.masked_select
@@ -406,6 +420,35 @@ class TensorMethods:
     cumprod = misc.cumprod
     multinomial = misc.multinomial
 
+
+    # writing at indices (ops/index_write.py: its TENSOR_METHODS)
+    index_add = index_write.index_add
+    index_copy = index_write.index_copy
+    index_fill = index_write.index_fill
+    index_put = index_write.index_put
+    scatter_ = index_write.scatter_
+    scatter_add_ = index_write.scatter_add_
+    index_add_ = index_write.index_add_
+    index_copy_ = index_write.index_copy_
+    index_fill_ = index_write.index_fill_
+    index_put_ = index_write.index_put_
+
+
+
+
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes its elements take."""
+        return int(cast(Tensor, self)._data.nbytes)
+
+    @property
+    def itemsize(self) -> int:
+        """The bytes of one element."""
+        return int(cast(Tensor, self)._data.itemsize)
+
+
+
     # construction and conversion
     new_zeros = _new_zeros
     new_ones = _new_ones
@@ -428,6 +471,10 @@ def install() -> None:
         if name not in _CLASS_MACHINERY:
             setattr(Tensor, name, value)
     # the modules that list their methods: none forgotten above
-    for table in (sort_ops.TENSOR_METHODS, misc.TENSOR_METHODS):
+    for table in (
+        sort_ops.TENSOR_METHODS,
+        misc.TENSOR_METHODS,
+        index_write.TENSOR_METHODS,
+    ):
         for name, value in table.items():
             setattr(Tensor, name, value)
