@@ -286,6 +286,16 @@ def logdet(input: Tensor) -> Tensor:
 
 
 from . import linalg  # noqa: E402
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from .flags import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_inference,
+    set_float32_matmul_precision,
+    typename,
+    use_deterministic_algorithms,
+)
 from .linalg import det, slogdet  # noqa: E402
 from .linalg import inv as inverse  # noqa: E402
 from .linalg import pinv as pinverse  # noqa: E402
@@ -303,6 +313,7 @@ from .ops.misc import (  # noqa: E402
     repeat_interleave,
     trace,
 )
+from .ops.sampling import bernoulli, normal, poisson  # noqa: E402
 from .ops.sort import (  # noqa: E402
     argsort,
     bucketize,
@@ -316,3 +327,4 @@ from .ops.sort import (  # noqa: E402
     topk,
     unique,
 )
+from .type_info import e, finfo, iinfo, inf, nan, newaxis, pi  # noqa: E402

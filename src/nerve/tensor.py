@@ -32,8 +32,8 @@ class Size(tuple):
     Example:
         >>> import nerve
         >>> s = nerve.zeros(2, 3).shape
-        >>> s, s[0], s.numel()
-        (nerve.Size([2, 3]), 2, 6)
+        >>> s, s[0], s.numel(), s[1:]
+        (nerve.Size([2, 3]), 2, 6, nerve.Size([3]))
     """
 
     def __repr__(self) -> str:
@@ -41,6 +41,22 @@ class Size(tuple):
 
     def numel(self) -> int:
         return int(np.prod(self, dtype=np.int64))
+
+    # A slice, a sum with a tuple and a repetition are shapes too, as torch.Size's.
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other: Any) -> Any:
+        return Size(tuple(self) + other) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other: Any) -> Any:
+        return Size(other + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, times: Any) -> Size:
+        return Size(tuple(self) * times)
+
+    __rmul__ = __mul__
 
 
 class Tensor(TensorAutograd, TensorMethods):
@@ -276,6 +292,15 @@ class Tensor(TensorAutograd, TensorMethods):
 
     def int(self) -> Tensor:
         return self.to(dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
 
     def bool(self) -> Tensor:
         return self.to(dtypes.bool_)

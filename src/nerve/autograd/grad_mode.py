@@ -15,6 +15,7 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.enabled = True
         self.anomaly = False
+        self.inference = False  # inside inference_mode (torch.is_inference_mode_enabled)
 
 
 state = _State()
@@ -121,6 +122,40 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = False if mode else state.enabled
+        self.inference = bool(mode)
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._was_inference = state.inference
+        state.inference = self.inference
+
+    def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)
+        state.inference = self._was_inference
+
+    def __call__(self, function: F) -> F:
+        context = self
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(context)(context.inference):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (and not inside a plain ``no_grad``), as torch.
+
+    Example:
+        >>> import nerve
+        >>> with nerve.inference_mode():
+        ...     nerve.is_inference_mode_enabled()
+        True
+        >>> nerve.is_inference_mode_enabled()
+        False
+    """
+    return state.inference
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801

@@ -26,8 +26,10 @@ from . import (
     misc,
     promotion,
     reduce,
+    sampling,
     shape,
     spread,
+    tensor_extras,
     unary,
 )
 from . import scatter as scatter_ops  # the class body has a ``scatter``
@@ -433,9 +435,50 @@ class TensorMethods:
     index_fill_ = index_write.index_fill_
     index_put_ = index_write.index_put_
 
+    # sampling and the smaller conveniences (ops/sampling.py, ops/tensor_extras.py: theirs)
+    bernoulli = sampling.bernoulli
+    bernoulli_ = sampling.bernoulli_
+    random_ = sampling.random_
+    exponential_ = sampling.exponential_
+    geometric_ = sampling.geometric_
+    log_normal_ = sampling.log_normal_
+    cauchy_ = sampling.cauchy_
+    unsqueeze_ = tensor_extras.unsqueeze_
+    squeeze_ = tensor_extras.squeeze_
+    t_ = tensor_extras.t_
+    transpose_ = tensor_extras.transpose_
+    swapdims_ = tensor_extras.transpose_
+    swapaxes_ = tensor_extras.transpose_
+    tril_ = tensor_extras.tril_
+    triu_ = tensor_extras.triu_
+    cumsum_ = tensor_extras.cumsum_
+    cumprod_ = tensor_extras.cumprod_
+    fill_diagonal_ = tensor_extras.fill_diagonal_
+    sum_to_size = tensor_extras.sum_to_size
+    split_with_sizes = tensor_extras.split_with_sizes
+    apply_ = tensor_extras.apply_
+    map_ = tensor_extras.map_
+    data_ptr = tensor_extras.data_ptr
+    storage_offset = tensor_extras.storage_offset
+    get_device = tensor_extras.get_device
+    ndimension = tensor_extras.ndimension
+    is_inference = tensor_extras._false
+    pin_memory = tensor_extras._unchanged
+    is_pinned = tensor_extras._false
+    share_memory_ = tensor_extras._unchanged
+    is_shared = tensor_extras._false
 
+    adjoint = tensor_extras.batched_conjugate_transpose
 
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - torch's name
+        """The conjugate transpose of a matrix (of a real one: its transpose)."""
+        return tensor_extras.conjugate_transpose(cast(Tensor, self))
 
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - torch's name
+        """The last two dimensions swapped and conjugated (real tensors: swapped)."""
+        return tensor_extras.batched_conjugate_transpose(cast(Tensor, self))
 
     @property
     def nbytes(self) -> int:
@@ -475,6 +518,8 @@ def install() -> None:
         sort_ops.TENSOR_METHODS,
         misc.TENSOR_METHODS,
         index_write.TENSOR_METHODS,
+        sampling.TENSOR_METHODS,
+        tensor_extras.TENSOR_METHODS,
     ):
         for name, value in table.items():
             setattr(Tensor, name, value)
