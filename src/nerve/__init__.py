@@ -301,6 +301,56 @@ from .linalg import inv as inverse  # noqa: E402
 from .linalg import pinv as pinverse  # noqa: E402
 from .ops.einsum import einsum  # noqa: E402
 from .ops.index_write import index_add, index_copy, index_fill, index_put  # noqa: E402
+from .ops.math_extra import (  # noqa: E402
+    addbmm,
+    addmm,
+    addmv,
+    arctan2,
+    atan2,
+    baddbmm,
+    cross,
+    dist,
+    fmod,
+    kron,
+    mv,
+    tensordot,
+)
+from .ops.math_extra2 import (  # noqa: E402
+    block_diag,
+    cartesian_prod,
+    combinations,
+    diff,
+    dstack,
+    moveaxis,
+    ravel,
+    rot90,
+    take_along_dim,
+    tensor_split,
+    tile,
+)
+from .ops.math_extra3 import (  # noqa: E402
+    cummax,
+    cummin,
+    histc,
+    logcumsumexp,
+    nanquantile,
+    quantile,
+    unique_consecutive,
+)
+from .ops.math_extra4 import (  # noqa: E402
+    addcdiv,
+    addcmul,
+    aminmax,
+    isin,
+    lerp,
+    nan_to_num,
+    nanmean,
+    nansum,
+    std_mean,
+    tril_indices,
+    triu_indices,
+    var_mean,
+)
 from .ops.misc import (  # noqa: E402
     bincount,
     cdist,

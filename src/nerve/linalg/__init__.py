@@ -429,3 +429,7 @@ def matrix_rank(
 __all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm"]
 __all__ += ["matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals"]
 __all__ += ["vector_norm"]
+
+from ..ops.math_extra import linalg_cross as cross  # noqa: E402
+
+__all__ += ["cross"]

@@ -23,6 +23,10 @@ from . import (
     index_write,
     inplace,
     linalg,
+    math_extra,
+    math_extra2,
+    math_extra3,
+    math_extra4,
     misc,
     promotion,
     reduce,
@@ -422,6 +426,39 @@ class TensorMethods:
     cumprod = misc.cumprod
     multinomial = misc.multinomial
 
+    # products, shapes and running statistics (ops/math_extra*.py: their TENSOR_METHODS)
+    addmm = math_extra.addmm
+    addmv = math_extra.addmv
+    mv = math_extra.mv
+    baddbmm = math_extra.baddbmm
+    addbmm = math_extra.addbmm
+    kron = math_extra.kron
+    cross = math_extra.cross
+    dist = math_extra.dist
+    lerp = math_extra4.lerp
+    addcmul = math_extra4.addcmul
+    addcdiv = math_extra4.addcdiv
+    nan_to_num = math_extra4.nan_to_num
+    atan2 = math_extra.atan2
+    arctan2 = math_extra.arctan2
+    fmod = math_extra.fmod
+    tile = math_extra2.tile
+    ravel = math_extra2.ravel
+    moveaxis = math_extra2.moveaxis
+    rot90 = math_extra2.rot90
+    tensor_split = math_extra2.tensor_split
+    diff = math_extra2.diff
+    take_along_dim = math_extra2.take_along_dim
+    nansum = math_extra4.nansum
+    nanmean = math_extra4.nanmean
+    aminmax = math_extra4.aminmax
+    cummax = math_extra3.cummax
+    cummin = math_extra3.cummin
+    logcumsumexp = math_extra3.logcumsumexp
+    histc = math_extra3.histc
+    quantile = math_extra3.quantile
+    nanquantile = math_extra3.nanquantile
+    unique_consecutive = math_extra3.unique_consecutive
 
     # writing at indices (ops/index_write.py: its TENSOR_METHODS)
     index_add = index_write.index_add
@@ -520,6 +557,10 @@ def install() -> None:
         index_write.TENSOR_METHODS,
         sampling.TENSOR_METHODS,
         tensor_extras.TENSOR_METHODS,
+        math_extra.TENSOR_METHODS,
+        math_extra2.TENSOR_METHODS,
+        math_extra3.TENSOR_METHODS,
+        math_extra4.TENSOR_METHODS,
     ):
         for name, value in table.items():
             setattr(Tensor, name, value)

@@ -28,6 +28,13 @@ TORCH_NAMES = {
     "int64": "Long",
     "bool": "Bool",
 }
+
+
+def torch_name(dtype: Any) -> str:
+    """torch's name of a dtype in its kernels' errors: 'Float', 'Long', 'Bool' ..."""
+    return TORCH_NAMES.get(dtype.name, dtype.name)
+
+
 CPP_NAMES = {
     "float16": "c10::Half",
     "float32": "float",
