@@ -299,6 +299,29 @@ from .flags import (  # noqa: E402
 from .linalg import det, slogdet  # noqa: E402
 from .linalg import inv as inverse  # noqa: E402
 from .linalg import pinv as pinverse  # noqa: E402
+from .ops.binary_more import (  # noqa: E402
+    clamp_max,
+    clamp_min,
+    copysign,
+    divide,
+    float_power,
+    fmax,
+    fmin,
+    greater,
+    greater_equal,
+    hypot,
+    ldexp,
+    less,
+    less_equal,
+    logaddexp,
+    logaddexp2,
+    multiply,
+    not_equal,
+    subtract,
+    true_divide,
+    xlogy,
+)
+from .ops.compare import bitwise_and, bitwise_not, bitwise_or, bitwise_xor  # noqa: E402
 from .ops.einsum import einsum  # noqa: E402
 from .ops.index_write import index_add, index_copy, index_fill, index_put  # noqa: E402
 from .ops.math_extra import (  # noqa: E402
@@ -363,6 +386,22 @@ from .ops.misc import (  # noqa: E402
     repeat_interleave,
     trace,
 )
+from .ops.predicates import (  # noqa: E402
+    bitwise_left_shift,
+    bitwise_right_shift,
+    frexp,
+    gcd,
+    is_complex,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    nextafter,
+    signbit,
+)
 from .ops.sampling import bernoulli, normal, poisson  # noqa: E402
 from .ops.sort import (  # noqa: E402
     argsort,
@@ -376,5 +415,38 @@ from .ops.sort import (  # noqa: E402
     sort,
     topk,
     unique,
+)
+from .ops.unary_more import (  # noqa: E402
+    absolute,
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    cosh,
+    deg2rad,
+    digamma,
+    erfc,
+    erfinv,
+    exp2,
+    fix,
+    i0,
+    lgamma,
+    logit,
+    mvlgamma,
+    negative,
+    polygamma,
+    positive,
+    rad2deg,
+    sgn,
+    sinc,
+    sinh,
 )
 from .type_info import e, finfo, iinfo, inf, nan, newaxis, pi  # noqa: E402

@@ -13,7 +13,7 @@ from .arith import Binary
 from .broadcast import broadcast_shape
 from .dual import cast, sum_to
 from .dual import where as dual_where
-from .promotion import as_scalar, promote_pair, raw
+from .promotion import as_scalar, promote_pair, raw, torch_name
 
 _COMPARISONS = {
     "eq": lambda a, b: a == b,
@@ -160,29 +160,58 @@ def logical_not(input: Tensor) -> Tensor:
     return _logical("logical_not", input)
 
 
-def _bitwise(function: str, a: Any, b: Any = None) -> Tensor:
+def _bitwise(function: str, a: Any, b: Any = None, kernel: str = "") -> Tensor:
+    """A bitwise op of bool or integer operands (torch's error for a float one)."""
     for x in (a, b):
         if isinstance(x, Tensor) and x._data.dtype.kind == "f":
-            raise TypeError(
-                f"{function} is only defined for bool and integer tensors, got {x.dtype}"
+            raise NotImplementedError(
+                f"\"{kernel or function}_cpu\" not implemented for '{torch_name(x.dtype)}'"
             )
     return _logical(function, a, b)
 
 
 def bitwise_and(input: Any, other: Any) -> Tensor:
+    """Bitwise AND of integer or bool tensors (torch.bitwise_and).
+
+    Example:
+        >>> import nerve
+        >>> nerve.bitwise_and(nerve.tensor([12, 10]), nerve.tensor([10, 6]))
+        tensor([8, 2])
+    """
     return _bitwise("bitwise_and", input, other)
 
 
 def bitwise_or(input: Any, other: Any) -> Tensor:
+    """Bitwise OR of integer or bool tensors (torch.bitwise_or).
+
+    Example:
+        >>> import nerve
+        >>> nerve.bitwise_or(nerve.tensor([12, 10]), nerve.tensor([10, 6]))
+        tensor([14, 14])
+    """
     return _bitwise("bitwise_or", input, other)
 
 
 def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """Bitwise XOR of integer or bool tensors (torch.bitwise_xor).
+
+    Example:
+        >>> import nerve
+        >>> nerve.bitwise_xor(nerve.tensor([12, 10]), nerve.tensor([10, 6]))
+        tensor([ 6, 12])
+    """
     return _bitwise("bitwise_xor", input, other)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
-    return _bitwise("invert", input)
+    """Bitwise NOT of an integer or bool tensor (torch.bitwise_not; ``~x``).
+
+    Example:
+        >>> import nerve
+        >>> nerve.bitwise_not(nerve.tensor([0, 5]))
+        tensor([-1, -6])
+    """
+    return _bitwise("invert", input, kernel="bitwise_not")
 
 
 def isnan(input: Tensor) -> Tensor:

@@ -18,6 +18,7 @@ from ..backend import dtypes
 from ..tensor import Tensor
 from . import (
     arith,
+    binary_more,
     compare,
     index,
     index_write,
@@ -28,6 +29,7 @@ from . import (
     math_extra3,
     math_extra4,
     misc,
+    predicates,
     promotion,
     reduce,
     sampling,
@@ -35,6 +37,7 @@ from . import (
     spread,
     tensor_extras,
     unary,
+    unary_more,
 )
 from . import scatter as scatter_ops  # the class body has a ``scatter``
 from . import softmax as softmax_ops  # the class body below has a ``softmax`` of its own
@@ -527,7 +530,152 @@ class TensorMethods:
         """The bytes of one element."""
         return int(cast(Tensor, self)._data.itemsize)
 
+    # elementwise math, its in-place forms and predicates (ops/unary_more.py,
+    # ops/binary_more.py, ops/predicates.py: their TENSOR_METHODS)
+    asin = unary_more.asin
+    acos = unary_more.acos
+    atan = unary_more.atan
+    sinh = unary_more.sinh
+    cosh = unary_more.cosh
+    asinh = unary_more.asinh
+    acosh = unary_more.acosh
+    atanh = unary_more.atanh
+    exp2 = unary_more.exp2
+    erfc = unary_more.erfc
+    erfinv = unary_more.erfinv
+    lgamma = unary_more.lgamma
+    digamma = unary_more.digamma
+    i0 = unary_more.i0
+    sinc = unary_more.sinc
+    logit = unary_more.logit
+    deg2rad = unary_more.deg2rad
+    rad2deg = unary_more.rad2deg
+    arcsin = unary_more.arcsin
+    arccos = unary_more.arccos
+    arctan = unary_more.arctan
+    arcsinh = unary_more.arcsinh
+    arccosh = unary_more.arccosh
+    arctanh = unary_more.arctanh
+    polygamma = unary_more._polygamma_method
+    mvlgamma = unary_more.mvlgamma
+    sgn = unary_more.sgn
+    positive = unary_more.positive
+    negative = unary_more.negative
+    absolute = unary_more.absolute
+    fix = unary_more.fix
+    xlogy = binary_more.xlogy
+    hypot = binary_more.hypot
+    copysign = binary_more.copysign
+    ldexp = binary_more.ldexp
+    logaddexp = binary_more.logaddexp
+    logaddexp2 = binary_more.logaddexp2
+    float_power = binary_more.float_power
+    fmax = binary_more.fmax
+    fmin = binary_more.fmin
+    greater = binary_more.greater
+    greater_equal = binary_more.greater_equal
+    less = binary_more.less
+    less_equal = binary_more.less_equal
+    not_equal = binary_more.not_equal
+    clamp_min = binary_more.clamp_min
+    clamp_max = binary_more.clamp_max
+    remainder_ = binary_more.remainder_
+    floor_divide_ = binary_more.floor_divide_
+    float_power_ = binary_more._float_power_
+    gcd = predicates.gcd
+    lcm = predicates.lcm
+    nextafter = predicates.nextafter
+    bitwise_and = predicates.bitwise_and
+    bitwise_or = predicates.bitwise_or
+    bitwise_xor = predicates.bitwise_xor
+    bitwise_left_shift = predicates.bitwise_left_shift
+    bitwise_right_shift = predicates.bitwise_right_shift
+    bitwise_not = predicates.bitwise_not
+    signbit = predicates.signbit
+    isposinf = predicates.isposinf
+    isneginf = predicates.isneginf
+    isreal = predicates.isreal
+    frexp = predicates.frexp
+    is_complex = predicates.is_complex
+    is_signed = predicates.is_signed
+    is_nonzero = predicates.is_nonzero
+    is_same_size = predicates.is_same_size
+    __lshift__ = predicates.bitwise_left_shift
+    __rshift__ = predicates.bitwise_right_shift
 
+    asin_ = unary_more.TENSOR_METHODS["asin_"]
+    acos_ = unary_more.TENSOR_METHODS["acos_"]
+    atan_ = unary_more.TENSOR_METHODS["atan_"]
+    sinh_ = unary_more.TENSOR_METHODS["sinh_"]
+    cosh_ = unary_more.TENSOR_METHODS["cosh_"]
+    asinh_ = unary_more.TENSOR_METHODS["asinh_"]
+    acosh_ = unary_more.TENSOR_METHODS["acosh_"]
+    atanh_ = unary_more.TENSOR_METHODS["atanh_"]
+    exp2_ = unary_more.TENSOR_METHODS["exp2_"]
+    erfc_ = unary_more.TENSOR_METHODS["erfc_"]
+    erfinv_ = unary_more.TENSOR_METHODS["erfinv_"]
+    lgamma_ = unary_more.TENSOR_METHODS["lgamma_"]
+    digamma_ = unary_more.TENSOR_METHODS["digamma_"]
+    i0_ = unary_more.TENSOR_METHODS["i0_"]
+    sinc_ = unary_more.TENSOR_METHODS["sinc_"]
+    logit_ = unary_more.TENSOR_METHODS["logit_"]
+    deg2rad_ = unary_more.TENSOR_METHODS["deg2rad_"]
+    rad2deg_ = unary_more.TENSOR_METHODS["rad2deg_"]
+    arcsin_ = unary_more.TENSOR_METHODS["arcsin_"]
+    arccos_ = unary_more.TENSOR_METHODS["arccos_"]
+    arctan_ = unary_more.TENSOR_METHODS["arctan_"]
+    arcsinh_ = unary_more.TENSOR_METHODS["arcsinh_"]
+    arccosh_ = unary_more.TENSOR_METHODS["arccosh_"]
+    arctanh_ = unary_more.TENSOR_METHODS["arctanh_"]
+    expm1_ = unary_more.TENSOR_METHODS["expm1_"]
+    log1p_ = unary_more.TENSOR_METHODS["log1p_"]
+    log2_ = unary_more.TENSOR_METHODS["log2_"]
+    log10_ = unary_more.TENSOR_METHODS["log10_"]
+    rsqrt_ = unary_more.TENSOR_METHODS["rsqrt_"]
+    erf_ = unary_more.TENSOR_METHODS["erf_"]
+    tan_ = unary_more.TENSOR_METHODS["tan_"]
+    frac_ = unary_more.TENSOR_METHODS["frac_"]
+    polygamma_ = unary_more.TENSOR_METHODS["polygamma_"]
+    mvlgamma_ = unary_more.TENSOR_METHODS["mvlgamma_"]
+    sgn_ = unary_more.TENSOR_METHODS["sgn_"]
+    negative_ = unary_more.TENSOR_METHODS["negative_"]
+    absolute_ = unary_more.TENSOR_METHODS["absolute_"]
+    fix_ = unary_more.TENSOR_METHODS["fix_"]
+    square_ = unary_more.TENSOR_METHODS["square_"]
+    xlogy_ = binary_more.TENSOR_METHODS["xlogy_"]
+    hypot_ = binary_more.TENSOR_METHODS["hypot_"]
+    copysign_ = binary_more.TENSOR_METHODS["copysign_"]
+    ldexp_ = binary_more.TENSOR_METHODS["ldexp_"]
+    divide_ = binary_more.TENSOR_METHODS["divide_"]
+    true_divide_ = binary_more.TENSOR_METHODS["true_divide_"]
+    multiply_ = binary_more.TENSOR_METHODS["multiply_"]
+    subtract_ = binary_more.TENSOR_METHODS["subtract_"]
+    clamp_min_ = binary_more.TENSOR_METHODS["clamp_min_"]
+    clamp_max_ = binary_more.TENSOR_METHODS["clamp_max_"]
+    eq_ = binary_more.TENSOR_METHODS["eq_"]
+    ne_ = binary_more.TENSOR_METHODS["ne_"]
+    lt_ = binary_more.TENSOR_METHODS["lt_"]
+    le_ = binary_more.TENSOR_METHODS["le_"]
+    gt_ = binary_more.TENSOR_METHODS["gt_"]
+    ge_ = binary_more.TENSOR_METHODS["ge_"]
+    greater_ = binary_more.TENSOR_METHODS["greater_"]
+    greater_equal_ = binary_more.TENSOR_METHODS["greater_equal_"]
+    less_ = binary_more.TENSOR_METHODS["less_"]
+    less_equal_ = binary_more.TENSOR_METHODS["less_equal_"]
+    not_equal_ = binary_more.TENSOR_METHODS["not_equal_"]
+    logical_and_ = binary_more.TENSOR_METHODS["logical_and_"]
+    logical_or_ = binary_more.TENSOR_METHODS["logical_or_"]
+    logical_xor_ = binary_more.TENSOR_METHODS["logical_xor_"]
+    logical_not_ = binary_more.TENSOR_METHODS["logical_not_"]
+    gcd_ = predicates.TENSOR_METHODS["gcd_"]
+    lcm_ = predicates.TENSOR_METHODS["lcm_"]
+    nextafter_ = predicates.TENSOR_METHODS["nextafter_"]
+    bitwise_and_ = predicates.TENSOR_METHODS["bitwise_and_"]
+    bitwise_or_ = predicates.TENSOR_METHODS["bitwise_or_"]
+    bitwise_xor_ = predicates.TENSOR_METHODS["bitwise_xor_"]
+    bitwise_left_shift_ = predicates.TENSOR_METHODS["bitwise_left_shift_"]
+    bitwise_right_shift_ = predicates.TENSOR_METHODS["bitwise_right_shift_"]
+    bitwise_not_ = predicates.TENSOR_METHODS["bitwise_not_"]
 
     # construction and conversion
     new_zeros = _new_zeros
@@ -561,6 +709,9 @@ def install() -> None:
         math_extra2.TENSOR_METHODS,
         math_extra3.TENSOR_METHODS,
         math_extra4.TENSOR_METHODS,
+        unary_more.TENSOR_METHODS,
+        binary_more.TENSOR_METHODS,
+        predicates.TENSOR_METHODS,
     ):
         for name, value in table.items():
             setattr(Tensor, name, value)
