@@ -41,6 +41,8 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 
 # Sequence models: embeddings, recurrent layers and cells, attention, transformer encoder.
 from .embedding import Embedding  # noqa: E402
+from .embedding_bag import EmbeddingBag  # noqa: E402
+from .lazy import LazyLinear, UninitializedParameter  # noqa: E402
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
@@ -104,6 +106,11 @@ from .pooling import (
 )
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
 from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+from .transformer_decoder import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+)
 from .upsample import (
     ChannelShuffle,
     PixelShuffle,

@@ -362,6 +362,7 @@ def _all_positions(tensor: Tensor) -> tuple[Any, ...]:
 
 # Convolutions and padding (their own module, for the length of this one).
 from ..ops.pad import pad  # noqa: E402, F401
+from .embedding_bag import embedding_bag  # noqa: E402, F401
 
 # The activations a learner meets later (their own module).
 from .functional_activation import (  # noqa: E402, F401
@@ -396,6 +397,7 @@ from .functional_distance import (  # noqa: E402, F401
     normalize,
     pairwise_distance,
 )
+from .functional_gumbel import gumbel_softmax  # noqa: E402, F401
 
 # Likelihood losses (Poisson counts, Gaussian means and variances) and the bilinear form.
 from .functional_likelihood import gaussian_nll_loss, poisson_nll_loss  # noqa: E402, F401

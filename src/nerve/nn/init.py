@@ -300,3 +300,9 @@ def kaiming_normal_(
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator)
+
+
+# structured initialisations (their own module)
+from .init_structured import dirac_, orthogonal_, sparse_  # noqa: E402
+
+__all__ += ["dirac_", "orthogonal_", "sparse_"]

@@ -354,6 +354,7 @@ from .lr_cyclic import (  # noqa: E402
     CyclicLR,
     PolynomialLR,
 )
+from .lr_multiplicative import MultiplicativeLR  # noqa: E402
 from .lr_onecycle import OneCycleLR  # noqa: E402
 
 __all__ = [
@@ -367,6 +368,7 @@ __all__ = [
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
     "PolynomialLR",
     "ReduceLROnPlateau",
