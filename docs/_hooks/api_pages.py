@@ -85,6 +85,12 @@ PAGES: list[tuple[str, str, str, str]] = [
         "nerve.nn.parallel",
         "DistributedDataParallel and SyncBatchNorm.",
     ),
+    (
+        "api/distributions.md",
+        "nerve.distributions",
+        "nerve.distributions",
+        "Probability distributions: sampling, log_prob, entropy, KL (torch.distributions).",
+    ),
 ]
 
 
