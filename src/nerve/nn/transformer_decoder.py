@@ -103,19 +103,8 @@ class TransformerDecoderLayer(Module):
             x = self.norm3(x + self._ff_block(x))
         return x
 
-    def _sa_block(
-        self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
-    ) -> Tensor:
-        out = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout1(out)
+    # self-attention: the encoder layer's block (the same self_attn and dropout1)
+    _sa_block = TransformerEncoderLayer._sa_block
 
     def _mha_block(
         self,
