@@ -461,4 +461,5 @@ from .functional_seq import (  # noqa: E402, F401
 
 # Pixels between channels and space (their own module).
 from .functional_shape import channel_shuffle, pixel_shuffle, pixel_unshuffle  # noqa: E402, F401
+from .functional_spatial import affine_grid, grid_sample  # noqa: E402, F401
 from .upsample import interpolate  # noqa: E402, F401
