@@ -104,9 +104,12 @@ def test_lbfgs_refuses_two_groups_and_unknown_line_search():
         opt.step(lambda: (a * a).sum())
 
 
-def test_capturable_is_refused_not_ignored():
-    with pytest.raises(ValueError, match="capturable=True is not supported"):
-        nerve.optim.NAdam([nerve.nn.Parameter(nerve.ones(2))], capturable=True)
+def test_capturable_is_refused_at_the_step_as_torch_does():
+    w = nerve.nn.Parameter(nerve.ones(2))
+    opt = nerve.optim.NAdam([w], capturable=True)  # torch accepts it, and refuses a CPU step
+    w.grad = nerve.ones(2)
+    with pytest.raises(AssertionError, match="If capturable=True, params, mu_products and"):
+        opt.step()
 
 
 # L-BFGS makes up to max_iter iterations per step on the harness's tanh regression, which is

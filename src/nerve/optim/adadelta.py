@@ -11,7 +11,13 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_non_negative, gradient, params_with_grad, torch_flags
+from .optimizer import (
+    Optimizer,
+    capturable_errors,
+    check_non_negative,
+    gradient,
+    params_with_grad,
+)
 
 
 class Adadelta(Optimizer):
@@ -22,6 +28,8 @@ class Adadelta(Optimizer):
         >>> import nerve
         >>> opt = nerve.optim.Adadelta(nerve.nn.Linear(4, 2).parameters())
     """
+
+    _capturable_errors = capturable_errors(xla=(False, False))
 
     def __init__(
         self,
@@ -36,9 +44,8 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        flags = torch_flags(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay}
-        defaults.update(maximize=maximize, capturable=capturable, foreach=flags["foreach"])
+        defaults.update(maximize=maximize, capturable=capturable, foreach=foreach)
         defaults.update(differentiable=differentiable)
         super().__init__(params, defaults)
 
@@ -93,6 +100,8 @@ class ASGD(Optimizer):
         >>> opt = nerve.optim.ASGD(nerve.nn.Linear(4, 2).parameters(), lr=0.01)
     """
 
+    _capturable_errors = capturable_errors("params, mus, etas, and state_steps")
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -106,9 +115,8 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        flags = torch_flags(foreach=foreach, differentiable=differentiable, capturable=capturable)
         defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0}
-        defaults.update(weight_decay=weight_decay, foreach=flags["foreach"], maximize=maximize)
+        defaults.update(weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         defaults.update(differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 

@@ -17,15 +17,14 @@ _MOMENTS = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")  # the last only with ams
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba). ``weight_decay`` adds an L2 term to the gradient; see
-    :class:`AdamW` for decoupled decay. ``amsgrad`` keeps the maximum second moment.
+    """Adam (Kingma and Ba). ``weight_decay`` adds an L2 term to the gradient, or, with
+    ``decoupled_weight_decay=True``, shrinks the weights as :class:`AdamW` does. ``amsgrad``
+    keeps the maximum second moment.
 
     Example:
         >>> import nerve
         >>> opt = nerve.optim.Adam(nerve.nn.Linear(64, 10).parameters(), lr=1e-3)
     """
-
-    decoupled = False
 
     def __init__(
         self,
@@ -36,8 +35,12 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
-        maximize: bool = False,
         foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -46,6 +49,11 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "foreach": foreach,  # torch's switches (see Optimizer): no arithmetic here
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)  # checks the options (_check_options)
         self._scratch: dict[Tensor, Any] = {}  # per-parameter work buffers for _step_each()
@@ -93,11 +101,12 @@ class Adam(Optimizer):
         """The whole group at once: the same arithmetic as :meth:`_step_each`, elementwise,
         over flat buffers (about 15 array calls in all instead of 15 per parameter)."""
         lr, weight_decay, xp, params = group["lr"], group["weight_decay"], flat.xp, flat.params
+        decoupled = group["decoupled_weight_decay"]
         grad = flat.gather_grads(group["maximize"])
-        if weight_decay and not self.decoupled:  # L2: the gradient gets weight_decay * w
+        if weight_decay and not decoupled:  # L2: the gradient gets weight_decay * w
             for part, p in zip(flat.grad_views, params):
                 part += weight_decay * p._data
-        if weight_decay and self.decoupled:  # AdamW: shrink the weights themselves
+        if weight_decay and decoupled:  # AdamW: shrink the weights themselves
             for p in params:
                 p._data *= 1 - lr * weight_decay
         flat.steps += 1
@@ -111,13 +120,14 @@ class Adam(Optimizer):
         """One parameter at a time (parameters without a gradient this step, say)."""
         lr, weight_decay, amsgrad = group["lr"], group["weight_decay"], group["amsgrad"]
         names = _MOMENTS[: 3 if amsgrad else 2]
+        decoupled = group["decoupled_weight_decay"]
         for p in params_with_grad(group):
-            w, grad = p._data, gradient(p, group, l2=not self.decoupled)
+            w, grad = p._data, gradient(p, group, l2=not decoupled)
             xp = p.device.xp
             state = self._state(p, amsgrad)
             state["step"]._data += 1
             step = float(state["step"]._data)
-            if weight_decay and self.decoupled:  # AdamW: shrink the weights themselves
+            if weight_decay and decoupled:  # AdamW: shrink the weights themselves
                 w *= 1 - lr * weight_decay
             # One scratch buffer per parameter, reused every step: the update then allocates
             # nothing (on small networks allocation costs as much as the math).
@@ -190,8 +200,6 @@ class AdamW(Adam):
         tensor([ 0.8900, -0.8900], requires_grad=True)
     """
 
-    decoupled = True
-
     def __init__(
         self,
         params: Iterable[Any],
@@ -203,5 +211,28 @@ class AdamW(Adam):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """As :meth:`Optimizer.load_state_dict`; the groups stay decoupled whatever was saved
+        (torch's AdamW does so, so that an Adam state_dict does not turn it into Adam)."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

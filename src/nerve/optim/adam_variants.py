@@ -7,13 +7,11 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
 from .adam import check_adam_options
-from .optimizer import Optimizer, params_with_grad, torch_flags
+from .optimizer import Optimizer, capturable_errors, params_with_grad
 
 
 class _AdamFamily(Optimizer):
@@ -86,6 +84,9 @@ class NAdam(_AdamFamily):
 
     _extra_checks = ("momentum_decay",)
     _scalars = (("mu_product", 1.0),)
+    _capturable_errors = capturable_errors(
+        "params, mu_products and state_steps", foreach_state="params, mu_products, and state_steps"
+    )
 
     def __init__(
         self,
@@ -110,7 +111,9 @@ class NAdam(_AdamFamily):
             "momentum_decay": momentum_decay,
             "decoupled_weight_decay": decoupled_weight_decay,
             "maximize": maximize,
-            **torch_flags(foreach=foreach, capturable=capturable, differentiable=differentiable),
+            "foreach": foreach,  # torch's switches (see Optimizer): no arithmetic here
+            "capturable": capturable,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 
@@ -120,9 +123,10 @@ class NAdam(_AdamFamily):
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        # The product of the mu's is a float32 scalar in torch's state: rounded as it is.
+        # The product of the mu's is a float32 scalar in torch's state (of the parameters'
+        # dtype after a reload): rounded as it is, mu with it.
         product = state["mu_product"]._data
-        product *= np.float32(mu)
+        product *= product.dtype.type(mu)
         mu_product = float(product)
         m, v = _moments(state, grad, beta1, beta2)
         xp = p.device.xp
@@ -155,14 +159,13 @@ class RAdam(_AdamFamily):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        flags = torch_flags(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = {
             "lr": lr,
             "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
             "maximize": maximize,
-            "foreach": flags["foreach"],
+            "foreach": foreach,
             "capturable": capturable,
             "decoupled_weight_decay": decoupled_weight_decay,
             "differentiable": differentiable,
@@ -210,9 +213,8 @@ class Adamax(_AdamFamily):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        flags = torch_flags(foreach=foreach, differentiable=differentiable, capturable=capturable)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
-        defaults.update(foreach=flags["foreach"], maximize=maximize)
+        defaults.update(foreach=foreach, maximize=maximize)
         defaults.update(differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 

@@ -23,6 +23,32 @@ class _Required:
 
 required = _Required()
 
+_ACCELERATORS = ["cuda", "xpu", "hpu", "privateuseone"]
+
+
+def capturable_errors(
+    state: str = "params and state_steps",
+    xla: tuple[bool, bool] = (True, False),
+    foreach_state: str | None = None,
+) -> tuple[str, str]:
+    """torch's AssertionError messages for a step with ``capturable=True`` on CPU tensors, from
+    its single-tensor and its foreach implementation: ``state`` is what must be on an
+    accelerator, ``xla`` whether each lists 'xla'; each optimizer words them a little apart.
+
+    Example:
+        >>> single, foreach = capturable_errors()
+        >>> single[:50]
+        'If capturable=True, params and state_steps must be'
+        >>> single.endswith("'privateuseone', 'xla']."), foreach.endswith("'privateuseone'].")
+        (True, True)
+    """
+
+    def message(what: str, with_xla: bool) -> str:
+        devices = _ACCELERATORS + ["xla"] if with_xla else _ACCELERATORS
+        return f"If capturable=True, {what} must be on supported devices: {devices}."
+
+    return message(state, xla[0]), message(foreach_state or state, xla[1])
+
 
 class Optimizer:
     """Base class: subclasses set ``defaults`` and implement ``step``.
@@ -31,6 +57,13 @@ class Optimizer:
     the constructor's defaults and in every parameter group's own options alike: subclasses
     list the options that must be non-negative numbers in ``_non_negative`` and add other
     checks by overriding :meth:`_check_options`.
+
+    Each group also holds torch's implementation switches, where torch has them: ``foreach``,
+    ``fused``, ``capturable``, ``differentiable``. nerve has one implementation, so they change
+    no arithmetic; they are kept so that groups, reprs and state_dicts have torch's keys, and
+    refused where torch refuses them on CPU tensors (``fused`` with ``foreach`` or
+    ``differentiable`` at construction; ``capturable=True``, and ``differentiable=True`` on
+    parameters that require grad, at a step).
 
     Example:
         >>> import nerve
@@ -43,6 +76,9 @@ class Optimizer:
     """
 
     _non_negative: tuple[str, ...] = ()  # options that must be numbers >= 0 (not NaN)
+    # What torch's step asserts with capturable=True on CPU (single-tensor, foreach wording).
+    _capturable_errors: tuple[str, str] = capturable_errors()
+    _foreach_autograd = False  # SGD's foreach step records a graph; the others' assert it won't
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self._check_options(defaults)
@@ -61,6 +97,12 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+        # torch checks these after building the groups, on the constructor's arguments only.
+        if defaults.get("fused"):
+            if defaults.get("differentiable"):
+                raise RuntimeError("`fused` does not support `differentiable`")
+            if defaults.get("foreach"):
+                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add parameters with their own options (missing options take the defaults)."""
@@ -117,12 +159,39 @@ class Optimizer:
         raise NotImplementedError
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
-        if closure is None:
-            return None
-        from ..autograd.grad_mode import enable_grad
+        """The start of every step: the closure's loss (None without one), then the switches
+        torch refuses only when a step runs (after the closure, as there)."""
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
 
-        with enable_grad():
-            return closure()
+            with enable_grad():
+                loss = closure()
+        self._check_step_flags()
+        return loss
+
+    def _check_step_flags(self) -> None:
+        """torch's errors at a step on CPU tensors: ``capturable=True`` (graph capture needs an
+        accelerator) unless fused, and ``differentiable=True`` when the foreach kernels cannot
+        record it or a parameter requires grad (its update would be an in-place op on a leaf).
+        A differentiable step torch accepts records no graph here; its numbers are those of the
+        ordinary step (torch's differentiable Adam rounds its bias corrections to float32)."""
+        for group in self.param_groups:
+            if not (group.get("capturable") or group.get("differentiable")):
+                continue  # the usual case, checked in two look-ups
+            params = params_with_grad(group)
+            if not params:
+                continue
+            foreach = bool(group.get("foreach"))
+            if group.get("capturable") and not group.get("fused"):
+                raise AssertionError(self._capturable_errors[foreach])
+            if group.get("differentiable"):
+                if foreach and not self._foreach_autograd:
+                    raise AssertionError("_foreach ops don't support autograd")
+                if any(p.requires_grad for p in params):
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad is being used in an in-place operation."
+                    )
 
     # -- saving and restoring --------------------------------------------------------------
 
@@ -173,13 +242,15 @@ class Optimizer:
             p = by_index.get(int(key))
             if p is None:
                 continue
-            self.state[p] = {k: _like(v, p) for k, v in value.items()}
+            self.state[p] = {k: _like(v, p, k) for k, v in value.items()}
         for group, saved in zip(self.param_groups, saved_groups):
             group.update({k: deepcopy(v) for k, v in saved.items() if k != "params"})
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
+            if i:
+                lines.append("")  # torch prints a blank line between groups
             lines.append(f"Parameter Group {i}")
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
@@ -187,13 +258,15 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _like(value: Any, param: Tensor) -> Any:
-    """State tensors follow their parameter's device (and dtype, for floating-point state)."""
+def _like(value: Any, param: Tensor, key: Any = None) -> Any:
+    """State tensors follow their parameter's device, and floating-point ones its dtype,
+    scalars included (NAdam's mu_product, ASGD's eta), as torch casts them; only ``step``
+    keeps its dtype (torch's float32 counter)."""
     from ..creation import as_tensor
 
     if isinstance(value, Tensor) or hasattr(value, "__array__"):
         value = as_tensor(value) if not isinstance(value, Tensor) else value
-        if value.is_floating_point() and value.dim() > 0:
+        if value.is_floating_point() and key != "step":
             value = value.to(dtype=param.dtype, device=param.device)
         return value.clone()
     return value
@@ -237,23 +310,10 @@ def check_non_negative(**values: Any) -> None:
             raise ValueError(f"Invalid {label}: {value}")
 
 
-def torch_flags(**flags: Any) -> dict[str, Any]:
-    """torch's implementation switches (``foreach``, ``capturable``, ``differentiable``), kept in
-    the parameter groups so that a state_dict has torch's keys. ``foreach`` only picks a kernel
-    in torch (nerve's one loop gives the same numbers); the others change what a step records
-    or where its state lives, which nerve does not do, so True is refused rather than ignored."""
-    for name in ("capturable", "differentiable"):
-        if flags.get(name):
-            raise ValueError(
-                f"{name}=True is not supported by nerve's optimizers (expected False, the default)"
-            )
-    return flags
-
-
 __all__ = [
     "Optimizer",
+    "capturable_errors",
     "check_non_negative",
-    "torch_flags",
     "gradient",
     "no_grad",
     "params_with_grad",

@@ -9,7 +9,7 @@ from typing import Any
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..tensor import Tensor
-from .optimizer import Optimizer, gradient, params_with_grad
+from .optimizer import Optimizer, capturable_errors, gradient, params_with_grad
 
 __all__ = ["Rprop"]
 
@@ -34,6 +34,7 @@ class Rprop(Optimizer):
     """
 
     _non_negative = ("lr",)
+    _capturable_errors = capturable_errors(xla=(True, True))
 
     def __init__(
         self,

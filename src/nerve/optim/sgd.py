@@ -22,6 +22,7 @@ class SGD(Optimizer):
     """
 
     _non_negative = ("lr", "momentum", "weight_decay")
+    _foreach_autograd = True  # torch's foreach SGD has no "_foreach ops" assertion
 
     def __init__(
         self,
@@ -34,6 +35,8 @@ class SGD(Optimizer):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -42,6 +45,9 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,  # torch's switches (see Optimizer): no arithmetic here
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)  # checks the options (_check_options)
 
