@@ -187,3 +187,15 @@ def test_predicate_errors_as_torch():
             lib.is_nonzero(lib.tensor([]))
         with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
             lib.is_nonzero(lib.tensor([1, 2]))
+
+
+def test_xlogy_gradient_where_x_is_zero_as_torch():
+    # log(y) where x == 0 and y > 0; 0 where y <= 0 (the product is 0 there); NaN stays NaN
+    xs, ys = [0.0, 0.0, 0.0, 1.0, 0.0], [2.0, 0.0, -1.0, -1.0, float("nan")]
+    grads = []
+    for lib in (nerve, torch):
+        x = lib.tensor(xs, requires_grad=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lib.xlogy(x, lib.tensor(ys)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)

@@ -82,7 +82,8 @@ def _float_only(a: Tensor, name: str) -> None:
 
 
 class Xlogy(Binary):
-    """x * log(y), 0 where x == 0 (unless y is NaN). Gradient: log(y) (0 where x == 0), x / y."""
+    """x * log(y), 0 where x == 0 (unless y is NaN). Gradient: log(y), taken as 0 where x == 0
+    and y <= 0 (torch's rule: log(y) is -inf or NaN there, yet the product is 0), and x / y."""
 
     def compute(self, a: Any, b: Any) -> Any:
         xp = xp_of(a)
@@ -92,7 +93,7 @@ class Xlogy(Binary):
     def backward(self, g: Any) -> tuple[Any, Any]:
         a, b = self.input(0), self.input(1)
         need_a, need_b = self.needs_input_grad
-        ga = g * where(a == 0, 0.0, run(Log, b)) if need_a else None
+        ga = g * where((a == 0) & (b <= 0), 0.0, run(Log, b)) if need_a else None
         return self.grads(ga, g * a / b if need_b else None)
 
 
