@@ -9,3 +9,21 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vecto
 from . import rnn  # noqa: E402
 
 __all__ += ["rnn"]
+
+# Reparametrized weights: torch.nn.utils.parametrize, .parametrizations, and the legacy hooks.
+from . import parametrizations, parametrize  # noqa: E402
+from .weight_norms import (  # noqa: E402
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
+
+__all__ += [
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "weight_norm",
+]
