@@ -91,6 +91,18 @@ PAGES: list[tuple[str, str, str, str]] = [
         "nerve.distributions",
         "Probability distributions: sampling, log_prob, entropy, KL (torch.distributions).",
     ),
+    (
+        "api/special.md",
+        "nerve.special",
+        "nerve.special",
+        "Special functions: erfcx, ndtr, log_ndtr, gammainc, zeta, Bessel ... (torch.special).",
+    ),
+    (
+        "api/fft.md",
+        "nerve.fft",
+        "nerve.fft",
+        "Discrete Fourier transforms of real tensors; complex results in the view_as_real layout.",
+    ),
 ]
 
 

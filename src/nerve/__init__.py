@@ -285,7 +285,7 @@ def logdet(input: Tensor) -> Tensor:
     return where(signs < 0, not_a_number, logabsdet)
 
 
-from . import distributions, linalg  # noqa: E402
+from . import distributions, fft, linalg, special  # noqa: E402
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
 from .flags import (  # noqa: E402
     are_deterministic_algorithms_enabled,
