@@ -104,14 +104,16 @@ def write_inplace(
 
 def _shadow(x: Tensor) -> Tensor:
     """A copy of ``x``'s current values that carries its history: what the graph saw."""
-    shadow = Tensor._make(x._data.copy())
-    shadow.requires_grad, shadow.grad_fn, shadow._output_nr = (
-        x.requires_grad,
-        x.grad_fn,
-        x._output_nr,
-    )
-    shadow._accumulator = x._accumulator
-    return shadow
+    return stand_in(x, x._data.copy())
+
+
+def stand_in(x: Tensor, data: Any) -> Tensor:
+    """A new tensor over ``data`` that carries ``x``'s history (grad_fn, leaf accumulator),
+    without ``x``'s own view links: what an op recorded in place of ``x`` reads."""
+    other = Tensor._make(data)
+    other.requires_grad, other.grad_fn, other._output_nr = x.requires_grad, x.grad_fn, x._output_nr
+    other._accumulator = x._accumulator
+    return other
 
 
 def _take_history(x: Tensor, source: Tensor) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.node import Node, apply
-from ..backend.device import device_of, move
+from ..backend.device import CPU, device_of, move
 from ..random import Generator, numpy_generator
 from ..tensor import Tensor
 from .dual import sum_to
@@ -43,8 +43,9 @@ def _drawn(sample: np.ndarray, like: Tensor, *parameters: Any) -> Tensor:
     return apply(Sampled, *parameters, sample=array)
 
 
-def _host(x: Tensor) -> np.ndarray:
-    return np.asarray(x._data.get() if hasattr(x._data, "get") else x._data)
+def _host(x: Tensor) -> Any:
+    """The parameters' values on the CPU, where the numbers are drawn."""
+    return move(x._data, CPU)
 
 
 def bernoulli(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .inplace import _check_leaf, _random_fill, apply_inplace
+from .inplace import _check_leaf, _random_fill, apply_inplace, stand_in
 from .misc import cumprod
 from .reorder import tril, triu
 from .shape import memory_owner, squeeze, t, transpose, unsqueeze
@@ -26,9 +26,8 @@ def _view_in_place(x: Tensor, view: Callable[[Tensor], Tensor]) -> Tensor:
     """``x`` re-viewed in place as ``view(x)``: the same memory with another shape or order,
     and, on a graph, the view op as its history (torch's in-place view ops)."""
     _check_leaf(x)
-    alias = Tensor._make(x._data)  # x's memory and history, without x's own view links
-    alias.requires_grad, alias.grad_fn, alias._output_nr = x.requires_grad, x.grad_fn, x._output_nr
-    alias._accumulator, alias._vc = x._accumulator, x._counter()
+    alias = stand_in(x, x._data)  # x's memory and history, without x's own view links
+    alias._vc = x._counter()
     result = view(alias)
     x._data = result._data
     if result.grad_fn is not None:
