@@ -42,6 +42,29 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
     return activation
 
 
+def attention_block(
+    attention: Module,
+    dropout: Module,
+    x: Tensor,
+    source: Tensor,
+    mask: Tensor | None,
+    padding: Tensor | None,
+    is_causal: bool,
+) -> Tensor:
+    """A transformer layer's attention step before its residual sum: ``x`` attends to
+    ``source`` (itself, or the decoder's memory) through ``attention``, then ``dropout``."""
+    out = attention(
+        x,
+        source,
+        source,
+        attn_mask=mask,
+        key_padding_mask=padding,
+        need_weights=False,
+        is_causal=is_causal,
+    )[0]
+    return dropout(out)
+
+
 class TransformerEncoderLayer(Module):
     """``x + SelfAttention(x)`` then ``x + FeedForward(x)``, each followed by LayerNorm (post-
     norm, the default) or preceded by it (``norm_first``); dropout after the attention, inside
@@ -106,16 +129,7 @@ class TransformerEncoderLayer(Module):
     def _sa_block(
         self, x: Tensor, mask: Tensor | None, padding: Tensor | None, is_causal: bool
     ) -> Tensor:
-        out = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(out)
+        return attention_block(self.self_attn, self.dropout1, x, x, mask, padding, is_causal)
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))

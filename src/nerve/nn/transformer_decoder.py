@@ -24,6 +24,7 @@ from .transformer import (
     TransformerEncoderLayer,
     _activation,
     _detect_is_causal_mask,
+    attention_block,
     generate_square_subsequent_mask,
 )
 
@@ -114,16 +115,9 @@ class TransformerDecoderLayer(Module):
         padding: Tensor | None,
         is_causal: bool,
     ) -> Tensor:
-        out = self.multihead_attn(
-            x,
-            memory,
-            memory,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout2(out)
+        return attention_block(
+            self.multihead_attn, self.dropout2, x, memory, mask, padding, is_causal
+        )
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
