@@ -108,13 +108,7 @@ def remove_weight_norm(module: T_module, name: str = "weight") -> T_module:
         >>> list(nn.utils.remove_weight_norm(m).state_dict())
         ['bias', 'weight']
     """
-    for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[k]
-            module._update_hooked()
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, WeightNorm, name, "weight_norm")
 
 
 class SpectralNorm:
@@ -227,10 +221,16 @@ def remove_spectral_norm(module: T_module, name: str = "weight") -> T_module:
         >>> list(m.state_dict())
         ['bias', 'weight']
     """
+    return _remove_hook(module, SpectralNorm, name, "spectral_norm")
+
+
+def _remove_hook(module: T_module, kind: type, name: str, what: str) -> T_module:
+    """Take off ``module``'s ``kind`` hook for parameter ``name``, restoring the parameter
+    (torch's ValueError when there is none)."""
     for k, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
             del module._forward_pre_hooks[k]
             module._update_hooked()
             return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    raise ValueError(f"{what} of '{name}' not found in {module}")
