@@ -91,6 +91,18 @@ def run_backward(
     if capture is not None and not capture:  # torch's error, for grad() and backward() alike
         caller = "backward" if accumulate else "grad"
         raise RuntimeError(f"`inputs` argument to `{caller}()` cannot be empty.")
+    return _run_pass(outputs, grad_outputs, retain_graph, create_graph, capture, accumulate)
+
+
+def _run_pass(
+    outputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Tensor] | None,
+    accumulate: bool,
+) -> list[Tensor | None] | None:
+    """The general pass (:class:`_Pass`) over any graph, with run_backward's arguments."""
     backward = _Pass(outputs, grad_outputs, create_graph, capture, accumulate)
     previous_mode = state.enabled
     state.enabled = create_graph  # what the backward formulas compute is recorded, or not
@@ -107,18 +119,20 @@ def run_backward(
 
 
 def backward_from_scalar(output: Tensor, retain_graph: bool) -> bool:
-    """``loss.backward()`` with nothing else asked, when the graph is a path (the training
-    loop's call): seeded with a one and run by :func:`_run_path`. False, with nothing done, for
-    any other case (a tensor of more than one value, a leaf, another graph, anomaly mode),
-    which :func:`run_backward` then takes."""
+    """``loss.backward()`` with nothing else asked, for a 0-d loss on a graph (the training
+    loop's call): seeded with a one, then run by :func:`_run_path` when the graph is a path,
+    else by the general pass (the path is looked for once). False, with nothing done, for any
+    other case (a tensor of more than one value, a leaf, anomaly mode), which
+    :func:`run_backward` then takes."""
     data, node = output._data, output.grad_fn
     if node is None or state.anomaly or type(data) is not np.ndarray or data.ndim:
         return False
+    seed = np.array(1, data.dtype)
     path = _path_from(node)
     if path is None:
-        return False
-    # The seed is the engine's own array, which no caller keeps: nothing is claimed yet.
-    _run_path(path, output._output_nr, np.array(1, data.dtype), retain_graph, set())
+        _run_pass([output], [Tensor._make(seed)], retain_graph, False, None, True)
+    else:  # the seed is the engine's own array, which no caller keeps: nothing is claimed yet
+        _run_path(path, output._output_nr, seed, retain_graph, set())
     return True
 
 
