@@ -27,7 +27,7 @@ from ..ops.out import with_out
 from ..ops.promotion import float_operand, torch_name
 from ..tensor import Tensor
 from . import kernels
-from .nodes import Entr, Erfcx, Gammainc, I0e, I1e, LogNdtr, Ndtri, SpecialI1, Xlog1py, Zeta
+from .nodes import Entr, Erfcx, Gammainc, I0e, I1e, LogNdtr, Ndtri, Xlog1py, Zeta
 
 __all__ = [
     "bessel_j0",
@@ -209,7 +209,7 @@ def i1(input: Tensor) -> Tensor:
         >>> nerve.special.i1(nerve.tensor([0.0, 1.0]))
         tensor([0.0000, 0.5652])
     """
-    return apply(SpecialI1, float_operand(input))
+    return apply(unary_more.I1, float_operand(input))
 
 
 def i1e(input: Tensor) -> Tensor:

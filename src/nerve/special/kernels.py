@@ -16,14 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.special_arrays import _i1_fallback, _special
+from ..ops.special_arrays import _i1_fallback, _special, bessel_series
 
 __all__ = [
     "bessel_j_array",
     "erfcx_array",
     "gammainc_array",
     "i0e_array",
-    "i1_array",
     "i1e_array",
     "log_ndtr_array",
     "ndtri_array",
@@ -104,38 +103,12 @@ def _scaled_i_far(nu: int, x: Any) -> Any:
     return total / np.sqrt(2 * math.pi * x)
 
 
-def _series(n: int, x: Any, sign: int) -> Any:
-    """sum over k of sign^k (x/2)^(2k+n) / (k! (k+n)!): J_n (sign -1) or I_n (sign 1), for
-    |x| <= 2 (exact to float64 in 20 terms, also where an integral loses the small values)."""
-    half, total = x / 2, np.zeros_like(x)
-    term = half**n / math.factorial(n)
-    for k in range(20):
-        total = total + term
-        term = term * sign * half * half / ((k + 1) * (k + 1 + n))
-    return total
-
-
-def _i1_array(x: Any) -> Any:
-    """I1 in float64: the series up to |x| = 2, the integral of ``special_arrays`` beyond."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.where(
-            np.abs(x) <= 2, _series(1, x, 1), _i1_fallback(np.where(np.abs(x) <= 2, 3.0, x))
-        )
-    return np.where(np.isinf(x), np.nan, out)  # (torch: NaN at +-inf)
-
-
-def i1_array(x: Any) -> Any:
-    """The modified Bessel function of the first kind of order 1 (NaN at +-inf, as torch)."""
-    return _call("i1", x, _i1_array)
-
-
 def _scaled_i_fallback(nu: int, x: Any) -> Any:
     x = np.asarray(x, dtype=np.float64)
     ax = np.abs(x)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         near_x = np.minimum(ax, 700.0)
-        near = (np.i0(near_x) if nu == 0 else _i1_array(near_x)) * np.exp(-near_x)
+        near = (np.i0(near_x) if nu == 0 else _i1_fallback(near_x)) * np.exp(-near_x)
         far = _scaled_i_far(nu, np.maximum(ax, 700.0))
     out = np.where(ax <= 700, near, np.where(np.isinf(ax), 0.0, far))
     out = np.where(np.isnan(x), np.nan, out)
@@ -161,7 +134,7 @@ def _bessel_j_fallback(n: int, x: Any) -> Any:
     weights = np.full(t.shape, 1.0 / 128)
     weights[[0, -1]] /= 2
     near = np.cos(n * t - np.minimum(ax, 25.0)[..., None] * np.sin(t)) @ weights
-    near = np.where(ax <= 2, _series(n, np.minimum(ax, 2.0), -1), near)
+    near = np.where(ax <= 2, bessel_series(n, np.minimum(ax, 2.0), -1), near)
     with np.errstate(invalid="ignore"):
         far_x = np.maximum(ax, 25.0)
         mu, term = 4.0 * n * n, np.ones_like(far_x)

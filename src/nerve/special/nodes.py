@@ -22,7 +22,7 @@ from ..backend.device import xp_of
 from ..ops.arith import Binary
 from ..ops.dual import where
 from ..ops.unary import Exp, Log
-from ..ops.unary_more import I1, Lgamma
+from ..ops.unary_more import Lgamma
 from . import kernels
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "I1e",
     "LogNdtr",
     "Ndtri",
-    "SpecialI1",
     "Xlog1py",
     "Zeta",
 ]
@@ -137,14 +136,6 @@ class I1e(Node):
         safe = where(zero, 1.0, x)
         slope = run(I0e, x) - where(x < 0, -out, out) - out / safe
         return g * where(zero, 0.5, slope)
-
-
-class SpecialI1(I1):
-    """I1 with torch's values at the edges (NaN at +-inf) and without SciPy a series for small
-    x; its derivative is ``nerve.ops.unary_more.I1``'s (I0(x) - I1(x) / x, 1/2 at 0)."""
-
-    def forward(self, x: Any) -> Any:
-        return kernels.i1_array(x)
 
 
 class Xlog1py(Binary):
